@@ -1,0 +1,106 @@
+"""Every error the API answers, in API.md's one shape:
+{"error": {"code": "...", "message": "...", "details": [{"field", "code", "message"}]}}.
+
+Messages are Bahasa Indonesia unless the request asks for English (LocaleMiddleware activates it).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from backend.errors import DomainError, RateLimited
+
+logger = logging.getLogger(__name__)
+
+
+def error_body(
+    code: str, message: Any, details: list[dict[str, str]] | None = None, **extra: Any
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": {"code": code, "message": str(message), "details": details or []}}
+    body.update(extra)
+    return body
+
+
+def error_response(
+    status: int, code: str, message: Any, details: list[dict[str, str]] | None = None, **extra: Any
+) -> JsonResponse:
+    return JsonResponse(error_body(code, message, details, **extra), status=status)
+
+
+def _field_path(loc: list[Any] | tuple[Any, ...]) -> str:
+    # ninja locations look like ("body", "payload", "visits", 3, "client_id"): keep the part the client sent.
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "payload", "form", "cookie")]
+    return ".".join(parts) or "body"
+
+
+def _validation_message(err: dict[str, Any]) -> str:
+    kind = err.get("type", "")
+    if kind == "missing":
+        return _("Wajib diisi.")
+    if kind.endswith("_parsing") or kind.endswith("_type"):
+        return _("Format atau tipe nilai tidak valid.")
+    if "too_long" in kind or "too_short" in kind:
+        return _("Panjang nilai tidak sesuai.")
+    return _("Nilai tidak valid.")
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    @api.exception_handler(DomainError)
+    def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+        response = error_response(
+            exc.status, exc.code, exc.message, [d.as_dict() for d in exc.details], **exc.extra
+        )
+        if isinstance(exc, RateLimited):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @api.exception_handler(NinjaValidationError)
+    def validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        details = [
+            {
+                "field": _field_path(e.get("loc", ())),
+                "code": str(e.get("type", "invalid")),
+                "message": _validation_message(e),
+            }
+            for e in exc.errors
+        ]
+        return error_response(422, "validation_error", _("Data tidak valid."), details)
+
+    @api.exception_handler(AuthenticationError)
+    def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return error_response(401, "unauthenticated", _("Autentikasi diperlukan atau token tidak berlaku."))
+
+    @api.exception_handler(Http404)
+    def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return error_response(404, "not_found", _("Data tidak ditemukan."))
+
+    @api.exception_handler(HttpError)
+    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        code = {
+            400: "bad_request",
+            401: "unauthenticated",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+        }
+        return error_response(exc.status_code, code.get(exc.status_code, "error"), str(exc.message))
+
+    @api.exception_handler(Exception)
+    def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        logger.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", _("Terjadi kesalahan pada server. Coba lagi nanti."))
+
+
+def django_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_response(404, "not_found", _("Alamat tidak ditemukan."))
+
+
+def django_500(request: HttpRequest) -> HttpResponse:
+    return error_response(500, "internal_error", _("Terjadi kesalahan pada server. Coba lagi nanti."))

@@ -1,0 +1,95 @@
+"""Who may see what: the access model of Pulih, in one place.
+
+Deny by default. A user sees only what one of their active role assignments covers; a user with no active
+assignment sees nothing. The areas are Kemendagri codes, and codes nest by prefix, so "inside an area" is
+`code == area or code startswith area + "."`.
+
+- Volunteer (village): clients assigned to them, and clients living in their village.
+- Village official (village): every client of their village.
+- Counselor / assessor (facility): only clients whose escalation they were offered (minimum data while the
+  offer is open) or accepted (the full record).
+- Facility admin (facility): the cases of their facility (escalations accepted by or routed to it).
+- BNN coordinator (regency/city or province): every client living in their area.
+- System admin: everything.
+
+Each domain builds its `<thing>_qs_for(user=...)` selector from `scope_for(user)`; handlers never filter by
+hand. Objects outside the scope answer 404, exactly like missing ones.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from backend.accounts.models import Role, RoleAssignment, User
+
+
+@dataclass(frozen=True)
+class Scope:
+    user_id: uuid.UUID
+    is_system_admin: bool = False
+    village_codes_volunteer: frozenset[str] = field(default_factory=frozenset)
+    village_codes_official: frozenset[str] = field(default_factory=frozenset)
+    area_codes: frozenset[str] = field(default_factory=frozenset)  # coordinator regions (regency/province)
+    staff_facility_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)  # counselor/assessor
+    admin_facility_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)  # facility admin
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def village_codes(self) -> frozenset[str]:
+        return self.village_codes_volunteer | self.village_codes_official
+
+    @property
+    def is_field_worker(self) -> bool:
+        return bool(self.village_codes)
+
+    @property
+    def is_staff_member(self) -> bool:
+        return bool(self.staff_facility_ids)
+
+    def has_role(self, role: str) -> bool:
+        return self.is_system_admin or role in self.roles
+
+    def covers_region(self, code: str) -> bool:
+        """True if `code` is inside one of this user's villages or areas (system admin: always)."""
+        if self.is_system_admin:
+            return True
+        return any(code == c or code.startswith(c + ".") for c in self.village_codes | self.area_codes)
+
+
+def scope_for(user: User) -> Scope:
+    """The user's scope from their active role assignments (one query; cached on the user object)."""
+    cached = getattr(user, "_pulih_scope", None)
+    if cached is not None:
+        return cached
+    if not user.is_active:
+        scope = Scope(user_id=user.id)
+    else:
+        rows = list(
+            RoleAssignment.objects.filter(user_id=user.id, active=True).values_list(
+                "role", "region_id", "facility_id"
+            )
+        )
+        pick = lambda role, col: frozenset(r[col] for r in rows if r[0] == role)  # noqa: E731
+        scope = Scope(
+            user_id=user.id,
+            is_system_admin=any(r[0] == Role.SYSTEM_ADMIN for r in rows) or user.is_superuser,
+            village_codes_volunteer=pick(Role.VOLUNTEER, 1),
+            village_codes_official=pick(Role.VILLAGE_OFFICIAL, 1),
+            area_codes=pick(Role.COORDINATOR, 1),
+            staff_facility_ids=pick(Role.COUNSELOR, 2) | pick(Role.ASSESSOR, 2),
+            admin_facility_ids=pick(Role.FACILITY_ADMIN, 2),
+            roles=frozenset(r[0] for r in rows),
+        )
+    user._pulih_scope = scope  # type: ignore[attr-defined]
+    return scope
+
+
+def region_code_q(field_name: str, codes: frozenset[str] | set[str]) -> Q:
+    """Q matching rows whose region code `field_name` is one of `codes` or lies inside one of them."""
+    q = Q(pk__in=[])
+    for code in codes:
+        q |= Q(**{field_name: code}) | Q(**{f"{field_name}__startswith": code + "."})
+    return q

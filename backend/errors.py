@@ -1,0 +1,102 @@
+"""The one exception hierarchy of Pulih's domain. The API renders every one in API.md's error shape.
+
+Messages are written in Bahasa Indonesia (the source language) and translated to English in locale/en.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass
+class ErrorDetail:
+    field: str
+    code: str
+    message: Any  # str or lazy str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "code": self.code, "message": str(self.message)}
+
+
+class DomainError(Exception):
+    """Base of every expected error. `code` is stable and machine-readable; `message` is for people."""
+
+    status = 400
+    code = "bad_request"
+    default_message: Any = _("Permintaan tidak valid.")
+
+    def __init__(
+        self,
+        message: Any = None,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        details: list[ErrorDetail] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.message = message if message is not None else self.default_message
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+        self.details = details or []
+        # Extra top-level payload, e.g. the current record on a 409 for a stale version.
+        self.extra = extra or {}
+        super().__init__(str(self.message))
+
+
+class ValidationFailed(DomainError):
+    status = 422
+    code = "validation_error"
+    default_message = _("Data tidak valid.")
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+    default_message = _("Data tidak ditemukan.")
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+    default_message = _("Terjadi konflik dengan data yang ada.")
+
+
+class PermissionDenied(DomainError):
+    status = 403
+    code = "forbidden"
+    default_message = _("Anda tidak berwenang melakukan tindakan ini.")
+
+
+class AuthenticationFailed(DomainError):
+    status = 401
+    code = "unauthenticated"
+    default_message = _("Autentikasi diperlukan.")
+
+
+class RateLimited(DomainError):
+    status = 429
+    code = "rate_limited"
+    default_message = _("Terlalu banyak percobaan. Coba lagi nanti.")
+
+    def __init__(self, retry_after: int, message: Any = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass
+class FieldErrors:
+    """Collects per-field problems, then raises them together as one ValidationFailed."""
+
+    details: list[ErrorDetail] = field(default_factory=list)
+
+    def add(self, field_name: str, code: str, message: Any) -> None:
+        self.details.append(ErrorDetail(field_name, code, message))
+
+    def raise_if_any(self, message: Any = None, code: str = "validation_error") -> None:
+        if self.details:
+            raise ValidationFailed(message, code=code, details=self.details)

@@ -1,0 +1,269 @@
+"""Pulih settings: one file, read from the environment (12-factor).
+
+Development defaults are safe and local: with no DATABASE_URL / REDIS_URL the project talks to the embedded
+PostgreSQL+PostGIS and Redis that `make` starts under `.local/` (unix sockets, never the machine's 5432/6379).
+With PULIH_ENV=production the process refuses to start on a default secret or a Firebase emulator setting.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+LOCAL_DIR = Path(os.environ.get("PULIH_LOCAL_DIR", BASE_DIR / ".local"))
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    """A string from the environment, or from the file named by NAME_FILE (Docker secrets)."""
+    file_name = os.environ.get(f"{name}_FILE")
+    if file_name:
+        return Path(file_name).read_text().strip()
+    return os.environ.get(name, default)
+
+
+def envbool(name: str, default: bool) -> bool:
+    raw = env(name)
+    if raw is None:
+        return default
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be a boolean (true/false), got {raw!r}")
+
+
+def envint(name: str, default: int) -> int:
+    raw = env(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from exc
+
+
+PULIH_ENV = env("PULIH_ENV", "development")
+if PULIH_ENV not in {"development", "test", "production"}:
+    raise ImproperlyConfigured("PULIH_ENV must be development, test or production")
+PRODUCTION = PULIH_ENV == "production"
+
+_DEV_SECRET = "dev-only-insecure-secret-key-change-me-0123456789abcdef"
+_DEV_NIK_KEY = "dev-only-insecure-nik-hmac-key"
+SECRET_KEY = env("SECRET_KEY", _DEV_SECRET) or _DEV_SECRET
+# NIK (national ID) is stored only as HMAC-SHA256 under this key (never in clear).
+NIK_HMAC_KEY = env("NIK_HMAC_KEY", _DEV_NIK_KEY) or _DEV_NIK_KEY
+# Access tokens (JWT) are signed with their own key so rotating it logs everyone out without touching sessions.
+JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", SECRET_KEY) or SECRET_KEY
+
+if PRODUCTION:
+    for name, value, default in (
+        ("SECRET_KEY", SECRET_KEY, _DEV_SECRET),
+        ("NIK_HMAC_KEY", NIK_HMAC_KEY, _DEV_NIK_KEY),
+        ("JWT_SIGNING_KEY", JWT_SIGNING_KEY, _DEV_SECRET),
+    ):
+        if value == default or len(value) < 32:
+            raise ImproperlyConfigured(f"{name} must be set to a secret of 32+ characters in production")
+    if os.environ.get("FIREBASE_AUTH_EMULATOR_HOST"):
+        # The emulator skips signature and expiry checks of ID tokens: never in production.
+        raise ImproperlyConfigured("FIREBASE_AUTH_EMULATOR_HOST must not be set in production")
+
+DEBUG = envbool("DEBUG", not PRODUCTION)
+ALLOWED_HOSTS = (env("ALLOWED_HOSTS", "" if PRODUCTION else "*") or "").split(",")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.gis",
+    "ninja",
+    "backend.accounts",
+    "villages",
+    "backend.recovery",
+    "backend.escalations",
+    "backend.sync",
+    "backend.audit",
+    "backend.reports",
+    "notifications",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "backend.urls"
+WSGI_APPLICATION = "backend.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+
+# --- Database: PostGIS, psycopg 3 -------------------------------------------------------------------------
+EMBEDDED_PG_SOCKET_DIR = LOCAL_DIR / "pg" / "run"
+EMBEDDED_PG_PORT = envint("PULIH_EMBEDDED_PG_PORT", 54329)
+
+DATABASE_URL = env("DATABASE_URL")
+if DATABASE_URL:
+    _db = dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60))
+    _db["ENGINE"] = "django.contrib.gis.db.backends.postgis"
+else:
+    _db = {
+        "ENGINE": "django.contrib.gis.db.backends.postgis",
+        "NAME": "pulih",
+        "USER": "postgres",
+        "HOST": str(EMBEDDED_PG_SOCKET_DIR),
+        "PORT": str(EMBEDDED_PG_PORT),
+        "CONN_MAX_AGE": 60,
+    }
+# JIT only hurts the short KNN queries this service runs (see STACK-NOTES); statement timeout keeps a runaway
+# query from holding a worker.
+_db.setdefault("OPTIONS", {})
+_db["OPTIONS"]["options"] = "-c jit=off -c statement_timeout=%d" % envint("DB_STATEMENT_TIMEOUT_MS", 30000)
+_db["CONN_HEALTH_CHECKS"] = True
+_db["TEST"] = {"NAME": env("TEST_DATABASE_NAME", "test_pulih")}
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+# --- Redis / Celery ----------------------------------------------------------------------------------------
+EMBEDDED_REDIS_SOCKET = LOCAL_DIR / "redis" / "redis.sock"
+REDIS_URL = env("REDIS_URL") or f"unix://{EMBEDDED_REDIS_SOCKET}?db=0"
+
+
+def _celery_broker_url(redis_url: str) -> str:
+    """kombu names a redis unix socket `redis+socket://PATH`; redis-py names it `unix://PATH`."""
+    parsed = urlparse(redis_url)
+    if parsed.scheme == "unix":
+        db = "0"
+        if parsed.query.startswith("db="):
+            db = parsed.query[3:]
+        return f"redis+socket://{unquote(parsed.path)}?virtual_host={db}"
+    return redis_url
+
+
+CELERY_BROKER_URL = env("CELERY_BROKER_URL") or _celery_broker_url(REDIS_URL)
+# Results are never waited on: with Redis down a result backend makes `.delay()` hang (STACK-NOTES).
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+# At-least-once: tasks are idempotent, acknowledged after they ran, re-queued if a worker dies mid-task.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
+# A request must not wait on a broker that is down: fail fast, the outbox sweep publishes later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": 2,
+    "socket_connect_timeout": 2,
+    "max_retries": 1,
+    "visibility_timeout": 3600,
+}
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "sweep-notification-outbox": {
+        "task": "notifications.tasks.sweep_outbox",
+        "schedule": timedelta(seconds=envint("OUTBOX_SWEEP_SECONDS", 30)),
+    },
+    "expire-escalation-offers": {
+        "task": "backend.escalations.tasks.expire_offers",
+        "schedule": timedelta(seconds=envint("OFFER_SWEEP_SECONDS", 60)),
+    },
+    "prune-stale-devices": {
+        "task": "notifications.tasks.prune_stale_devices",
+        "schedule": timedelta(hours=24),
+    },
+}
+
+
+# --- Auth --------------------------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+ACCESS_TOKEN_TTL = timedelta(seconds=envint("ACCESS_TOKEN_TTL_SECONDS", 15 * 60))
+REFRESH_TOKEN_TTL = timedelta(days=envint("REFRESH_TOKEN_TTL_DAYS", 30))
+LOGIN_RATE_LIMIT_PER_PHONE = envint("LOGIN_RATE_LIMIT_PER_PHONE", 5)
+LOGIN_RATE_LIMIT_PER_IP = envint("LOGIN_RATE_LIMIT_PER_IP", 30)
+LOGIN_RATE_WINDOW_SECONDS = envint("LOGIN_RATE_WINDOW_SECONDS", 15 * 60)
+# Password login is for development and deployments without Firebase; production may switch it off.
+PASSWORD_LOGIN_ENABLED = envbool("PASSWORD_LOGIN_ENABLED", True)
+
+# Firebase: credentials from a service-account file named in the environment; nothing else is read.
+FIREBASE_CREDENTIALS_FILE = env("FIREBASE_CREDENTIALS_FILE")
+FIREBASE_PROJECT_ID = env("FIREBASE_PROJECT_ID")
+PUSH_ENABLED = envbool("PUSH_ENABLED", bool(FIREBASE_CREDENTIALS_FILE))
+
+# --- Domain knobs -------------------------------------------------------------------------------------------
+# Escalation routing radius (km) when an area sets none: generous, for Kalimantan's river distances.
+ROUTING_DEFAULT_MAX_RADIUS_KM = envint("ROUTING_DEFAULT_MAX_RADIUS_KM", 250)
+ROUTING_DEFAULT_MAX_ATTEMPTS = envint("ROUTING_DEFAULT_MAX_ATTEMPTS", 3)
+SLA_ROUTINE_HOURS = envint("SLA_ROUTINE_HOURS", 24)
+SLA_URGENT_HOURS = envint("SLA_URGENT_HOURS", 2)
+# A phone's offline set above this many rows is reported to admins rather than served in full.
+SYNC_MAX_SET_SIZE = envint("SYNC_MAX_SET_SIZE", 20000)
+SYNC_VISITS_MAX_BATCH = 500
+API_MAX_PAGE_SIZE = 200
+
+# --- i18n: Bahasa Indonesia first -----------------------------------------------------------------------------
+LANGUAGE_CODE = "id"
+LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("Inggris"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "Asia/Jakarta"
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# Django 5.2 warns gis.W001 on GDAL < 3.9 (Debian 12 ships 3.6.2). Pulih uses GDAL only through GeoDjango's
+# basic geometry I/O, which 3.6 supports, so the warning is silenced rather than shown on every command.
+SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,65 @@
+"""Devices (FCM tokens) and the inbox. A Notification row is also the push outbox: it is written in the same
+transaction as the event that caused it, and `push_state` says whether FCM still has to be told."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Device(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="devices")
+    token = models.CharField(max_length=4096, unique=True)
+    platform = models.CharField(max_length=16, default="android")
+    app_version = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("perangkat")
+        verbose_name_plural = _("perangkat")
+
+
+class PushState(models.TextChoices):
+    PENDING = "pending", _("Menunggu dikirim")
+    SENT = "sent", _("Terkirim")
+    FAILED = "failed", _("Gagal")
+    SKIPPED = "skipped", _("Tidak dikirim")  # no device, or push disabled
+
+
+class Notification(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=40)
+    # The event that caused it: with the recipient, unique, so one event never notifies (or pushes) twice.
+    event_key = models.CharField(max_length=160)
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    # Ids the app needs to open the right screen. Never a client's name, NIK or health detail.
+    data = models.JSONField(default=dict)
+    priority = models.CharField(max_length=8, default="normal")  # normal | high
+    ttl_seconds = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    push_state = models.CharField(max_length=8, choices=PushState.choices, default=PushState.PENDING)
+    push_attempts = models.PositiveSmallIntegerField(default=0)
+    push_next_attempt_at = models.DateTimeField(default=timezone.now)
+    push_last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("notifikasi")
+        verbose_name_plural = _("notifikasi")
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "event_key"], name="notification_once_per_event")
+        ]
+        indexes = [
+            models.Index(fields=["push_state", "push_next_attempt_at"], name="notification_outbox_idx"),
+            models.Index(fields=["recipient", "read_at"], name="notification_unread_idx"),
+        ]

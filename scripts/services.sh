@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Embedded PostgreSQL+PostGIS and Redis under .local/ (git-ignored), on unix sockets only: never the machine's
+# 5432/6379. Skipped for a service whose URL (DATABASE_URL / REDIS_URL) is given.
+#   scripts/services.sh start | stop | status
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+LOCAL=${PULIH_LOCAL_DIR:-$ROOT/.local}
+PG_MAJOR=${PG_MAJOR:-15}
+PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+PG_DIR=$LOCAL/pg
+PG_PORT=${PULIH_EMBEDDED_PG_PORT:-54329}
+REDIS_DIR=$LOCAL/redis
+REDIS_SOCK=$REDIS_DIR/redis.sock
+
+say() { printf '\033[1m[pulih services]\033[0m %s\n' "$*"; }
+die() { printf '\033[31m[pulih services] %s\033[0m\n' "$*" >&2; exit 1; }
+
+as_pg() {
+  # initdb refuses to run as root: run the cluster as the postgres system user then.
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+psql_local() { as_pg "$PG_BIN/psql" -h "$PG_DIR/run" -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
+
+pg_start() {
+  if [ -n "${DATABASE_URL:-}" ]; then say "DATABASE_URL set: using that PostgreSQL"; return; fi
+  [ -x "$PG_BIN/initdb" ] || die "PostgreSQL $PG_MAJOR is not installed: run scripts/setup.sh"
+  mkdir -p "$PG_DIR/run"
+  [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$PG_DIR"
+  if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
+    say "initialising embedded PostgreSQL in $PG_DIR/data"
+    as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$PG_DIR/initdb.log" 2>&1 \
+      || die "initdb failed: see $PG_DIR/initdb.log"
+  fi
+  if ! as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1; then
+    say "starting embedded PostgreSQL (socket $PG_DIR/run)"
+    as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
+      -o "-p $PG_PORT -k $PG_DIR/run -c listen_addresses='' -c fsync=on -c jit=off" start >/dev/null \
+      || die "PostgreSQL did not start: see $PG_DIR/server.log"
+  fi
+  if [ "$(psql_local -d postgres -c "SELECT 1 FROM pg_database WHERE datname='pulih'")" != "1" ]; then
+    psql_local -d postgres -c "CREATE DATABASE pulih" >/dev/null
+  fi
+  psql_local -d pulih -c "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null 2>&1 \
+    || die "CREATE EXTENSION postgis failed: is postgresql-$PG_MAJOR-postgis-3 installed?"
+}
+
+redis_start() {
+  if [ -n "${REDIS_URL:-}" ]; then say "REDIS_URL set: using that Redis"; return; fi
+  command -v redis-server >/dev/null || die "redis-server is not installed: run scripts/setup.sh"
+  mkdir -p "$REDIS_DIR"
+  if [ -S "$REDIS_SOCK" ] && redis-cli -s "$REDIS_SOCK" ping >/dev/null 2>&1; then return; fi
+  say "starting embedded Redis (socket $REDIS_SOCK)"
+  redis-server --port 0 --unixsocket "$REDIS_SOCK" --unixsocketperm 700 --daemonize yes \
+    --dir "$REDIS_DIR" --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log" \
+    --save "" --appendonly no >/dev/null || die "Redis did not start: see $REDIS_DIR/redis.log"
+  for _ in $(seq 50); do redis-cli -s "$REDIS_SOCK" ping >/dev/null 2>&1 && return; sleep 0.1; done
+  die "Redis did not answer: see $REDIS_DIR/redis.log"
+}
+
+stop_all() {
+  if [ -z "${REDIS_URL:-}" ] && [ -S "$REDIS_SOCK" ]; then
+    redis-cli -s "$REDIS_SOCK" shutdown nosave >/dev/null 2>&1 || true
+    say "embedded Redis stopped"
+  fi
+  if [ -z "${DATABASE_URL:-}" ] && [ -f "$PG_DIR/data/postmaster.pid" ]; then
+    as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+    say "embedded PostgreSQL stopped"
+  fi
+}
+
+case "${1:-start}" in
+  start) pg_start; redis_start ;;
+  stop) stop_all ;;
+  status)
+    as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" status || true
+    redis-cli -s "$REDIS_SOCK" ping || true ;;
+  *) die "usage: $0 start|stop|status" ;;
+esac

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs what Pulih needs and is missing: Debian packages (PostGIS, GDAL/GEOS/PROJ, Redis, gettext) and a
+# virtualenv with the pinned dependencies. Idempotent: a second run checks and returns in seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1m[pulih setup]\033[0m %s\n' "$*"; }
+die() { printf '\033[31m[pulih setup] %s\033[0m\n' "$*" >&2; exit 1; }
+
+PG_MAJOR=${PG_MAJOR:-15}
+APT_PACKAGES=(postgresql-$PG_MAJOR postgresql-$PG_MAJOR-postgis-3 libgdal32 libgeos-c1v5 libproj25 redis-server gettext python3-venv)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || die "need root or sudo to install ${missing[*]} (or install them yourself)"
+    SUDO="sudo"
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq || die "apt-get update failed: check the network / apt sources"
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || die "apt-get install ${missing[*]} failed: see the apt output above"
+else
+  say "Debian packages present"
+fi
+
+PYTHON=${PYTHON:-}
+if [ -z "$PYTHON" ]; then
+  for candidate in python3.11 python3; do
+    if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+      PYTHON=$candidate; break
+    fi
+  done
+fi
+[ -n "$PYTHON" ] || die "Python 3.11 is required (Debian 12's python3 is 3.11)"
+
+stamp=".venv/.pulih-installed-$(sha256sum pyproject.toml | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  if [ ! -x .venv/bin/python ]; then
+    say "creating virtualenv .venv with $PYTHON"
+    "$PYTHON" -m venv .venv || die "could not create .venv (install python3-venv)"
+  fi
+  say "installing Python dependencies (pinned in pyproject.toml)"
+  .venv/bin/pip install -q --disable-pip-version-check --upgrade pip >/dev/null
+  .venv/bin/pip install -q --disable-pip-version-check -e ".[dev]" || die "pip install failed: see above"
+  rm -f .venv/.pulih-installed-*
+  touch "$stamp"
+else
+  say "virtualenv up to date"
+fi
+
+# Translations (Bahasa Indonesia is the source language; English is compiled from locale/en).
+.venv/bin/python manage.py compilemessages -l en -v 0 --ignore=.venv >/dev/null 2>&1 \
+  || die "compilemessages failed (is gettext installed?)"

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class VillagesConfig(AppConfig):
+    name = "villages"
+    label = "villages"
+    verbose_name = "Wilayah dan fasilitas"
