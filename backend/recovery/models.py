@@ -77,3 +77,127 @@ class ClientStatusChange(models.Model):
 
     class Meta:
         ordering = ["at"]
+
+
+class FamilyRole(models.TextChoices):
+    SUPPORTER = "supporter", _("Pendukung")
+    GUARDIAN = "guardian", _("Wali")
+    EMERGENCY_CONTACT = "emergency_contact", _("Kontak darurat")
+
+
+class FamilyMember(models.Model):
+    # Made on the phone (UUID), so a retried upload is recognised.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(_("nama"), max_length=150)
+    relationship = models.CharField(_("hubungan"), max_length=40)
+    phone = models.CharField(_("nomor HP"), max_length=16, blank=True)
+    role = models.CharField(
+        _("peran"), max_length=20, choices=FamilyRole.choices, default=FamilyRole.SUPPORTER
+    )
+    may_contact = models.BooleanField(_("boleh dihubungi"), default=False)
+    village = models.ForeignKey("villages.Region", on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+
+class ClientFamilyLink(models.Model):
+    """A family member linked to a client. Unlinking keeps the row (unlinked_at set): link history is kept."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="family_links")
+    member = models.ForeignKey(FamilyMember, on_delete=models.CASCADE, related_name="client_links")
+    linked_at = models.DateTimeField(default=timezone.now)
+    linked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    unlinked_at = models.DateTimeField(null=True, blank=True)
+    unlinked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "member"],
+                condition=models.Q(unlinked_at__isnull=True),
+                name="one_active_family_link",
+            )
+        ]
+
+
+class ConsentScope(models.TextChoices):
+    DATA_COLLECTION = "data_collection", _("Pengumpulan data")
+    CONTACT_FAMILY = "contact_family", _("Menghubungi keluarga")
+    REFERRAL = "referral", _("Rujukan")
+
+
+class Consent(models.Model):
+    """Consent events, append-only: the latest event per (client, scope) is in force."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="consents")
+    scope = models.CharField(max_length=20, choices=ConsentScope.choices)
+    given = models.BooleanField()  # False = withdrawn
+    given_by = models.CharField(max_length=10, choices=[("client", _("Klien")), ("guardian", _("Wali"))])
+    guardian = models.ForeignKey(
+        FamilyMember, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["client", "scope", "recorded_at"], name="consent_latest_idx")]
+
+
+class Screening(models.Model):
+    """One WHO ASSIST v3.0 questionnaire, its answers as given and the server's scores."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)  # made on the phone
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="screenings")
+    screened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    screened_at = models.DateTimeField(default=timezone.now)
+    answers = models.JSONField()
+    scores = models.JSONField()  # {substance: {"score": int, "risk": "low|moderate|high", "action": ...}}
+    highest_risk = models.CharField(max_length=10)
+    injected_recently = models.BooleanField(default=False)
+    needs_escalation = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class VisitType(models.TextChoices):
+    HOME_VISIT = "home_visit", _("Kunjungan rumah")
+    FAMILY_SESSION = "family_session", _("Sesi keluarga")
+    PHONE_CALL = "phone_call", _("Panggilan telepon")
+    GROUP_SESSION = "group_session", _("Sesi kelompok")
+    ACCOMPANIMENT = "accompaniment", _("Pendampingan ke fasilitas")
+    POST_REHAB_SUPPORT = "post_rehab_support", _("Dukungan pascarehabilitasi")
+
+
+class Visit(models.Model):
+    id = models.UUIDField(
+        primary_key=True, editable=False
+    )  # made on the phone: a retried upload is recognised
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="visits")
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="visits_logged"
+    )
+    occurred_at = models.DateTimeField(_("waktu kunjungan (perangkat)"))
+    received_at = models.DateTimeField(_("diterima server"), default=timezone.now)
+    type = models.CharField(_("jenis"), max_length=20, choices=VisitType.choices)
+    participants = models.JSONField(default=list, blank=True)  # ["client", "<family member uuid>", ...]
+    location = models.PointField(geography=True, null=True, blank=True)
+    location_accuracy_m = models.FloatField(null=True, blank=True)
+    outcome = models.CharField(_("hasil"), max_length=40, blank=True)
+    notes = models.TextField(_("catatan"), blank=True)
+    next_visit_on = models.DateField(_("rencana kunjungan berikut"), null=True, blank=True)
+    screening = models.OneToOneField(
+        Screening, null=True, blank=True, on_delete=models.SET_NULL, related_name="visit"
+    )
+    # sha256 of the canonical payload: a resend with the same id but other content is not a duplicate.
+    payload_hash = models.CharField(max_length=64, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["client", "occurred_at"], name="visit_client_time_idx")]
