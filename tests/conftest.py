@@ -59,6 +59,16 @@ class Api:
         return self.request("delete", path, body, headers)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `external` run only when asked for (`-m external`, scripts/test-external.sh)."""
+    if "external" in (config.option.markexpr or ""):
+        return
+    skip = pytest.mark.skip(reason="external services: run by scripts/test-external.sh")
+    for item in items:
+        if "external" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture
 def api() -> Api:
     return Api()
