@@ -37,5 +37,5 @@ lint: setup
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check .
 
-bench: demo
+bench: migrate
 	@$(PY) bench/run_all.py
