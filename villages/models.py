@@ -54,13 +54,18 @@ class Region(models.Model):
     class Meta:
         verbose_name = _("wilayah")
         verbose_name_plural = _("wilayah")
-        indexes = [
-            models.Index(fields=["name"], name="region_name_idx"),
-            models.Index(fields=["code"], name="region_code_pattern_idx", opclasses=["varchar_pattern_ops"]),
-        ]
+        # The primary key already has a varchar_pattern_ops index (Django adds `*_like` for a CharField key),
+        # which serves the `code LIKE '62.06.%'` prefix filters.
+        indexes = [models.Index(fields=["name"], name="region_name_idx")]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    @property
+    def is_kelurahan(self) -> bool:
+        """A kelurahan (urban, headed by a civil servant) rather than a desa: Kemendagri's 4-digit village
+        number starts with 1 for a kelurahan and 2 for a desa."""
+        return self.level == RegionLevel.VILLAGE and self.code.rsplit(".", 1)[-1].startswith("1")
 
     def ancestor_codes(self) -> list[str]:
         """This region's code and every ancestor's, nearest first: '62.06.01.2001' -> [.., '62.06', '62']."""
