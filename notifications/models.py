@@ -27,6 +27,7 @@ class Device(models.Model):
 
 class PushState(models.TextChoices):
     PENDING = "pending", _("Menunggu dikirim")
+    SENDING = "sending", _("Sedang dikirim")  # claimed by a worker until push_next_attempt_at (a lease)
     SENT = "sent", _("Terkirim")
     FAILED = "failed", _("Gagal")
     SKIPPED = "skipped", _("Tidak dikirim")  # no device, or push disabled
@@ -52,6 +53,7 @@ class Notification(models.Model):
     push_attempts = models.PositiveSmallIntegerField(default=0)
     push_next_attempt_at = models.DateTimeField(default=timezone.now)
     push_last_error = models.CharField(max_length=200, blank=True)
+    pushed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("notifikasi")

@@ -1,0 +1,158 @@
+"""Writes of the notifications app: `notify` (inbox row + push outbox), devices, read marks.
+
+`notify` is called by other services inside their own transaction. The row it writes is both the user's inbox
+entry and the push outbox entry: the push is published to Celery only after the transaction commits, and if
+the broker is down then, the row simply stays `pending` and the beat sweep (`notifications.tasks.sweep_outbox`)
+publishes it later. The unique (recipient, event_key) makes a repeated event a no-op: never two inbox entries,
+never two pushes.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone, translation
+
+from backend.accounts.models import User
+from backend.errors import NotFound
+from backend.sync.services import change_record
+from notifications import texts
+from notifications.models import Device, Notification
+
+logger = logging.getLogger(__name__)
+
+PRIORITIES = ("normal", "high")
+# Keys allowed in `data` besides "<thing>_id": the payload passes through Google, so ids only.
+_DATA_EXTRA_KEYS = {"screen"}
+# One user rarely has more phones than this; older tokens beyond it are dropped so a buggy app that registers
+# a fresh token on every start cannot make each push fan out to hundreds of dead tokens.
+MAX_DEVICES_PER_USER = 10
+
+
+def _clean_data(data: dict[str, Any] | None) -> dict[str, str]:
+    clean: dict[str, str] = {}
+    for key, value in (data or {}).items():
+        if not (key.endswith("_id") or key in _DATA_EXTRA_KEYS):
+            raise ValueError(f"notification data may carry ids only (`*_id` keys), got {key!r}")
+        if not isinstance(value, str | uuid.UUID | int):
+            raise ValueError(f"notification data value of {key!r} must be an id, got {type(value).__name__}")
+        clean[key] = str(value)
+    return clean
+
+
+def _publish_push(notification_id: uuid.UUID) -> None:
+    """Hand the push to Celery; if the broker is unreachable the row stays pending for the sweep."""
+    from notifications.tasks import push_notification  # tasks import this module
+
+    try:
+        push_notification.apply_async(kwargs={"notification_id": str(notification_id)}, retry=False)
+    except Exception:  # kombu/redis raise many kinds; any of them means "the sweep will do it"
+        logger.warning("push of notification %s not published; outbox sweep will retry", notification_id)
+
+
+def notify(
+    *,
+    recipient: User,
+    kind: str,
+    event_key: str,
+    params: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+    priority: str = "normal",
+    ttl_seconds: int | None = None,
+) -> Notification | None:
+    """Store an inbox entry for `recipient` in the current transaction and push it after commit.
+
+    `event_key` names the event (e.g. "offer:<offer id>"): the same (recipient, event_key) again returns None
+    and changes nothing. `params` fill the inbox text (client CODE, times); `data` holds ids only (string
+    values, `*_id` keys), sent in the push so the app can open the right screen. Unknown kind, missing params
+    or non-id data raise ValueError: those are programming errors.
+    """
+    if priority not in PRIORITIES:
+        raise ValueError(f"priority must be one of {PRIORITIES}, got {priority!r}")
+    clean_data = _clean_data(data)
+    with translation.override(recipient.language or "id"):
+        title, body = texts.render_inbox(kind, params or {})
+    row = Notification(
+        recipient=recipient,
+        kind=kind,
+        event_key=event_key,
+        title=title[:200],
+        body=body,
+        data=clean_data,
+        priority=priority,
+        ttl_seconds=ttl_seconds,
+    )
+    # INSERT ... ON CONFLICT DO NOTHING: a concurrent or repeated event waits for, then yields to, the first.
+    Notification.objects.bulk_create([row], ignore_conflicts=True)
+    if not Notification.objects.filter(id=row.id).exists():
+        return None
+    change_record(entity="notification", entity_id=row.id, user_id=recipient.id)
+    transaction.on_commit(partial(_publish_push, row.id))
+    return row
+
+
+def notification_mark_read(*, user: User, notification_id: uuid.UUID) -> Notification:
+    """Mark one of the user's own notifications read (again is a no-op). Someone else's: NotFound."""
+    with transaction.atomic():
+        changed = Notification.objects.filter(
+            id=notification_id, recipient=user, read_at__isnull=True
+        ).update(read_at=timezone.now())
+        row = Notification.objects.filter(id=notification_id, recipient=user).first()
+        if row is None:
+            raise NotFound()
+        if changed:
+            # The user's other phones learn of it through /sync/changes.
+            change_record(entity="notification", entity_id=row.id, user_id=user.id)
+    return row
+
+
+def device_register(*, user: User, token: str, platform: str, app_version: str) -> tuple[Device, bool]:
+    """Register or refresh an FCM token; a token seen under another user moves to this one.
+
+    One statement (INSERT ... ON CONFLICT (token) DO UPDATE) so two concurrent registrations of a token
+    cannot collide. Returns (device, created).
+    """
+    now = timezone.now()
+    candidate = Device(
+        user=user, token=token, platform=platform, app_version=app_version, created_at=now, last_seen_at=now
+    )
+    new_id = candidate.pk
+    with transaction.atomic():
+        # On a conflict PostgreSQL's RETURNING gives the existing row's id back into `candidate.pk`.
+        Device.objects.bulk_create(
+            [candidate],
+            update_conflicts=True,
+            unique_fields=["token"],
+            update_fields=["user", "platform", "app_version", "last_seen_at"],
+        )
+        created = candidate.pk == new_id
+        device = Device.objects.get(token=token)  # created_at of an existing row comes from the database
+        stale = Device.objects.filter(user=user).order_by("-last_seen_at").values_list("id", flat=True)
+        Device.objects.filter(id__in=list(stale[MAX_DEVICES_PER_USER:])).delete()
+    return device, created
+
+
+def device_delete(*, user: User, token: str) -> None:
+    """Forget one of the user's own tokens (sign-out). Someone else's token answers NotFound."""
+    deleted, _ = Device.objects.filter(user=user, token=token).delete()
+    if not deleted:
+        raise NotFound()
+
+
+def devices_prune_stale(*, unused_for: timedelta = timedelta(days=60)) -> int:
+    """Delete tokens the app has not refreshed for `unused_for` (FCM deems such tokens stale too)."""
+    deleted, _ = Device.objects.filter(last_seen_at__lt=timezone.now() - unused_for).delete()
+    return deleted
+
+
+def devices_delete_tokens(*, tokens: list[str]) -> int:
+    """Delete tokens FCM called dead (UNREGISTERED, or not a valid token)."""
+    if not tokens:
+        return 0
+    deleted, _ = Device.objects.filter(token__in=tokens).delete()
+    return deleted
