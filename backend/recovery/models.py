@@ -32,6 +32,7 @@ class Client(models.Model):
     )
     address = models.CharField(_("alamat"), max_length=300, blank=True)
     substances = models.JSONField(_("zat yang digunakan"), default=list, blank=True)
+    notes = models.TextField(_("catatan"), blank=True)
     # NIK is never stored in clear: a keyed hash (HMAC-SHA256, settings.NIK_HMAC_KEY) and its last 4 digits.
     nik_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     nik_last4 = models.CharField(max_length=4, blank=True, editable=False)
@@ -62,6 +63,22 @@ class Client(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class ClientCodeCounter(models.Model):
+    """The last number given per code prefix (regency abbreviation) and year: KTG-2026-00042 -> ("KTG", 2026, 42).
+
+    Incremented with one `INSERT ... ON CONFLICT DO UPDATE ... RETURNING`, so concurrent registrations never get
+    the same number. Keyed by the prefix, not the regency, so two regencies sharing an abbreviation share a
+    counter and their codes still never collide.
+    """
+
+    prefix = models.CharField(max_length=8)
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["prefix", "year"], name="client_code_counter_unique")]
 
 
 class ClientStatusChange(models.Model):
@@ -160,8 +177,13 @@ class Screening(models.Model):
     answers = models.JSONField()
     scores = models.JSONField()  # {substance: {"score": int, "risk": "low|moderate|high", "action": ...}}
     highest_risk = models.CharField(max_length=10)
+    action = models.CharField(max_length=20, blank=True)  # the strongest recommended action overall
+    q8 = models.PositiveSmallIntegerField(null=True, blank=True)  # injecting (asked once, not per substance)
     injected_recently = models.BooleanField(default=False)
     needs_escalation = models.BooleanField(default=False)
+    # The escalation the result started, or why none was (e.g. "consent_required": the need is still recorded).
+    escalation_id = models.UUIDField(null=True, blank=True)
+    escalation_blocked_reason = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
 

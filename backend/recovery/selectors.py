@@ -16,7 +16,7 @@ Every path is an `id IN (subquery)` so joins never duplicate rows and the list q
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
@@ -24,8 +24,8 @@ from django.utils.translation import gettext_lazy as _
 from backend.accounts.access import Scope, region_code_q, scope_for
 from backend.accounts.models import Role, User
 from backend.audit.services import access_log_record
-from backend.errors import Conflict, ErrorDetail, NotFound
-from backend.recovery.models import Client, Consent, FamilyMember
+from backend.errors import Conflict, ErrorDetail, NotFound, PermissionDenied
+from backend.recovery.models import Client, ClientFamilyLink, Consent, FamilyMember, Screening, Visit
 
 AccessLevel = Literal["full", "minimal"]
 
@@ -114,12 +114,25 @@ def client_get_for(*, user: User, client_id: uuid.UUID, endpoint: str, audit: bo
     return client
 
 
-def client_get_for_write(*, user: User, client_id: uuid.UUID) -> Client:
-    """A client the user may change: in scope with the full record (staff only offered a case may not write)."""
-    client = client_get_for(user=user, client_id=client_id, endpoint="write", audit=False)
+def client_get_full_for(*, user: User, client_id: uuid.UUID, endpoint: str | None = None) -> Client:
+    """A client whose full record the user may see and change; logs the read when `endpoint` is given.
+
+    Out of scope: 404. In scope with the minimal view only (staff merely offered the case): 403
+    `full_access_required` -- they know the client exists, so a 404 would hide nothing and only confuse.
+    """
+    client = client_get_for(user=user, client_id=client_id, endpoint=endpoint or "", audit=False)
     if not client.full_access:  # type: ignore[attr-defined]
-        raise NotFound(_("Klien tidak ditemukan."), code="client_not_found")
+        raise PermissionDenied(
+            _("Data lengkap klien hanya untuk petugas yang menerima kasus."), code="full_access_required"
+        )
+    if endpoint:
+        access_log_record(user=user, client_id=client.id, endpoint=endpoint)
     return client
+
+
+def client_get_for_write(*, user: User, client_id: uuid.UUID) -> Client:
+    """A client the user may change (full access); writes are not access-logged: the write is its own record."""
+    return client_get_full_for(user=user, client_id=client_id)
 
 
 def consent_in_force(*, client_id: uuid.UUID, scope: str) -> bool:
@@ -183,3 +196,165 @@ def family_contact_require(*, client_id: uuid.UUID, member: FamilyMember) -> Non
             code="family_contact_not_allowed",
             details=[ErrorDetail("may_contact", "family_contact_not_allowed", _("Tidak boleh dihubungi."))],
         )
+
+
+def client_family(*, client: Client, contact_allowed: bool | None = None) -> list[dict[str, Any]]:
+    """Family members actively linked to the client. A phone number is shown only to those who may use it:
+    the member agreed to be contacted and the client's contact_family consent is in force."""
+    if contact_allowed is None:
+        contact_allowed = consent_in_force(client_id=client.id, scope="contact_family")
+    links = (
+        ClientFamilyLink.objects.filter(client_id=client.id, unlinked_at__isnull=True)
+        .select_related("member")
+        .order_by("linked_at")
+    )
+    return [
+        family_member_record(member=link.member, link=link, contact_allowed=contact_allowed) for link in links
+    ]
+
+
+def family_member_record(
+    *, member: FamilyMember, link: ClientFamilyLink | None, contact_allowed: bool
+) -> dict[str, Any]:
+    return {
+        "id": member.id,
+        "name": member.name,
+        "relationship": member.relationship,
+        "role": member.role,
+        "may_contact": member.may_contact,
+        "phone": member.phone if (member.may_contact and contact_allowed) else None,
+        "linked_at": link.linked_at if link else None,
+        "version": member.version,
+    }
+
+
+def _open_offer_for(*, user: User, client_id: uuid.UUID) -> dict[str, Any] | None:
+    from backend.escalations.models import Escalation
+
+    scope = scope_for(user)
+    esc = (
+        Escalation.objects.filter(client_id=client_id)
+        .filter(
+            Q(offers__staff_id=user.id, offers__status__in=_OPEN_OR_ACCEPTED)
+            | Q(offers__facility_id__in=scope.admin_facility_ids)
+        )
+        .order_by("-created_at")
+        .values("id", "need", "urgency", "status")
+        .first()
+    )
+    return esc
+
+
+def client_record(*, user: User, client: Client, full: bool) -> dict[str, Any]:
+    """The client as the API shows it to `user`: the full record, or the minimal view of an offered case."""
+    village = {"code": client.village_id, "name": client.village.name}
+    if not full:
+        return {
+            "id": client.id,
+            "code": client.code,
+            "access": "minimal",
+            "sex": client.sex,
+            "birth_year": client.birth_year,
+            "village": village,
+            "escalation": _open_offer_for(user=user, client_id=client.id),
+        }
+    consents = consents_in_force(client_id=client.id)
+    volunteers = list(client.assigned_volunteers.order_by("name").values("id", "name"))
+    return {
+        "id": client.id,
+        "code": client.code,
+        "access": "full",
+        "name": client.name,
+        "sex": client.sex,
+        "birth_date": client.birth_date,
+        "birth_year": client.birth_year,
+        "phone": client.phone or None,
+        "village": village,
+        "address": client.address,
+        "substances": client.substances,
+        "nik_last4": client.nik_last4 or None,
+        "notes": client.notes,
+        "status": client.status,
+        "assigned_volunteers": volunteers,
+        "family_members": client_family(client=client, contact_allowed=consents["contact_family"]),
+        "consents": consents,
+        "version": client.version,
+        "created_at": client.created_at,
+        "updated_at": client.updated_at,
+    }
+
+
+def client_list_for(*, user: User, q: str = "", village: str = "", status: str = "") -> QuerySet[Client]:
+    """The caller's clients, filtered; `q` matches name (not for minimal-view rows) or code."""
+    qs = client_qs_with_access_for(user=user).select_related("village")
+    if village:
+        qs = qs.filter(region_code_q("village_id", {village}))
+    if status:
+        qs = qs.filter(status=status)
+    if q:
+        text = q.strip()
+        qs = qs.filter(
+            Q(code__iexact=text) | Q(code__istartswith=text) | Q(full_access=True, name__icontains=text)
+        )
+    return qs.order_by("-created_at", "id")
+
+
+def client_list_item(*, client: Client) -> dict[str, Any]:
+    """A row of GET /clients (client from `client_list_for`: village loaded, `full_access` annotated)."""
+    full = bool(client.full_access)  # type: ignore[attr-defined]
+    return {
+        "id": client.id,
+        "code": client.code,
+        "access": "full" if full else "minimal",
+        "name": client.name if full else None,
+        "sex": client.sex,
+        "birth_year": client.birth_year,
+        "village": {"code": client.village_id, "name": client.village.name},
+        "status": client.status if full else None,
+        "version": client.version,
+    }
+
+
+def screening_result(*, screening: Screening) -> dict[str, Any]:
+    """A stored screening as POST /clients/{id}/screenings answers it (first time and on every resend)."""
+    status = Client.objects.filter(id=screening.client_id).values_list("status", flat=True).first()
+    return {
+        "id": screening.id,
+        "client_id": screening.client_id,
+        "screened_at": screening.screened_at,
+        "substances": screening.scores,
+        "highest_risk": screening.highest_risk,
+        "action": screening.action,
+        "injected_recently": screening.injected_recently,
+        "needs_escalation": screening.needs_escalation,
+        "escalation": {"id": screening.escalation_id} if screening.escalation_id else None,
+        "escalation_blocked_reason": screening.escalation_blocked_reason or None,
+        "client_status": status,
+    }
+
+
+def visit_list_for(*, client: Client) -> QuerySet[Visit]:
+    """Visits of a client already scope-checked, newest first."""
+    return (
+        Visit.objects.filter(client_id=client.id)
+        .select_related("logged_by")
+        .order_by("-occurred_at", "-received_at", "id")
+    )
+
+
+def visit_record(*, visit: Visit) -> dict[str, Any]:
+    return {
+        "id": visit.id,
+        "occurred_at": visit.occurred_at,
+        "received_at": visit.received_at,
+        "type": visit.type,
+        "participants": visit.participants,
+        "location": {"lat": visit.location.y, "lon": visit.location.x} if visit.location else None,
+        "location_accuracy_m": visit.location_accuracy_m,
+        "outcome": visit.outcome,
+        "notes": visit.notes,
+        "next_visit_on": visit.next_visit_on,
+        "screening_id": visit.screening_id,
+        "logged_by": {"id": visit.logged_by_id, "name": visit.logged_by.name},
+        "version": visit.version,
+    }

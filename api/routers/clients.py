@@ -1,0 +1,235 @@
+"""Clients, their families, consent, lifecycle, ASSIST screenings, visits and timeline (backend/recovery).
+
+Every handler starts from the caller's scope (backend/recovery/selectors.py): a client outside it answers 404
+exactly as a missing one does, on reads and writes alike. Staff only offered a case see the minimal view and
+get 403 `full_access_required` for anything more.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router
+from ninja.responses import Status
+
+from api.auth import current_user
+from api.pagination import PageParams, paginate
+from api.schemas.accounts import ErrorOut
+from api.schemas.clients import (
+    ClientCreateIn,
+    ClientListParams,
+    ClientOut,
+    ClientPageOut,
+    ClientPatchIn,
+    ConsentIn,
+    ConsentOut,
+    DuplicateClientOut,
+    FamilyMemberIn,
+    FamilyMemberOut,
+    ScreeningIn,
+    ScreeningOut,
+    StaleClientOut,
+    TimelinePageOut,
+    TransitionIn,
+    VisitPageOut,
+)
+from backend.recovery.consents import consent_record
+from backend.recovery.family import family_member_link, family_member_unlink
+from backend.recovery.screenings import screening_record
+from backend.recovery.selectors import (
+    client_get_for,
+    client_get_for_write,
+    client_get_full_for,
+    client_list_for,
+    client_list_item,
+    client_record,
+    consent_in_force,
+    consents_in_force,
+    family_member_record,
+    screening_result,
+    visit_list_for,
+    visit_record,
+)
+from backend.recovery.services import client_create, client_status_change, client_update
+from backend.recovery.timeline import timeline_page
+
+router = Router()
+E = ErrorOut
+
+
+@router.post(
+    "",
+    response={201: ClientOut, 401: E, 403: E, 409: DuplicateClientOut, 422: E},
+    summary="Daftarkan klien",
+    url_name="create_client",
+)
+def create_client(request: HttpRequest, payload: ClientCreateIn) -> Status:
+    """403 `registration_not_allowed`; 409 `duplicate_client` (same NIK, or name + birth year + village);
+    422 `validation_error` / `invalid_nik` / `guardian_consent_required` with the field at fault."""
+    user = current_user(request)
+    data = payload.dict(exclude={"consents"})
+    client = client_create(actor=user, **data, consents=[c.dict() for c in payload.consents])
+    return Status(201, client_record(user=user, client=client, full=True))
+
+
+@router.get(
+    "", response={200: ClientPageOut, 401: E, 422: E}, summary="Daftar klien", url_name="list_clients"
+)
+def list_clients(
+    request: HttpRequest, filters: Query[ClientListParams], page: Query[PageParams]
+) -> dict[str, Any]:
+    """The caller's clients, newest first; `q` matches the name or the code."""
+    qs = client_list_for(
+        user=current_user(request), q=filters.q, village=filters.village, status=filters.status
+    )
+    result = paginate(qs, page)
+    result["items"] = [client_list_item(client=c) for c in result["items"]]
+    return result
+
+
+@router.get(
+    "/{client_id}", response={200: ClientOut, 401: E, 404: E}, summary="Rincian klien", url_name="get_client"
+)
+def get_client(request: HttpRequest, client_id: uuid.UUID) -> dict[str, Any]:
+    """Audit-logged. Staff only offered the case get the minimal view (`access: minimal`)."""
+    user = current_user(request)
+    client = client_get_for(user=user, client_id=client_id, endpoint="GET /clients/{id}")
+    return client_record(user=user, client=client, full=client.full_access)  # type: ignore[attr-defined]
+
+
+@router.patch(
+    "/{client_id}",
+    response={200: ClientOut, 401: E, 403: E, 404: E, 409: StaleClientOut | DuplicateClientOut, 422: E},
+    summary="Ubah data klien",
+    url_name="update_client",
+)
+def update_client(request: HttpRequest, client_id: uuid.UUID, payload: ClientPatchIn) -> dict[str, Any]:
+    """Only the fields sent change. 409 `stale_version` with `current` (the record as it is now), or
+    `duplicate_client`."""
+    user = current_user(request)
+    changes = payload.dict(exclude_unset=True, exclude={"version"})
+    client = client_update(actor=user, client_id=client_id, version=payload.version, changes=changes)
+    return client_record(user=user, client=client, full=True)
+
+
+@router.post(
+    "/{client_id}/family-members",
+    response={200: FamilyMemberOut, 201: FamilyMemberOut, 401: E, 403: E, 404: E, 422: E},
+    summary="Tambah atau hubungkan anggota keluarga",
+    url_name="link_family_member",
+)
+def link_family_member(request: HttpRequest, client_id: uuid.UUID, payload: FamilyMemberIn) -> Status:
+    """201 when linked now, 200 when it already was (a retried upload). An existing member's id links it."""
+    user = current_user(request)
+    client = client_get_for_write(user=user, client_id=client_id)
+    fields = payload.dict(exclude={"id"})
+    member, link, created = family_member_link(actor=user, client=client, member_id=payload.id, fields=fields)
+    allowed = consent_in_force(client_id=client.id, scope="contact_family")
+    return Status(
+        201 if created else 200, family_member_record(member=member, link=link, contact_allowed=allowed)
+    )
+
+
+@router.delete(
+    "/{client_id}/family-members/{member_id}",
+    response={204: None, 401: E, 403: E, 404: E},
+    summary="Lepaskan anggota keluarga",
+    url_name="unlink_family_member",
+)
+def unlink_family_member(request: HttpRequest, client_id: uuid.UUID, member_id: uuid.UUID) -> HttpResponse:
+    """The link is ended, not deleted: it stays in the timeline."""
+    user = current_user(request)
+    client = client_get_for_write(user=user, client_id=client_id)
+    family_member_unlink(actor=user, client=client, member_id=member_id)
+    return HttpResponse(status=204)
+
+
+@router.post(
+    "/{client_id}/consents",
+    response={201: ConsentOut, 401: E, 403: E, 404: E, 422: E},
+    summary="Catat persetujuan (diberikan atau ditarik)",
+    url_name="record_consent",
+)
+def record_consent(request: HttpRequest, client_id: uuid.UUID, payload: ConsentIn) -> Status:
+    """422 `guardian_consent_required` for a minor without a linked guardian."""
+    user = current_user(request)
+    client = client_get_for_write(user=user, client_id=client_id)
+    consent = consent_record(actor=user, client=client, **payload.dict())
+    body = {**consent.__dict__, "in_force": consents_in_force(client_id=client.id)}
+    return Status(201, body)
+
+
+@router.post(
+    "/{client_id}/transitions",
+    response={200: ClientOut, 401: E, 403: E, 404: E, 422: E},
+    summary="Ubah status klien",
+    url_name="transition_client",
+)
+def transition_client(request: HttpRequest, client_id: uuid.UUID, payload: TransitionIn) -> dict[str, Any]:
+    """422 `invalid_transition` (details list the statuses allowed next)."""
+    user = current_user(request)
+    client = client_status_change(
+        actor=user, client_id=client_id, to_status=payload.to, reason=payload.reason
+    )
+    return client_record(user=user, client=client, full=True)
+
+
+@router.post(
+    "/{client_id}/screenings",
+    response={200: ScreeningOut, 201: ScreeningOut, 401: E, 403: E, 404: E, 409: E, 422: E},
+    summary="Skrining ASSIST v3.0",
+    url_name="record_screening",
+)
+def record_screening(request: HttpRequest, client_id: uuid.UUID, payload: ScreeningIn) -> Status:
+    """409 `consent_required` (details: consent.data_collection) or `id_conflict`; 422 `invalid_assist_answers`
+    naming each field at fault (`answers.cannabis.q3`). 200 for a resend of a stored screening."""
+    user = current_user(request)
+    client = client_get_for_write(user=user, client_id=client_id)
+    screening, created = screening_record(
+        actor=user,
+        client=client,
+        screening_id=payload.id,
+        answers=payload.answers,
+        q8=payload.q8,
+        screened_at=payload.screened_at,
+    )
+    return Status(201 if created else 200, screening_result(screening=screening))
+
+
+@router.get(
+    "/{client_id}/visits",
+    response={200: VisitPageOut, 401: E, 403: E, 404: E, 422: E},
+    summary="Kunjungan klien (terbaru dahulu)",
+    url_name="list_client_visits",
+)
+def list_client_visits(request: HttpRequest, client_id: uuid.UUID, page: Query[PageParams]) -> dict[str, Any]:
+    """Audit-logged."""
+    client = client_get_full_for(
+        user=current_user(request), client_id=client_id, endpoint="GET /clients/{id}/visits"
+    )
+    result = paginate(visit_list_for(client=client), page)
+    result["items"] = [visit_record(visit=v) for v in result["items"]]
+    return result
+
+
+@router.get(
+    "/{client_id}/timeline",
+    response={200: TimelinePageOut, 401: E, 403: E, 404: E, 422: E},
+    summary="Riwayat klien",
+    url_name="client_timeline",
+)
+def client_timeline(
+    request: HttpRequest,
+    client_id: uuid.UUID,
+    page: Query[PageParams],
+    order: Literal["desc", "asc"] = "desc",
+) -> dict[str, Any]:
+    """Visits, screenings, status changes, escalations and accepted offers, family links, consents. Audit-logged."""
+    client = client_get_full_for(
+        user=current_user(request), client_id=client_id, endpoint="GET /clients/{id}/timeline"
+    )
+    return timeline_page(
+        client_id=client.id, limit=page.limit, offset=page.offset, newest_first=order == "desc"
+    )

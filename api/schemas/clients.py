@@ -1,0 +1,286 @@
+"""Schemas of /clients: clients, family members, consent, transitions, screenings, visits, timeline."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any, Literal
+
+from ninja import Field, Schema
+
+from api.schemas.accounts import ErrorBodyOut
+
+Sex = Literal["male", "female"]
+ConsentScopeName = Literal["data_collection", "contact_family", "referral"]
+FamilyRoleName = Literal["supporter", "guardian", "emergency_contact"]
+
+
+# --- errors with extra payload --------------------------------------------------------------------------------
+
+
+class ExistingClientRef(Schema):
+    id: uuid.UUID | None = Field(description="Id klien yang sudah ada; null bila di luar wilayah Anda.")
+    code: str = Field(description="Kode klien yang sudah ada.")
+
+
+class DuplicateClientOut(Schema):
+    error: ErrorBodyOut
+    existing: ExistingClientRef
+
+
+# --- clients --------------------------------------------------------------------------------------------------
+
+
+class ConsentIn(Schema):
+    scope: ConsentScopeName = Field(description="Cakupan: data_collection, contact_family, referral.")
+    given: bool = Field(description="true = diberikan, false = ditarik.")
+    given_by: Literal["client", "guardian"] = Field("client", description="Siapa yang memberi persetujuan.")
+    guardian_id: uuid.UUID | None = Field(None, description="Anggota keluarga berperan wali (untuk anak).")
+    note: str = Field("", max_length=1000)
+
+
+class ClientCreateIn(Schema):
+    name: str = Field(min_length=1, max_length=150, description="Nama atau alias.")
+    sex: Sex
+    birth_date: date | None = Field(None, description="Tanggal lahir, bila diketahui.")
+    birth_year: int | None = Field(None, description="Tahun lahir, bila tanggal tidak diketahui.")
+    phone: str | None = Field(None, max_length=24, description="Nomor HP (08xx, 628xx, +628xx).")
+    village_code: str = Field(max_length=13, description="Kode Kemendagri desa/kelurahan tempat tinggal.")
+    address: str = Field("", max_length=300)
+    substances: list[str] = Field(default_factory=list, description="Golongan zat ASSIST yang digunakan.")
+    nik: str | None = Field(
+        None, max_length=32, description="NIK 16 digit; hanya disimpan sebagai hash + 4 digit terakhir."
+    )
+    notes: str = Field("", max_length=4000)
+    assigned_volunteer_ids: list[uuid.UUID] = Field(default_factory=list, description="Kader pendamping.")
+    consents: list[ConsentIn] = Field(default_factory=list, description="Persetujuan awal (opsional).")
+
+
+class ClientPatchIn(Schema):
+    version: int = Field(description="Versi data yang sedang diubah; versi lama menjawab 409.")
+    name: str | None = Field(None, min_length=1, max_length=150)
+    sex: Sex | None = None
+    birth_date: date | None = None
+    birth_year: int | None = None
+    phone: str | None = Field(None, max_length=24)
+    village_code: str | None = Field(None, max_length=13)
+    address: str | None = Field(None, max_length=300)
+    substances: list[str] | None = None
+    nik: str | None = Field(None, max_length=32)
+    notes: str | None = Field(None, max_length=4000)
+    assigned_volunteer_ids: list[uuid.UUID] | None = None
+
+
+class VillageRef(Schema):
+    code: str
+    name: str
+
+
+class PersonRef(Schema):
+    id: uuid.UUID
+    name: str
+
+
+class FamilyMemberOut(Schema):
+    id: uuid.UUID
+    name: str
+    relationship: str
+    role: FamilyRoleName
+    may_contact: bool
+    phone: str | None = Field(
+        description="Hanya bila anggota bersedia dihubungi dan persetujuan contact_family berlaku."
+    )
+    linked_at: datetime | None
+    version: int
+
+
+class EscalationRef(Schema):
+    id: uuid.UUID
+    need: str = Field(description="counseling atau assessment.")
+    urgency: str = Field(description="routine atau urgent.")
+    status: str
+
+
+class ClientOut(Schema):
+    id: uuid.UUID
+    code: str = Field(description="Kode klien, mis. KTG-2026-00042.")
+    access: Literal["full", "minimal"] = Field(
+        description="minimal: petugas yang baru ditawari kasus melihat kode, jenis kelamin, tahun lahir, desa "
+        "dan kebutuhan eskalasi saja."
+    )
+    sex: Sex
+    birth_year: int | None
+    village: VillageRef
+    escalation: EscalationRef | None = Field(None, description="Eskalasi yang ditawarkan (tampilan minimal).")
+    name: str | None = None
+    birth_date: date | None = None
+    phone: str | None = None
+    address: str | None = None
+    substances: list[str] | None = None
+    nik_last4: str | None = Field(None, description="4 digit terakhir NIK (NIK tidak pernah ditampilkan).")
+    notes: str | None = None
+    status: str | None = None
+    assigned_volunteers: list[PersonRef] | None = None
+    family_members: list[FamilyMemberOut] | None = None
+    consents: dict[str, bool] | None = Field(None, description="Cakupan -> berlaku atau tidak.")
+    version: int | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class StaleClientOut(Schema):
+    error: ErrorBodyOut
+    current: ClientOut
+
+
+class ClientListItemOut(Schema):
+    id: uuid.UUID
+    code: str
+    access: Literal["full", "minimal"]
+    name: str | None = Field(description="null pada tampilan minimal.")
+    sex: Sex
+    birth_year: int | None
+    village: VillageRef
+    status: str | None = Field(description="null pada tampilan minimal.")
+    version: int
+
+
+class ClientPageOut(Schema):
+    items: list[ClientListItemOut]
+    count: int
+    limit: int
+    offset: int
+    has_more: bool
+
+
+class ClientListParams(Schema):
+    q: str = Field("", max_length=100, description="Cari nama atau kode.")
+    village: str = Field("", max_length=13, description="Kode wilayah (desa, kecamatan, kabupaten...).")
+    status: str = Field("", max_length=20, description="Status siklus klien.")
+
+
+# --- family, consent, transitions -----------------------------------------------------------------------------
+
+
+class FamilyMemberIn(Schema):
+    id: uuid.UUID = Field(
+        description="UUID dibuat di HP; mengirim ulang id yang sama tidak membuat data baru."
+    )
+    name: str | None = Field(None, max_length=150, description="Wajib untuk anggota baru.")
+    relationship: str | None = Field(None, max_length=40, description="Wajib untuk anggota baru.")
+    phone: str | None = Field(None, max_length=24)
+    role: FamilyRoleName | None = None
+    may_contact: bool = False
+
+
+class ConsentOut(Schema):
+    id: uuid.UUID
+    scope: str
+    given: bool
+    given_by: str
+    guardian_id: uuid.UUID | None
+    recorded_at: datetime
+    note: str
+    in_force: dict[str, bool] = Field(description="Persetujuan yang berlaku setelah peristiwa ini.")
+
+
+class TransitionIn(Schema):
+    to: str = Field(max_length=20, description="Status tujuan.")
+    reason: str = Field("", max_length=1000)
+
+
+# --- screening ------------------------------------------------------------------------------------------------
+
+
+class ScreeningIn(Schema):
+    id: uuid.UUID = Field(description="UUID dibuat di HP; mengirim ulang mengembalikan hasil yang tersimpan.")
+    answers: dict[str, Any] = Field(
+        description='Per golongan zat: {"q1": true/false, "q2": 0|2|3|4|6, "q3": ..., "q7": ...} '
+        "mengikuti aturan lompatan ASSIST v3.0."
+    )
+    q8: int | None = Field(
+        None, description="Menyuntik: 0 tidak, 2 ya dalam 3 bulan, 1 ya tetapi lebih lama."
+    )
+    screened_at: datetime | None = Field(None, description="Waktu skrining di perangkat.")
+
+
+class SubstanceScoreOut(Schema):
+    score: int = Field(description="Specific Substance Involvement Score (Q2-Q7).")
+    risk: Literal["low", "moderate", "high"]
+    action: Literal["brief_advice", "brief_intervention", "referral"]
+
+
+class ScreeningEscalationOut(Schema):
+    id: uuid.UUID
+
+
+class ScreeningOut(Schema):
+    id: uuid.UUID
+    client_id: uuid.UUID
+    screened_at: datetime
+    substances: dict[str, SubstanceScoreOut] = Field(description="Hanya zat yang pernah digunakan.")
+    highest_risk: str = Field(description="none, low, moderate atau high.")
+    action: str = Field(description="Tindakan terkuat yang dianjurkan.")
+    injected_recently: bool
+    needs_escalation: bool
+    escalation: ScreeningEscalationOut | None
+    escalation_blocked_reason: str | None = Field(
+        description="Mengapa eskalasi belum dibuat, mis. consent_required (kebutuhan tetap tercatat)."
+    )
+    client_status: str
+
+
+# --- visits and timeline --------------------------------------------------------------------------------------
+
+
+class PointOut(Schema):
+    lat: float
+    lon: float
+
+
+class VisitOut(Schema):
+    id: uuid.UUID
+    occurred_at: datetime
+    received_at: datetime
+    type: str
+    participants: list[Any]
+    location: PointOut | None
+    location_accuracy_m: float | None
+    outcome: str
+    notes: str
+    next_visit_on: date | None
+    screening_id: uuid.UUID | None
+    logged_by: PersonRef
+    version: int
+
+
+class VisitPageOut(Schema):
+    items: list[VisitOut]
+    count: int
+    limit: int
+    offset: int
+    has_more: bool
+
+
+class TimelineItemOut(Schema):
+    kind: Literal[
+        "visit",
+        "screening",
+        "status_change",
+        "escalation",
+        "offer_accepted",
+        "family_link",
+        "family_unlink",
+        "consent",
+    ]
+    id: uuid.UUID
+    at: datetime
+    data: dict[str, Any] = Field(description="Rincian menurut jenis peristiwa.")
+
+
+class TimelinePageOut(Schema):
+    items: list[TimelineItemOut]
+    count: int
+    limit: int
+    offset: int
+    has_more: bool

@@ -1,0 +1,116 @@
+"""Recording an ASSIST screening: consent first, the pure scoring (assist.py), the status change, and, for a
+high risk or recent injecting, the escalation need.
+
+The need is always recorded on the screening (`needs_escalation`). An escalation is created only when the
+client's referral consent is in force; otherwise `escalation_blocked_reason` says why ("consent_required"), and
+the field worker can record consent and escalate by hand. A screening sent again with the same id (a retried
+upload) returns the stored result and changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from backend.accounts.models import User
+from backend.errors import Conflict, DomainError, ErrorDetail
+from backend.recovery.assist import AssistResult, assist_score
+from backend.recovery.lifecycle import ClientStatus
+from backend.recovery.models import Client, Screening
+from backend.recovery.selectors import consent_in_force, consent_require
+from backend.sync.services import change_record
+
+
+def _escalate(*, actor: User, client: Client, result: AssistResult) -> tuple[uuid.UUID | None, str]:
+    """Create the escalation a screening calls for; (id, "") or (None, why not)."""
+    if not consent_in_force(client_id=client.id, scope="referral"):
+        return None, "consent_required"
+    try:
+        from backend.escalations.services import escalation_create
+    except ImportError:  # the escalation service is not installed: the need stays recorded on the screening
+        return None, "escalation_unavailable"
+    substances = ", ".join(s for s, r in result.substances.items() if r.risk == "high")
+    reason = _("Hasil ASSIST: risiko tinggi (%(substances)s).") % {"substances": substances or "-"}
+    if result.injected_recently:
+        reason = _("Hasil ASSIST: menyuntik dalam 3 bulan terakhir.") + (f" {reason}" if substances else "")
+    try:
+        with transaction.atomic():
+            escalation = escalation_create(
+                actor=actor,
+                client=client,
+                need="assessment",
+                urgency="urgent" if result.injected_recently else "routine",
+                reason=str(reason),
+                source="screening",
+            )
+    except DomainError as exc:  # e.g. an open escalation already exists: the screening still stands
+        return None, exc.code
+    return escalation.id, ""
+
+
+def screening_record(
+    *,
+    actor: User,
+    client: Client,
+    screening_id: uuid.UUID,
+    answers: dict[str, Any],
+    q8: int | None,
+    screened_at: datetime | None = None,
+) -> tuple[Screening, bool]:
+    """Score and store a screening of `client` (already scope-checked). Returns (screening, created)."""
+    existing = Screening.objects.filter(id=screening_id).first()
+    if existing is not None:
+        return _replay(existing, client), False
+    consent_require(client_id=client.id, scope="data_collection")
+    result = assist_score(answers, q8)  # raises ValidationFailed naming the field at fault
+    with transaction.atomic():
+        locked = Client.objects.select_for_update().get(id=client.id)
+        existing = Screening.objects.filter(id=screening_id).first()  # a concurrent resend got here first
+        if existing is not None:
+            return _replay(existing, client), False
+        screening = Screening.objects.create(
+            id=screening_id,
+            client=locked,
+            screened_by=actor,
+            screened_at=screened_at or timezone.now(),
+            answers=answers,
+            q8=q8,
+            scores=result.scores_json(),
+            highest_risk=result.highest_risk,
+            action=result.action,
+            injected_recently=result.injected_recently,
+            needs_escalation=result.needs_escalation,
+        )
+        if locked.status == ClientStatus.IDENTIFIED:
+            from backend.recovery.transitions import client_transition
+
+            client_transition(
+                client_id=locked.id,
+                to_status=ClientStatus.SCREENED,
+                actor=actor,
+                reason=str(_("Skrining ASSIST")),
+            )
+        if result.needs_escalation:
+            screening.escalation_id, screening.escalation_blocked_reason = _escalate(
+                actor=actor, client=locked, result=result
+            )
+            screening.save(update_fields=["escalation_id", "escalation_blocked_reason"])
+        change_record(
+            entity="client", entity_id=locked.id, village_code=locked.village_id, client_id=locked.id
+        )
+    return screening, True
+
+
+def _replay(existing: Screening, client: Client) -> Screening:
+    if existing.client_id != client.id:
+        raise Conflict(
+            _("Id skrining ini sudah dipakai untuk klien lain."),
+            code="id_conflict",
+            details=[ErrorDetail("id", "id_conflict", _("Id sudah dipakai."))],
+        )
+    return existing

@@ -1,0 +1,335 @@
+"""Writes of client records: registration, edits and status changes. Each is one transaction that also appends
+to the change log (backend/sync), so phones learn of it.
+
+Who may register a client: volunteers and village officials (in their own villages), coordinators (in their
+area) and system admins. Counselors, assessors and facility admins work on cases routed to them; they do not
+register people.
+
+Duplicates: the same NIK (by its keyed hash), or the same normalised name + birth year + village, answer 409
+`duplicate_client` with `existing: {id, code}`. When the existing client is outside the caller's scope (possible
+only through the NIK: a person who moved), `id` is null and only the code is given. The refusal itself cannot
+be hidden (a NIK is unique), the code lets the caller's coordinator find and transfer the record, and nothing
+else about the person (name, village, status: the fact that they are in treatment) leaves the record's scope.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from datetime import date
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from backend.accounts.access import scope_for
+from backend.accounts.models import Role, RoleAssignment, User
+from backend.accounts.phones import normalize_phone
+from backend.errors import Conflict, FieldErrors, PermissionDenied
+from backend.recovery.assist import SUBSTANCES
+from backend.recovery.codes import client_code_next
+from backend.recovery.models import Client
+from backend.recovery.nik import NikFacts, nik_validate
+from backend.recovery.selectors import client_get_for_write, client_qs_for, client_record
+from backend.sync.services import change_record
+from villages.models import Region, RegionLevel
+
+REGISTERING_ROLES = {Role.VOLUNTEER, Role.VILLAGE_OFFICIAL, Role.COORDINATOR, Role.SYSTEM_ADMIN}
+
+
+def name_normalize(name: str) -> str:
+    """Lower case, no accents or punctuation, single spaces: 'Muh.  Rizky' == 'muh rizky'."""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return " ".join(re.sub(r"[^a-z0-9 ]+", " ", text).split())[:150]
+
+
+def _village_for(*, actor: User, village_code: str, errors: FieldErrors) -> Region | None:
+    village = Region.objects.filter(code=village_code, level=RegionLevel.VILLAGE).first()
+    if village is None:
+        errors.add("village_code", "village_not_found", _("Desa/kelurahan tidak ditemukan."))
+        return None
+    scope = scope_for(actor)
+    if not (scope.covers_region(village.code)):
+        errors.add("village_code", "village_not_allowed", _("Desa/kelurahan di luar wilayah Anda."))
+        return None
+    return village
+
+
+def _volunteers_for(
+    *, actor: User, village: Region, ids: list[uuid.UUID], errors: FieldErrors
+) -> list[uuid.UUID]:
+    """Volunteer ids that may be assigned: active volunteers of the client's village, or (for coordinators and
+    admins) of any village inside the caller's area."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return []
+    scope = scope_for(actor)
+    rows = RoleAssignment.objects.filter(
+        user_id__in=ids, role=Role.VOLUNTEER, active=True, user__is_active=True
+    ).values_list("user_id", "region_id")
+    ok: set[uuid.UUID] = set()
+    for user_id, region_code in rows:
+        same_village = region_code == village.code
+        in_area = (scope.is_system_admin or bool(scope.area_codes)) and scope.covers_region(region_code)
+        if same_village or in_area:
+            ok.add(user_id)
+    for i, vid in enumerate(ids):
+        if vid not in ok:
+            errors.add(
+                f"assigned_volunteer_ids.{i}", "invalid_volunteer", _("Bukan kader dari desa/wilayah ini.")
+            )
+    return ids
+
+
+def _birth(
+    *, birth_date: date | None, birth_year: int | None, errors: FieldErrors, required: bool = True
+) -> int | None:
+    today = timezone.localdate()
+    if birth_date is not None:
+        if birth_date > today or birth_date.year < 1900:
+            errors.add("birth_date", "invalid_birth_date", _("Tanggal lahir tidak masuk akal."))
+        if birth_year is not None and birth_year != birth_date.year:
+            errors.add("birth_year", "birth_year_mismatch", _("Tahun lahir tidak sesuai tanggal lahir."))
+        return birth_date.year
+    if birth_year is None:
+        if required:
+            errors.add("birth_year", "required", _("Isi tanggal lahir atau tahun lahir."))
+        return None
+    if not 1900 <= birth_year <= today.year:
+        errors.add("birth_year", "invalid_birth_year", _("Tahun lahir tidak masuk akal."))
+    return birth_year
+
+
+def _substances(values: list[str], errors: FieldErrors) -> list[str]:
+    for i, s in enumerate(values):
+        if s not in SUBSTANCES:
+            errors.add(f"substances.{i}", "unknown_substance", _("Golongan zat tidak dikenal."))
+    return list(dict.fromkeys(values))
+
+
+def _phone(raw: str | None, errors: FieldErrors, field: str = "phone") -> str:
+    if not raw:
+        return ""
+    try:
+        return normalize_phone(raw, field=field)
+    except Exception as exc:  # ValidationFailed: collect with the others
+        errors.details.extend(getattr(exc, "details", []))
+        return ""
+
+
+def _nik(raw: str | None, sex: str | None, errors: FieldErrors) -> NikFacts | None:
+    if not raw:
+        return None
+    try:
+        return nik_validate(raw, sex=sex)
+    except Exception as exc:  # ValidationFailed
+        errors.details.extend(getattr(exc, "details", []))
+        return None
+
+
+def _duplicate(*, actor: User, existing: Client) -> Conflict:
+    visible = client_qs_for(user=actor).filter(id=existing.id).exists()
+    return Conflict(
+        _("Klien ini sudah terdaftar."),
+        code="duplicate_client",
+        extra={"existing": {"id": str(existing.id) if visible else None, "code": existing.code}},
+    )
+
+
+def _dedup_lock(name_norm: str, birth_year: int | None, village_code: str) -> None:
+    """Serialise registrations of the same (name, birth year, village) so two cannot both pass the check."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{name_norm}|{birth_year}|{village_code}"]
+        )
+
+
+def client_create(
+    *,
+    actor: User,
+    name: str,
+    sex: str,
+    village_code: str,
+    birth_date: date | None = None,
+    birth_year: int | None = None,
+    phone: str | None = None,
+    address: str = "",
+    substances: list[str] | None = None,
+    nik: str | None = None,
+    notes: str = "",
+    assigned_volunteer_ids: list[uuid.UUID] | None = None,
+    consents: list[dict[str, Any]] | None = None,
+) -> Client:
+    """Register a client: validate, refuse duplicates, give a code, record initial consent. One transaction."""
+    from backend.recovery.consents import consent_record
+
+    scope = scope_for(actor)
+    if not (scope.is_system_admin or scope.roles & REGISTERING_ROLES):
+        raise PermissionDenied(code="registration_not_allowed")
+    # 1. Validate every field, reporting all problems at once.
+    errors = FieldErrors()
+    village = _village_for(actor=actor, village_code=village_code, errors=errors)
+    year = _birth(birth_date=birth_date, birth_year=birth_year, errors=errors)
+    phone_e164 = _phone(phone, errors)
+    substance_list = _substances(substances or [], errors)
+    facts = _nik(nik, sex, errors)
+    volunteer_ids = (
+        _volunteers_for(actor=actor, village=village, ids=assigned_volunteer_ids or [], errors=errors)
+        if village
+        else []
+    )
+    name_norm = name_normalize(name)
+    if not name_norm:
+        errors.add("name", "required", _("Nama atau alias wajib diisi."))
+    errors.raise_if_any()
+    assert village is not None
+    with transaction.atomic():
+        # 2. Refuse duplicates (under a lock on the natural key; the NIK hash is also a unique column).
+        _dedup_lock(name_norm, year, village.code)
+        if facts and (existing := Client.objects.filter(nik_hash=facts.hash).first()):
+            raise _duplicate(actor=actor, existing=existing)
+        existing = Client.objects.filter(name_normalized=name_norm, birth_year=year, village=village).first()
+        if existing:
+            raise _duplicate(actor=actor, existing=existing)
+        # 3. Create with a fresh code.
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                client = Client.objects.create(
+                    code=client_code_next(village=village, year=timezone.localdate().year),
+                    name=name.strip(),
+                    name_normalized=name_norm,
+                    sex=sex,
+                    birth_date=birth_date,
+                    birth_year=year,
+                    phone=phone_e164,
+                    village=village,
+                    address=address,
+                    substances=substance_list,
+                    nik_hash=facts.hash if facts else None,
+                    nik_last4=facts.last4 if facts else "",
+                    notes=notes,
+                    registered_by=actor,
+                    created_at=now,
+                    updated_at=now,
+                )
+        except IntegrityError:
+            # A concurrent registration with the same NIK committed first.
+            existing = Client.objects.filter(nik_hash=facts.hash).first() if facts else None
+            if existing is None:
+                raise
+            raise _duplicate(actor=actor, existing=existing) from None
+        client.assigned_volunteers.set(volunteer_ids)
+        # 4. Initial consent, then tell the phones.
+        for item in consents or []:
+            consent_record(actor=actor, client=client, **item)
+        change_record(entity="client", entity_id=client.id, village_code=village.code, client_id=client.id)
+    return client
+
+
+UPDATABLE = {
+    "name",
+    "sex",
+    "birth_date",
+    "birth_year",
+    "phone",
+    "village_code",
+    "address",
+    "substances",
+    "nik",
+    "notes",
+    "assigned_volunteer_ids",
+}
+
+
+def _stale(*, actor: User, client: Client) -> Conflict:
+    return Conflict(
+        _("Data klien sudah diubah orang lain. Muat ulang lalu coba lagi."),
+        code="stale_version",
+        extra={"current": client_record(user=actor, client=client, full=True)},
+    )
+
+
+def client_update(*, actor: User, client_id: uuid.UUID, version: int, changes: dict[str, Any]) -> Client:
+    """Edit a client the actor may change. `version` must be the current one, else 409 with the current record."""
+    client_get_for_write(user=actor, client_id=client_id)  # scope: 404 if out of it
+    with transaction.atomic():
+        client = Client.objects.select_for_update().select_related("village").get(id=client_id)
+        if version != client.version:
+            raise _stale(actor=actor, client=client)
+        errors = FieldErrors()
+        sex = changes.get("sex", client.sex)
+        if "village_code" in changes and changes["village_code"] != client.village_id:
+            village = _village_for(actor=actor, village_code=changes["village_code"], errors=errors)
+            if village:
+                client.village = village
+        if {"birth_date", "birth_year"} & changes.keys():
+            birth_date = changes.get("birth_date", client.birth_date)
+            birth_year = changes.get("birth_year") if "birth_date" not in changes else None
+            if "birth_year" in changes and "birth_date" not in changes:
+                birth_date = None  # a year given on its own replaces a date
+            client.birth_year = _birth(birth_date=birth_date, birth_year=birth_year, errors=errors)
+            client.birth_date = birth_date
+        if "name" in changes:
+            client.name = (changes["name"] or "").strip()
+            client.name_normalized = name_normalize(client.name)
+            if not client.name_normalized:
+                errors.add("name", "required", _("Nama atau alias wajib diisi."))
+        if "phone" in changes:
+            client.phone = _phone(changes["phone"], errors)
+        if "substances" in changes:
+            client.substances = _substances(changes["substances"] or [], errors)
+        if changes.get("nik"):
+            facts = _nik(changes["nik"], sex, errors)
+            if facts:
+                client.nik_hash, client.nik_last4 = facts.hash, facts.last4
+        for plain in ("sex", "address", "notes"):
+            if plain in changes and changes[plain] is not None:
+                setattr(client, plain, changes[plain])
+        volunteer_ids = None
+        if "assigned_volunteer_ids" in changes:
+            volunteer_ids = _volunteers_for(
+                actor=actor,
+                village=client.village,
+                ids=changes["assigned_volunteer_ids"] or [],
+                errors=errors,
+            )
+        errors.raise_if_any()
+        _update_check_duplicates(actor=actor, client=client)
+        client.version += 1
+        client.updated_at = timezone.now()
+        try:
+            with transaction.atomic():
+                client.save()
+        except IntegrityError:
+            existing = Client.objects.filter(nik_hash=client.nik_hash).exclude(id=client.id).first()
+            if existing is None:
+                raise
+            raise _duplicate(actor=actor, existing=existing) from None
+        if volunteer_ids is not None:
+            client.assigned_volunteers.set(volunteer_ids)
+        change_record(
+            entity="client", entity_id=client.id, village_code=client.village_id, client_id=client.id
+        )
+    return client
+
+
+def _update_check_duplicates(*, actor: User, client: Client) -> None:
+    others = Client.objects.exclude(id=client.id)
+    if client.nik_hash and (existing := others.filter(nik_hash=client.nik_hash).first()):
+        raise _duplicate(actor=actor, existing=existing)
+    existing = others.filter(
+        name_normalized=client.name_normalized, birth_year=client.birth_year, village_id=client.village_id
+    ).first()
+    if existing:
+        raise _duplicate(actor=actor, existing=existing)
+
+
+def client_status_change(*, actor: User, client_id: uuid.UUID, to_status: str, reason: str = "") -> Client:
+    """A lifecycle transition requested through the API: scope first, then the one transition service."""
+    from backend.recovery.transitions import client_transition
+
+    client_get_for_write(user=actor, client_id=client_id)
+    return client_transition(client_id=client_id, to_status=to_status, actor=actor, reason=reason)
