@@ -172,7 +172,10 @@ def send_to_tokens(
     try:
         app = get_firebase_app()
         _own_the_retries(app)
-    except Exception as exc:  # not configured: nothing was sent, later may work
+        if not app.credential.get_credential().valid:
+            # Fetch the access token once here: send_each's threads would otherwise each fetch one.
+            app.credential.get_access_token()
+    except Exception as exc:  # not configured, or our token endpoint failed: nothing was sent
         for token in tokens:
             result.add_error(token, "transient", type(exc).__name__)
         return result
