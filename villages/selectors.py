@@ -110,14 +110,29 @@ def villages_nearest(*, point: Point, limit: int = 10, region: str | None = None
     return villages_search(near=point, region=region, limit=limit)
 
 
-def facilities_qs(*, type: str | None = None, region: str | None = None) -> QuerySet[Facility]:
-    """Active facilities, optionally of one type and inside an area code (by their village's code)."""
+def facilities_qs(
+    *, type: str | None = None, region: str | None = None, q: str | None = None
+) -> QuerySet[Facility]:
+    """Active facilities, optionally of one type, named like `q`, inside an area code (by their village)."""
     qs = Facility.objects.filter(active=True).select_related("village")
+    if q:
+        qs = qs.filter(name__icontains=q)
     if type:
         qs = qs.filter(type=type)
     if region:
-        qs = qs.filter(region_code_filter(region, "village_id"))
+        qs = qs.filter(region_code_filter(region, "village__code"))
     return qs
+
+
+def facilities_nearest_qs(
+    *, point: Point, type: str | None = None, region: str | None = None, q: str | None = None
+) -> QuerySet[Facility]:
+    """Active facilities ordered by `location <-> point` (a KNN scan of the GiST index), with `.distance`."""
+    return (
+        facilities_qs(type=type, region=region, q=q)
+        .annotate(distance=Distance("location", point))
+        .order_by(GeometryDistance("location", point))
+    )
 
 
 def facilities_nearest(
@@ -125,15 +140,12 @@ def facilities_nearest(
     point: Point,
     type: str | None = None,
     region: str | None = None,
+    q: str | None = None,
     limit: int = 10,
     offset: int = 0,
 ) -> list[Facility]:
-    """The `limit` active facilities nearest to `point` (KNN on the GiST index), each with `.distance`."""
-    qs = (
-        facilities_qs(type=type, region=region)
-        .annotate(distance=Distance("location", point))
-        .order_by(GeometryDistance("location", point))
-    )
+    """The `limit` active facilities nearest to `point`, nearest first, each with `.distance` (a D)."""
+    qs = facilities_nearest_qs(point=point, type=type, region=region, q=q)
     return list(qs[offset : offset + limit])
 
 
@@ -146,7 +158,5 @@ def facilities_list(
     offset: int = 0,
 ) -> list[Facility]:
     """Active facilities alphabetically (no point to rank by)."""
-    qs = facilities_qs(type=type, region=region)
-    if q:
-        qs = qs.filter(name__icontains=q)
+    qs = facilities_qs(type=type, region=region, q=q)
     return list(qs.order_by("name", "code")[offset : offset + limit])

