@@ -61,3 +61,15 @@ def phone_of(db):
         return Device.objects.create(user=user, token=token, platform="android", app_version="1.0.0")
 
     return register
+
+
+@pytest.fixture
+def eager_celery():
+    """Tasks published with apply_async run inline (the Celery app's conf, which Django settings no longer
+    reach once it is configured)."""
+    from backend.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = previous
