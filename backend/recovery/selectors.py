@@ -47,7 +47,7 @@ def _full_q(scope: Scope, user: User) -> Q:
     if Role.VOLUNTEER in scope.roles:
         q |= Q(id__in=Client.assigned_volunteers.through.objects.filter(user_id=user.id).values("client_id"))
     if scope.area_codes:
-        q |= region_code_q("village_id", scope.area_codes)
+        q |= region_code_q("village__code", scope.area_codes)
     if scope.is_staff_member:
         q |= Q(
             id__in=_escalation_client_ids(
@@ -288,7 +288,7 @@ def client_list_for(*, user: User, q: str = "", village: str = "", status: str =
     """The caller's clients, filtered; `q` matches name (not for minimal-view rows) or code."""
     qs = client_qs_with_access_for(user=user).select_related("village")
     if village:
-        qs = qs.filter(region_code_q("village_id", {village}))
+        qs = qs.filter(region_code_q("village__code", {village}))
     if status:
         qs = qs.filter(status=status)
     if q:
