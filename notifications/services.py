@@ -121,17 +121,15 @@ def device_register(*, user: User, token: str, platform: str, app_version: str) 
     candidate = Device(
         user=user, token=token, platform=platform, app_version=app_version, created_at=now, last_seen_at=now
     )
-    new_id = candidate.pk
     with transaction.atomic():
-        # On a conflict PostgreSQL's RETURNING gives the existing row's id back into `candidate.pk`.
         Device.objects.bulk_create(
             [candidate],
             update_conflicts=True,
             unique_fields=["token"],
             update_fields=["user", "platform", "app_version", "last_seen_at"],
         )
-        created = candidate.pk == new_id
-        device = Device.objects.get(token=token)  # created_at of an existing row comes from the database
+        device = Device.objects.get(token=token)
+        created = device.id == candidate.id  # an existing row kept its own id (and created_at)
         stale = Device.objects.filter(user=user).order_by("-last_seen_at").values_list("id", flat=True)
         Device.objects.filter(id__in=list(stale[MAX_DEVICES_PER_USER:])).delete()
     return device, created
