@@ -80,6 +80,26 @@ def area_setting(code: str, field: str, default: Any) -> Any:
     return next((found[c] for c in codes if c in found), default)
 
 
+def villages_qs(
+    *, q: str | None = None, region: str | None = None, near: Point | None = None
+) -> QuerySet[Region]:
+    """Villages by case-insensitive name, inside an area code, ranked by distance from `near` (KNN on the
+    GiST index, with `.distance`) or else alphabetically. District and regency come along (`parent`,
+    `parent.parent`) in the same query."""
+    qs = Region.objects.filter(level=RegionLevel.VILLAGE).select_related("parent__parent")
+    if q:
+        qs = qs.filter(name__icontains=q)
+    if region:
+        qs = qs.filter(region_code_filter(region))
+    if near is None:
+        return qs.order_by("name", "code")
+    return (
+        qs.filter(point__isnull=False)
+        .annotate(distance=Distance("point", near))
+        .order_by(GeometryDistance("point", near))
+    )
+
+
 def villages_search(
     *,
     q: str | None = None,
@@ -88,22 +108,7 @@ def villages_search(
     limit: int = 20,
     offset: int = 0,
 ) -> list[Region]:
-    """Villages by case-insensitive name, inside an area code, ranked by distance from `near` (with
-    `.distance`) or else alphabetically. District and regency come along (`parent`, `parent.parent`)."""
-    qs = Region.objects.filter(level=RegionLevel.VILLAGE).select_related("parent__parent")
-    if q:
-        qs = qs.filter(name__icontains=q)
-    if region:
-        qs = qs.filter(region_code_filter(region))
-    if near is not None:
-        qs = (
-            qs.filter(point__isnull=False)
-            .annotate(distance=Distance("point", near))
-            .order_by(GeometryDistance("point", near))
-        )
-    else:
-        qs = qs.order_by("name", "code")
-    return list(qs[offset : offset + limit])
+    return list(villages_qs(q=q, region=region, near=near)[offset : offset + limit])
 
 
 def villages_nearest(*, point: Point, limit: int = 10, region: str | None = None) -> list[Region]:

@@ -93,3 +93,26 @@ def test_it_loads_on_top_of_the_test_cast_geography(geo: SimpleNamespace) -> Non
     load_demo_geography()
     assert Facility.objects.filter(code__startswith="T-").count() == 4
     assert Region.objects.filter(level="village").count() == 465
+
+
+def test_the_committed_facility_csv_is_what_the_build_script_lists() -> None:
+    """The CSV is built by fixtures/build_demo_regions.py; an edit to one without the other shows here."""
+    import csv
+
+    from django.conf import settings
+
+    from fixtures.build_demo_regions import FACILITIES
+
+    with (settings.BASE_DIR / "fixtures" / "facilities_demo.csv").open(encoding="utf-8") as f:
+        rows = {r["code"]: r for r in csv.DictReader(f)}
+    assert list(rows) == [f[0] for f in FACILITIES]
+    for code, name, ftype, ipwl, lat, lng, village, _beds in FACILITIES:
+        assert (rows[code]["name"], rows[code]["type"], rows[code]["is_ipwl"]) == (
+            name,
+            ftype,
+            str(ipwl).lower(),
+        )
+        if village:
+            assert rows[code]["village_code"] == village
+        if lat is not None:
+            assert (float(rows[code]["lat"]), float(rows[code]["lng"])) == (lat, lng)
