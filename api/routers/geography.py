@@ -77,8 +77,13 @@ def list_villages(request: HttpRequest, filters: Query[VillageQuery]) -> dict[st
 def list_facilities(request: HttpRequest, filters: Query[FacilityQuery]) -> dict[str, Any]:
     if filters.region:
         region_get(code=filters.region)
-    near, kind = filters.near_point(), filters.type.value if filters.type else None
-    common = {"type": kind, "region": filters.region, "limit": filters.limit + 1, "offset": filters.offset}
-    common = {**common, "q": filters.q}
+    near = filters.near_point()
+    common: dict[str, Any] = {
+        "type": filters.type.value if filters.type else None,
+        "region": filters.region,
+        "q": filters.q,
+        "limit": filters.limit + 1,
+        "offset": filters.offset,
+    }
     rows = facilities_nearest(point=near, **common) if near else facilities_list(**common)
     return _page(rows, filters.limit, filters.offset)
