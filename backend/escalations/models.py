@@ -67,13 +67,38 @@ class Escalation(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals"
     )
     source = models.CharField(max_length=16, default="manual")  # manual | screening | referral
+    # A referral to a named facility is routed to that facility's staff only.
+    referred_to_facility = models.ForeignKey(
+        "villages.Facility", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
+    # When each step happened: the client's timeline reads these.
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    outcome_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    to_coordinator_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         verbose_name = _("eskalasi")
         verbose_name_plural = _("eskalasi")
+        constraints = [
+            # One open escalation per client and need: concurrent creations cannot both succeed.
+            models.UniqueConstraint(
+                fields=["client", "need"],
+                condition=models.Q(
+                    status__in=["offered", "with_coordinator", "accepted", "scheduled", "outcome_recorded"]
+                ),
+                name="one_open_escalation_per_need",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["assigned_to", "status"], name="escalation_assignee_idx"),
+            models.Index(fields=["status", "appointment_at"], name="escalation_appointment_idx"),
+        ]
 
 
 class OfferStatus(models.TextChoices):
@@ -107,6 +132,7 @@ class Offer(models.Model):
                 name="one_pending_offer_per_escalation",
             ),
         ]
+        indexes = [models.Index(fields=["staff", "status"], name="offer_staff_status_idx")]
 
 
 class TaskKind(models.TextChoices):
@@ -143,3 +169,9 @@ class Task(models.Model):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["assignee", "status", "due_on"], name="task_assignee_idx"),
+            models.Index(fields=["client", "status"], name="task_client_idx"),
+        ]

@@ -1,0 +1,52 @@
+"""Per-area settings of escalations, read from the client's village and its ancestors (nearest first)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.gis.geos import Point
+
+from backend.escalations import sla
+from villages.models import Region
+
+
+def ancestor_codes(code: str) -> list[str]:
+    """'62.06.02.1003' -> ['62.06.02.1003', '62.06.02', '62.06', '62']."""
+    parts = code.split(".")
+    return [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
+
+
+@dataclass(frozen=True)
+class AreaSettings:
+    village_code: str
+    timezone: str
+    point: Point | None  # the village's centroid, or the nearest ancestor's
+    max_radius_km: int
+    sla_routine_hours: int
+    sla_urgent_hours: int
+    regency_code: str | None
+    province_code: str | None
+
+    def sla_hours(self, urgency: str) -> int:
+        return self.sla_urgent_hours if urgency == sla.URGENT else self.sla_routine_hours
+
+
+def area_settings(*, village_code: str) -> AreaSettings:
+    """One query: the village and its ancestors, each knob inherited from the nearest area that sets it."""
+    codes = ancestor_codes(village_code)
+    rows = {r.code: r for r in Region.objects.filter(code__in=codes)}
+    chain = [rows[c] for c in codes if c in rows]
+    village = chain[0] if chain else None
+    return AreaSettings(
+        village_code=village_code,
+        timezone=village.timezone if village else settings.TIME_ZONE,
+        point=next((r.point for r in chain if r.point is not None), None),
+        max_radius_km=sla.inherited(
+            (r.routing_max_radius_km for r in chain), settings.ROUTING_DEFAULT_MAX_RADIUS_KM
+        ),
+        sla_routine_hours=sla.inherited((r.sla_routine_hours for r in chain), settings.SLA_ROUTINE_HOURS),
+        sla_urgent_hours=sla.inherited((r.sla_urgent_hours for r in chain), settings.SLA_URGENT_HOURS),
+        regency_code=next((r.code for r in chain if r.level == "regency"), None),
+        province_code=next((r.code for r in chain if r.level == "province"), None),
+    )

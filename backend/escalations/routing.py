@@ -1,0 +1,312 @@
+"""Who gets an escalation: the nearest eligible certified counselor or assessor.
+
+Eligible on day D (a calendar day in the client's time zone) for need N:
+- an active account with an active counselor/assessor role assignment at an active facility (the facility's
+  location is where the person is);
+- a certificate of N's kind (counseling -> counselor, assessment -> assessor), not revoked, valid on D;
+- not on leave on D;
+- an open caseload (escalations assigned to them not closed/cancelled, plus pending offers) under their cap;
+- not one who already declined (or let expire) an offer of this escalation.
+
+Ranked by geodesic distance from the origin (the given GPS point, else the village centroid), nearest first,
+ties (colleagues at one facility are equally far) broken by the smaller caseload, then by id for determinism.
+Nobody within the area's maximum radius: the case goes to the coordinator.
+
+How the query stays fast (bench/bench_routing.py measures it): the KNN runs over *facilities*, whose location
+column has a GiST index, with the staff eligibility (role, account, certificate, leave; everything but the
+caseload, which needs a count) as an EXISTS filter evaluated while the index is walked in distance order
+(`ORDER BY location <-> origin LIMIT k`). Facilities are far fewer than staff (many staff share one), and a
+facility with no eligible person costs one index probe, so many ineligible neighbours only lengthen the walk by
+cheap probes; the eligible set is read fresh from the accounts tables every time, so there is no denormalised
+table to keep in step with certificates, leave and role changes made in the admin. The exact spheroidal
+distance (`Distance`) is computed for the k rows returned only. Caseload is then checked in Python; if every
+eligible person at the k nearest facilities is full, the next k are fetched (rare: caps are 15 cases).
+
+The explanation comes from a second, unfiltered KNN over facilities with any staff: the ~20 nearest staff,
+each with the reason they were passed over (see `passed_over_reason`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.contrib.gis.db.models.functions import Distance, GeometryDistance
+from django.contrib.gis.geos import Point
+from django.contrib.gis.measure import D
+from django.db.models import Count, Exists, OuterRef, Q
+
+from backend.accounts.models import Certification, RoleAssignment, User
+from villages.models import Facility
+
+STAFF_ROLES = ("counselor", "assessor")
+NEED_CERTIFICATE = {"counseling": "counselor", "assessment": "assessor"}
+OPEN_CASE_STATUSES = ("offered", "with_coordinator", "accepted", "scheduled", "outcome_recorded", "referred")
+EXPLAIN_LIMIT = 20  # staff shown in the explanation
+EXPLAIN_FACILITIES = 12  # nearest facilities with staff read for the explanation
+KNN_BATCH = 8  # eligible facilities fetched per round
+
+
+# --- The pure core: reasons and ranking over plain values ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffFacts:
+    """What the rules need to know about one staff member at one facility (no ORM)."""
+
+    user_id: str
+    name: str
+    facility_id: str
+    facility: str
+    distance_km: float
+    active: bool
+    valid_kinds: frozenset[str]  # certificate kinds valid on the day
+    held_kinds: frozenset[str]  # certificate kinds held at all (also expired, revoked, not yet valid)
+    on_leave: bool
+    caseload: int
+    cap: int
+    declined: bool
+    within_radius: bool = True
+
+
+def passed_over_reason(facts: StaffFacts, *, need: str) -> str | None:
+    """Why this person cannot be offered the case, or None when they can. First failing rule wins."""
+    kind = NEED_CERTIFICATE[need]
+    if not facts.active:
+        return "inactive"
+    if facts.declined:
+        return "already_declined"
+    if kind not in facts.held_kinds:
+        return "wrong_certificate"
+    if kind not in facts.valid_kinds:
+        return "certificate_expired"
+    if facts.on_leave:
+        return "on_leave"
+    if facts.caseload >= facts.cap:
+        return "caseload_full"
+    if not facts.within_radius:
+        return "beyond_radius"
+    return None
+
+
+def rank_key(facts: StaffFacts) -> tuple[float, int, str]:
+    """Nearest first; equal distance (to the metre) goes to the smaller caseload; then a stable order."""
+    return (round(facts.distance_km, 3), facts.caseload, facts.user_id)
+
+
+def nearest_post_per_person(rows: Iterable[StaffFacts]) -> list[StaffFacts]:
+    """A person posted at several facilities counts once, at their nearest one; result ranked."""
+    best: dict[str, StaffFacts] = {}
+    for row in rows:
+        if row.user_id not in best or rank_key(row) < rank_key(best[row.user_id]):
+            best[row.user_id] = row
+    return sorted(best.values(), key=rank_key)
+
+
+def choose(rows: Iterable[StaffFacts], *, need: str) -> StaffFacts | None:
+    """The first eligible person in rank order."""
+    return next((r for r in nearest_post_per_person(rows) if passed_over_reason(r, need=need) is None), None)
+
+
+# --- Queries -----------------------------------------------------------------------------------------------
+
+
+def eligible_staff_q(*, need: str | None, day: date, prefix: str = "") -> Q:
+    """Q over RoleAssignment rows (or `prefix`-ed relations) of people eligible on `day`, caseload aside."""
+    p = prefix
+    q = Q(**{f"{p}role__in": STAFF_ROLES, f"{p}active": True, f"{p}user__is_active": True})
+    q &= ~Q(**{f"{p}user__on_leave_from__lte": day}) | Q(**{f"{p}user__on_leave_until__lt": day})
+    if need is not None:
+        q &= Q(
+            Exists(
+                Certification.objects.filter(
+                    user_id=OuterRef(f"{p}user_id" if p else "user_id"),
+                    kind=NEED_CERTIFICATE[need],
+                    revoked=False,
+                    issued_on__lte=day,
+                    expires_on__gte=day,
+                )
+            )
+        )
+    return q
+
+
+def facilities_near(
+    *,
+    origin: Point,
+    need: str | None,
+    day: date,
+    limit: int,
+    offset: int = 0,
+    radius_km: float | None = None,
+    only_facility_id: uuid.UUID | None = None,
+) -> list[Facility]:
+    """Active facilities nearest `origin` (KNN on the GiST index) having staff (eligible ones when `need`)."""
+    staff = RoleAssignment.objects.filter(eligible_staff_q(need=need, day=day), facility_id=OuterRef("id"))
+    qs = Facility.objects.filter(Exists(staff), active=True)
+    if radius_km is not None:
+        qs = qs.filter(location__dwithin=(origin, D(km=radius_km)))
+    if only_facility_id is not None:
+        qs = qs.filter(id=only_facility_id)
+    qs = qs.annotate(distance=Distance("location", origin)).order_by(GeometryDistance("location", origin))
+    return list(qs.only("id", "name", "location")[offset : offset + limit])
+
+
+def caseloads(*, user_ids: Iterable[Any]) -> dict[str, int]:
+    """Open cases (assigned, not closed/cancelled) plus pending offers, per user id (as str)."""
+    from backend.escalations.models import Escalation, Offer
+
+    ids = list(user_ids)
+    load: dict[str, int] = defaultdict(int)
+    assigned = (
+        Escalation.objects.filter(assigned_to_id__in=ids, status__in=OPEN_CASE_STATUSES)
+        .values("assigned_to_id")
+        .annotate(n=Count("id"))
+    )
+    for row in assigned:
+        load[str(row["assigned_to_id"])] += row["n"]
+    pending = (
+        Offer.objects.filter(staff_id__in=ids, status="pending").values("staff_id").annotate(n=Count("id"))
+    )
+    for row in pending:
+        load[str(row["staff_id"])] += row["n"]
+    return load
+
+
+def staff_facts(
+    *,
+    facilities: list[Facility],
+    day: date,
+    declined: set[str],
+    radius_km: float | None,
+) -> list[StaffFacts]:
+    """Every counselor/assessor posted at `facilities` with the facts the rules need (three queries)."""
+    if not facilities:
+        return []
+    by_id = {f.id: f for f in facilities}
+    posts = list(
+        RoleAssignment.objects.filter(facility_id__in=by_id, role__in=STAFF_ROLES, active=True)
+        .select_related("user")
+        .only(
+            "user_id",
+            "facility_id",
+            "user__name",
+            "user__is_active",
+            "user__caseload_cap",
+            "user__on_leave_from",
+            "user__on_leave_until",
+        )
+    )
+    user_ids = {p.user_id for p in posts}
+    valid: dict[Any, set[str]] = defaultdict(set)
+    held: dict[Any, set[str]] = defaultdict(set)
+    for cert in Certification.objects.filter(user_id__in=user_ids).only(
+        "user_id", "kind", "revoked", "issued_on", "expires_on"
+    ):
+        held[cert.user_id].add(cert.kind)
+        if cert.is_valid_on(day):
+            valid[cert.user_id].add(cert.kind)
+    load = caseloads(user_ids=user_ids)
+    facts = []
+    for post in posts:
+        facility = by_id[post.facility_id]
+        km = facility.distance.km  # type: ignore[attr-defined]
+        user: User = post.user
+        facts.append(
+            StaffFacts(
+                user_id=str(post.user_id),
+                name=user.name,
+                facility_id=str(facility.id),
+                facility=facility.name,
+                distance_km=km,
+                active=user.is_active,
+                valid_kinds=frozenset(valid[post.user_id]),
+                held_kinds=frozenset(held[post.user_id]),
+                on_leave=user.is_on_leave(day),
+                caseload=load.get(str(post.user_id), 0),
+                cap=user.caseload_cap,
+                declined=str(post.user_id) in declined,
+                within_radius=radius_km is None or km <= radius_km,
+            )
+        )
+    return facts
+
+
+@dataclass
+class Decision:
+    chosen: StaffFacts | None
+    considered: list[StaffFacts]  # ranked, at most EXPLAIN_LIMIT (+ the chosen one if further away)
+    need: str
+
+    def as_json(self) -> dict[str, Any]:
+        def row(f: StaffFacts) -> dict[str, Any]:
+            return {
+                "user_id": f.user_id,
+                "name": f.name,
+                "facility_id": f.facility_id,
+                "facility": f.facility,
+                "distance_km": round(f.distance_km, 2),
+                "caseload": f.caseload,
+            }
+
+        passed = []
+        for f in self.considered:
+            reason = passed_over_reason(f, need=self.need)
+            if reason is not None:
+                passed.append({**row(f), "reason": reason})
+        return {
+            "considered": [
+                {**row(f), "eligible": passed_over_reason(f, need=self.need) is None} for f in self.considered
+            ],
+            "chosen": row(self.chosen) if self.chosen else None,
+            "passed_over": passed,
+        }
+
+
+def route(
+    *,
+    origin: Point,
+    need: str,
+    day: date,
+    radius_km: float,
+    declined: set[str],
+    only_facility_id: uuid.UUID | None = None,
+) -> Decision:
+    """The nearest eligible person within `radius_km` of `origin`, and the explanation of the choice.
+
+    1. Explanation: the staff of the nearest facilities with any staff (any certificate, any state).
+    2. Choice: KNN over facilities with eligible staff within the radius, KNN_BATCH at a time, until someone
+       with room in their caseload (and not among `declined`) is found or the radius is exhausted.
+    """
+    near = facilities_near(
+        origin=origin, need=None, day=day, limit=EXPLAIN_FACILITIES, only_facility_id=only_facility_id
+    )
+    explained = nearest_post_per_person(
+        staff_facts(facilities=near, day=day, declined=declined, radius_km=radius_km)
+    )[:EXPLAIN_LIMIT]
+    chosen = choose(explained, need=need)
+    offset = 0
+    while chosen is None:
+        batch = facilities_near(
+            origin=origin,
+            need=need,
+            day=day,
+            limit=KNN_BATCH,
+            offset=offset,
+            radius_km=radius_km,
+            only_facility_id=only_facility_id,
+        )
+        if not batch:
+            break
+        chosen = choose(
+            staff_facts(facilities=batch, day=day, declined=declined, radius_km=radius_km), need=need
+        )
+        offset += KNN_BATCH
+    considered = list(explained)
+    if chosen is not None and all(f.user_id != chosen.user_id for f in considered):
+        considered.append(chosen)
+    return Decision(chosen=chosen, considered=considered, need=need)

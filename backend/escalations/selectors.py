@@ -1,0 +1,144 @@
+"""Reads of escalations and tasks, always from the caller's scope (the access model: backend/accounts/access.py).
+
+Escalations:
+- volunteer / village official: escalations of clients of their village, of clients assigned to them, and the
+  ones they created;
+- counselor / assessor: escalations offered to them (their offer history included) or assigned to them;
+- facility admin: escalations of their facility, or offered to one of its staff;
+- coordinator: escalations of clients living in their area; system admin: all.
+The routing explanation (who was passed over and why: names, leave, caseload) is shown to coordinators, system
+admins and the village side (creator, field workers of the client's village), not to staff: colleagues' leave
+and caseload are not theirs to read.
+
+Tasks: one's own (the assignee); coordinators also their area's; system admin all. Overdue = open and due before
+today in the client's time zone, computed here per zone in SQL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from django.db.models import BooleanField, Case, Prefetch, Q, QuerySet, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from backend.accounts.access import region_code_q, scope_for
+from backend.accounts.models import Role, User
+from backend.errors import NotFound
+from backend.escalations.models import Escalation, Offer, Task
+from backend.escalations.sla import local_date
+from villages.models import TimeZoneName
+
+
+def escalation_qs_for(*, user: User) -> QuerySet[Escalation]:
+    """Every escalation `user` may see. Deny by default."""
+    scope = scope_for(user)
+    if scope.is_system_admin:
+        return Escalation.objects.all()
+    if not scope.roles:
+        return Escalation.objects.none()
+    q = Q(created_by_id=user.id)
+    if scope.village_codes:
+        q |= Q(client__village_id__in=scope.village_codes)
+    if Role.VOLUNTEER in scope.roles:
+        from backend.recovery.models import Client
+
+        through = Client.assigned_volunteers.through.objects.filter(user_id=user.id).values("client_id")
+        q |= Q(client_id__in=through)
+    if scope.area_codes:
+        q |= region_code_q("client__village_id", scope.area_codes)
+    if scope.is_staff_member:
+        q |= Q(assigned_to_id=user.id) | Q(
+            id__in=Offer.objects.filter(staff_id=user.id).values("escalation_id")
+        )
+    if scope.admin_facility_ids:
+        offered = Offer.objects.filter(
+            facility_id__in=scope.admin_facility_ids, status__in=["pending", "accepted"]
+        ).values("escalation_id")
+        q |= Q(facility_id__in=scope.admin_facility_ids) | Q(id__in=offered)
+    return Escalation.objects.filter(q)
+
+
+def _with_relations(qs: QuerySet[Escalation]) -> QuerySet[Escalation]:
+    return qs.select_related("client", "assigned_to", "facility").prefetch_related(
+        Prefetch("offers", queryset=Offer.objects.select_related("facility").order_by("offered_at"))
+    )
+
+
+def escalation_list(*, user: User, status: str | None = None) -> QuerySet[Escalation]:
+    qs = escalation_qs_for(user=user)
+    if status:
+        qs = qs.filter(status=status)
+    return _with_relations(qs).order_by("-created_at", "id")
+
+
+def escalation_get_for(*, user: User, escalation_id: uuid.UUID) -> Escalation:
+    esc = _with_relations(escalation_qs_for(user=user)).filter(id=escalation_id).first()
+    if esc is None:
+        raise NotFound(_("Eskalasi tidak ditemukan."), code="escalation_not_found")
+    return esc
+
+
+def routing_visible_to(*, user: User, esc: Escalation) -> bool:
+    """Coordinators of the area, system admins, the creator and field workers of the village see the why."""
+    scope = scope_for(user)
+    if scope.is_system_admin or esc.created_by_id == user.id:
+        return True
+    village = esc.client.village_id
+    return any(village == c or village.startswith(c + ".") for c in scope.area_codes | scope.village_codes)
+
+
+def offer_for_viewer(*, user: User, esc: Escalation) -> Offer | None:
+    """The offer the viewer cares about: staff their own latest one; everyone else the open (or last) one."""
+    offers = list(esc.offers.all())  # prefetched, oldest first
+    mine = [o for o in offers if o.staff_id == user.id]
+    if mine:
+        return mine[-1]
+    pending = [o for o in offers if o.status == "pending"]
+    return pending[-1] if pending else (offers[-1] if offers else None)
+
+
+# --- Tasks -------------------------------------------------------------------------------------------------
+
+
+def task_qs_for(*, user: User) -> QuerySet[Task]:
+    scope = scope_for(user)
+    if scope.is_system_admin:
+        return Task.objects.all()
+    q = Q(assignee_id=user.id)
+    if scope.area_codes:
+        q |= region_code_q("client__village_id", scope.area_codes)
+    return Task.objects.filter(q)
+
+
+def overdue_expression(*, now: datetime) -> Case:
+    """True for open tasks due before today in the client's time zone (one WHEN per Indonesian zone)."""
+    whens = [
+        When(
+            status="open",
+            client__village__timezone=tz,
+            due_on__lt=local_date(instant=now, tz=tz),
+            then=Value(True),
+        )
+        for tz in TimeZoneName.values
+    ]
+    return Case(*whens, default=Value(False), output_field=BooleanField())
+
+
+def task_list(
+    *, user: User, status: str | None = None, due_before: date | None = None, mine_only: bool = False
+) -> QuerySet[Task]:
+    """Tasks in scope, with `overdue`, soonest due first. `due_before` is inclusive (due on or before)."""
+    qs = task_qs_for(user=user)
+    if mine_only:
+        qs = qs.filter(assignee_id=user.id)
+    if status:
+        qs = qs.filter(status=status)
+    if due_before:
+        qs = qs.filter(due_on__lte=due_before)
+    return (
+        qs.select_related("client")
+        .annotate(overdue=overdue_expression(now=timezone.now()))
+        .order_by("due_on", "created_at", "id")
+    )
