@@ -53,6 +53,9 @@ def parent_of(code: str) -> str:
 def read_region_csv(stream: Iterable[str]) -> Iterator[RegionRecord]:
     """Rows of our CSV format (header `code,level,parent_code,name,lat,lng[,wkt][,timezone][,postal_code]`)."""
     reader = csv.DictReader(stream)
+    missing = {"code", "level", "name"} - set(reader.fieldnames or [])
+    if missing:
+        raise ValueError(f"missing CSV columns: {', '.join(sorted(missing))}")
     for row in reader:
         values = {k: (row.get(k) or "").strip() for k in REGION_CSV_COLUMNS}
         yield RegionRecord(**values, line=reader.line_num)

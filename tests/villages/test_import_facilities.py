@@ -114,6 +114,10 @@ def test_it_rejects_bad_rows_with_a_report(geo: SimpleNamespace, tmp_path: Path)
 
 
 @pytest.mark.django_db
-def test_a_missing_file_is_a_command_error() -> None:
+def test_a_missing_file_or_missing_columns_is_a_command_error(tmp_path: Path) -> None:
     with pytest.raises(CommandError):
         call_command("import_facilities", "/nope/f.csv", verbosity=0)
+    regions_csv = tmp_path / "regions.csv"
+    regions_csv.write_text("code,level,parent_code,name\n62,province,,Kalimantan Tengah\n")
+    with pytest.raises(CommandError):
+        call_command("import_facilities", str(regions_csv), verbosity=0)

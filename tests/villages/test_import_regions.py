@@ -238,6 +238,7 @@ def test_the_nusantara_mode_can_be_limited_to_provinces(tmp_path: Path) -> None:
 
 def test_it_refuses_no_source_two_sources_a_missing_file_and_a_non_wheel(tmp_path: Path) -> None:
     csv_path = write_csv(tmp_path / "r.csv", ROWS)
+    wrong_columns = write_csv(tmp_path / "f.csv", [["PKM-1", "x"]], header=["kode", "nama"])
     not_a_wheel = tmp_path / "x.whl"
     not_a_wheel.write_bytes(b"not a zip")
     for args in (
@@ -246,6 +247,7 @@ def test_it_refuses_no_source_two_sources_a_missing_file_and_a_non_wheel(tmp_pat
         ["--nusantara-wheel", "/nope.whl"],
         ["--nusantara-wheel", str(not_a_wheel)],
         [str(tmp_path / "missing.csv")],
+        [str(wrong_columns)],
     ):
         with pytest.raises(CommandError):
             run(*args)

