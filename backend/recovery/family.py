@@ -16,7 +16,7 @@ from backend.accounts.models import User
 from backend.errors import ErrorDetail, FieldErrors, NotFound, ValidationFailed
 from backend.recovery.models import Client, ClientFamilyLink, FamilyMember, FamilyRole
 from backend.recovery.selectors import client_qs_for
-from backend.recovery.services import _phone
+from backend.recovery.services import phone_or_blank
 from backend.sync.services import change_record
 
 
@@ -69,7 +69,7 @@ def _member_create(
     role = fields.get("role") or FamilyRole.SUPPORTER
     if role not in FamilyRole.values:
         errors.add("role", "invalid_choice", _("Peran tidak dikenal."))
-    phone = _phone(fields.get("phone"), errors)
+    phone = phone_or_blank(fields.get("phone"), errors)
     errors.raise_if_any()
     try:
         with transaction.atomic():

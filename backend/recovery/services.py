@@ -109,7 +109,7 @@ def _substances(values: list[str], errors: FieldErrors) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-def _phone(raw: str | None, errors: FieldErrors, field: str = "phone") -> str:
+def phone_or_blank(raw: str | None, errors: FieldErrors, field: str = "phone") -> str:
     if not raw:
         return ""
     try:
@@ -172,7 +172,7 @@ def client_create(
     errors = FieldErrors()
     village = _village_for(actor=actor, village_code=village_code, errors=errors)
     year = _birth(birth_date=birth_date, birth_year=birth_year, errors=errors)
-    phone_e164 = _phone(phone, errors)
+    phone_e164 = phone_or_blank(phone, errors)
     substance_list = _substances(substances or [], errors)
     facts = _nik(nik, sex, errors)
     volunteer_ids = (
@@ -278,7 +278,7 @@ def client_update(*, actor: User, client_id: uuid.UUID, version: int, changes: d
             if not client.name_normalized:
                 errors.add("name", "required", _("Nama atau alias wajib diisi."))
         if "phone" in changes:
-            client.phone = _phone(changes["phone"], errors)
+            client.phone = phone_or_blank(changes["phone"], errors)
         if "substances" in changes:
             client.substances = _substances(changes["substances"] or [], errors)
         if changes.get("nik"):

@@ -1,0 +1,74 @@
+"""Client codes (abbreviation, counter) and registrations racing each other."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from backend.errors import Conflict
+from backend.recovery.codes import regency_abbreviation
+from backend.recovery.models import Client
+from tests.recovery.helpers import fast_password_hashing, register  # noqa: F401
+from villages.models import Region
+
+
+@pytest.mark.parametrize(
+    "code,name,abbr",
+    [
+        ("62.06", "Kabupaten Katingan", "KTG"),
+        ("52.71", "Kota Mataram", "MTR"),
+        ("99.01", "Kabupaten Gunung Mas", "GNM"),
+        ("99.02", "Kota Palangka Raya", "PLR"),
+        ("99.03", "Kabupaten Kepulauan Seribu Utara", "KSU"),
+        ("99.04", "Kabupaten Aceh", "ACH"),
+        ("99.05", "Kota Bau-Bau", "BBX"),
+    ],
+)
+def test_a_regency_gets_its_known_or_a_derived_three_letter_abbreviation(code, name, abbr):
+    result = regency_abbreviation(Region(code=code, name=name))
+    assert result == abbr
+    assert len(result) == 3 and result.isupper()
+
+
+def _race(n: int, work: Callable[[int], Any]) -> list[Any]:
+    """Run `work(i)` in n threads started together; each its own connection. Results or exceptions."""
+    barrier = threading.Barrier(n)
+    results: list[Any] = [None] * n
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except Exception as exc:  # noqa: BLE001 - collected for the assertions
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_registrations_never_share_a_code_and_a_duplicate_wins_once(cast):
+    codes = _race(6, lambda i: register(cast, name=f"Klien {i}").code)
+    assert all(isinstance(c, str) for c in codes), codes
+    assert len(set(codes)) == 6
+
+    same = _race(4, lambda i: register(cast, name="Orang Sama", nik="6206020501900001"))
+    created = [r for r in same if isinstance(r, Client)]
+    refused = [r for r in same if isinstance(r, Conflict)]
+    assert len(created) == 1, same
+    assert len(refused) == 3
+    assert {r.code for r in refused} == {"duplicate_client"}
+
+    same_name = _race(4, lambda i: register(cast, name="Nama Kembar", birth_year=1980))
+    assert sum(isinstance(r, Client) for r in same_name) == 1, same_name
+    assert Client.objects.filter(name_normalized="nama kembar").count() == 1
