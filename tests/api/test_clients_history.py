@@ -103,11 +103,32 @@ def test_the_timeline_shows_an_accepted_offer(api, cast):
     assert accepted[0]["data"]["facility"] == "Puskesmas Kasongan"
 
 
+def test_the_later_steps_of_an_escalation_are_in_the_timeline(api, cast):
+    client = register(cast)
+    escalation = offer(cast, client, accepted=True)
+    now = timezone.now()
+    escalation.scheduled_at = now + timedelta(minutes=1)
+    escalation.appointment_at = now + timedelta(days=2)
+    escalation.outcome_at = now + timedelta(minutes=2)
+    escalation.outcome = "outpatient"
+    escalation.closed_at = now + timedelta(minutes=3)
+    escalation.save()
+    items = api.as_(cast.volunteer_katingan).get(f"/clients/{client.id}/timeline").json()["items"]
+    assert [i["kind"] for i in items[:4]] == [
+        "escalation_closed",
+        "escalation_outcome",
+        "escalation_scheduled",
+        "offer_accepted",
+    ]
+    assert items[1]["data"]["outcome"] == "outpatient"
+    assert items[2]["data"]["appointment_at"] is not None
+
+
 def test_the_timeline_pages_with_a_bounded_number_of_queries(api, cast, django_assert_max_num_queries):
     client = register(cast, consents=ALL_CONSENTS)
     for d in range(30):
         visit(cast, client, days_ago=d)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(16):
         page = api.as_(cast.volunteer_katingan).get(f"/clients/{client.id}/timeline", limit=20).json()
     assert (len(page["items"]), page["count"], page["has_more"]) == (20, 33, True)
 
