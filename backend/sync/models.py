@@ -37,3 +37,47 @@ class ChangeLog(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["txid", "id"], name="changelog_cursor_idx")]
+
+
+class IdempotencyState(models.TextChoices):
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` a caller sent with a batch, and the answer it got.
+
+    The row is claimed (inserted, state in_progress) and committed in its own short transaction before the work
+    starts, so a concurrent request with the same key sees it; the answer is stored in the work's own
+    transaction, so "work committed" and "answer stored" cannot disagree. Rows older than 48 h are purged.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    key = models.UUIDField()
+    request_hash = models.CharField(max_length=64)
+    state = models.CharField(max_length=12, choices=IdempotencyState.choices)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user")]
+
+
+class SyncSetReport(models.Model):
+    """A user whose offline set passed settings.SYNC_MAX_SET_SIZE on a first sync: one row per user and day.
+
+    The feed still serves such a user (paged like anyone else); the row is what admins look at to fix the cause
+    (usually a role assignment that is too wide for a phone, such as a coordinator using the field app).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    set_size = models.PositiveIntegerField()
+    limit = models.PositiveIntegerField()
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="sync_set_report_once_a_day")]

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from backend.errors import ErrorDetail, ValidationFailed
 from backend.sync.models import ChangeLog
 
 
@@ -25,3 +30,45 @@ def change_record(
         client_id=client_id,
         user_id=user_id,
     )
+
+
+def change_record_many(
+    *, entity: str, rows: list[tuple[uuid.UUID, str, uuid.UUID | None]], op: str = "upsert"
+) -> None:
+    """Append one change per (entity_id, village_code, client_id) in one INSERT (batch writers, e.g. visits)."""
+    if rows:
+        ChangeLog.objects.bulk_create(
+            [
+                ChangeLog(entity=entity, entity_id=eid, op=op, village_code=village or "", client_id=cid)
+                for eid, village, cid in rows
+            ]
+        )
+
+
+def visits_upload(*, actor: Any, items: list[Any], idempotency_key: str | None) -> tuple[int, dict[str, Any]]:
+    """`POST /sync/visits`: a batch of visits, one result per item, once per Idempotency-Key.
+
+    The response is built inside the batch's transaction and returned only after it committed: every visit
+    answered `created` or `updated` is durable by then.
+    """
+    from backend.recovery.visits import visit_actor_check, visits_apply
+    from backend.sync.idempotency import idempotency_key_parse, idempotent_run
+
+    key = idempotency_key_parse(idempotency_key)
+    visit_actor_check(actor=actor)
+    if len(items) > settings.SYNC_VISITS_MAX_BATCH:
+        raise ValidationFailed(
+            _("Terlalu banyak kunjungan dalam satu kiriman (maks. %(max)d).")
+            % {"max": settings.SYNC_VISITS_MAX_BATCH},
+            code="batch_too_large",
+            details=[ErrorDetail("visits", "too_long", _("Kirim paling banyak 500 kunjungan sekaligus."))],
+        )
+
+    def work() -> tuple[int, dict[str, Any]]:
+        results = [r.as_dict() for r in visits_apply(actor=actor, items=items)]
+        summary = {s: 0 for s in ("created", "duplicate", "updated", "rejected")}
+        for r in results:
+            summary[r["status"]] += 1
+        return 200, {"results": results, "summary": summary}
+
+    return idempotent_run(user=actor, key=key, body=items, work=work)

@@ -1,0 +1,59 @@
+"""Offline sync: the visit upload batch and the change feed (backend/sync)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from django.http import HttpRequest
+from ninja import Field, Header, Query, Router, Schema
+from ninja.responses import Status
+
+from api.auth import current_user
+from api.schemas.accounts import ErrorOut
+from api.schemas.sync import ChangesOut, SyncVisitsIn, SyncVisitsOut
+from backend.sync.feed import changes_page
+from backend.sync.services import visits_upload
+
+router = Router()
+
+
+@router.post(
+    "/visits",
+    response={200: SyncVisitsOut, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Unggah kunjungan (maks. 500), satu hasil per kunjungan",
+    url_name="sync_visits",
+)
+def sync_visits(
+    request: HttpRequest,
+    payload: SyncVisitsIn,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", description="UUID, opsional.")
+    ] = None,
+) -> Status:
+    """`created`, `duplicate`, `updated` or `rejected` per item; resending the batch creates nothing twice.
+
+    403 `not_a_field_worker`; 409 `idempotency_in_progress`; 422 `batch_too_large`, `invalid_idempotency_key`,
+    `idempotency_key_reused`.
+    """
+    status, body = visits_upload(
+        actor=current_user(request), items=payload.visits, idempotency_key=idempotency_key
+    )
+    return Status(status, body)
+
+
+class ChangesQuery(Schema):
+    cursor: str | None = Field(
+        None, max_length=200, description="Dari halaman sebelumnya; kosong: sinkron awal."
+    )
+    limit: int = Field(200, ge=1, le=1000, description="Jumlah entri per halaman (maks. 1000).")
+
+
+@router.get(
+    "/changes",
+    response={200: ChangesOut, 401: ErrorOut, 422: ErrorOut},
+    summary="Perubahan dalam cakupan pengguna sejak cursor",
+    url_name="sync_changes",
+)
+def sync_changes(request: HttpRequest, query: Query[ChangesQuery]) -> dict:
+    """Without a cursor: the phone's whole set (paged), then the changes. 422 `invalid_cursor`."""
+    return changes_page(user=current_user(request), cursor=query.cursor, limit=query.limit)

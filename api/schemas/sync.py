@@ -1,0 +1,131 @@
+"""Schemas of /sync: the visit upload batch and the change feed."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from ninja import Field, Schema
+from pydantic import WithJsonSchema
+
+from backend.recovery.models import VisitType
+
+
+class VisitIn(Schema):
+    """One visit as the phone uploads it. Checked item by item on the server (a bad item is rejected alone)."""
+
+    id: UUID = Field(description="Dibuat di ponsel (UUID), agar kiriman ulang dikenali.")
+    client_id: UUID = Field(description="Klien yang dikunjungi (harus dalam cakupan pengguna).")
+    occurred_at: datetime = Field(
+        description="Waktu kunjungan menurut perangkat, ISO 8601 dengan zona waktu; paling jauh 10 menit ke depan."
+    )
+    type: VisitType = Field(description="Jenis kunjungan.")
+    participants: list[str] = Field(
+        default=["client"],
+        description='Peserta: "client" dan/atau id anggota keluarga yang tertaut dengan klien (1-20).',
+    )
+    latitude: float | None = Field(None, ge=-90, le=90, description="Lintang GPS (WGS 84), opsional.")
+    longitude: float | None = Field(None, ge=-180, le=180, description="Bujur GPS (WGS 84), opsional.")
+    location_accuracy_m: float | None = Field(None, ge=0, description="Akurasi lokasi dalam meter.")
+    outcome: str = Field("", max_length=40, description="Hasil kunjungan (kode singkat).")
+    notes: str = Field("", max_length=4000, description="Catatan.")
+    next_visit_on: date | None = Field(None, description="Rencana tanggal kunjungan berikut.")
+    screening_id: UUID | None = Field(None, description="Skrining ASSIST yang dilakukan pada kunjungan ini.")
+    version: int | None = Field(
+        None, ge=1, description="Hanya untuk perubahan: versi yang terakhir dibaca ponsel dari server."
+    )
+
+
+def _visit_in_json_schema() -> dict[str, Any]:
+    """VisitIn's JSON schema with its nested definitions (VisitType) inlined, for the OpenAPI document."""
+    schema = VisitIn.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return inline(
+                    {**defs[ref.removeprefix("#/$defs/")], **{k: v for k, v in node.items() if k != "$ref"}}
+                )
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    return inline(schema)
+
+
+# Items are taken as plain objects so that one malformed visit is answered `rejected` on its own instead of
+# failing the whole batch; the document still shows the item's schema (VisitIn).
+VisitItem = Annotated[Any, WithJsonSchema(_visit_in_json_schema())]
+
+
+class SyncVisitsIn(Schema):
+    visits: list[VisitItem] = Field(description="Paling banyak 500 kunjungan (lihat VisitIn).")
+
+
+class ItemErrorOut(Schema):
+    code: str = Field(
+        description="not_found | validation_error | id_conflict | stale_version | forbidden (kode stabil)."
+    )
+    message: str
+    field: str = Field(description="Isian yang bermasalah.")
+    details: list[dict[str, str]] = Field(description="Semua masalah per isian: {field, code, message}.")
+
+
+class VisitOut(Schema):
+    id: UUID
+    client_id: UUID
+    logged_by_id: UUID
+    occurred_at: datetime
+    received_at: datetime = Field(description="Waktu server menerima kunjungan.")
+    type: VisitType
+    participants: list[str]
+    latitude: float | None
+    longitude: float | None
+    location_accuracy_m: float | None
+    outcome: str
+    notes: str
+    next_visit_on: date | None
+    screening_id: UUID | None
+    version: int
+    updated_at: datetime
+
+
+class VisitResultOut(Schema):
+    index: int = Field(description="Posisi kunjungan dalam kiriman.")
+    id: str | None = Field(description="Id kunjungan (jika terbaca).")
+    status: Literal["created", "duplicate", "updated", "rejected"]
+    version: int | None = Field(None, description="Versi yang tersimpan di server.")
+    error: ItemErrorOut | None = None
+    current: VisitOut | None = Field(None, description="Data tersimpan saat ini (pada stale_version).")
+
+
+class SyncSummaryOut(Schema):
+    created: int
+    duplicate: int
+    updated: int
+    rejected: int
+
+
+class SyncVisitsOut(Schema):
+    results: list[VisitResultOut] = Field(description="Satu hasil per kunjungan, urut seperti kiriman.")
+    summary: SyncSummaryOut
+
+
+class ChangeItemOut(Schema):
+    entity: Literal["client", "family_member", "visit", "task", "escalation", "notification"]
+    id: UUID
+    op: Literal["upsert", "delete", "leave"] = Field(
+        description="upsert: simpan data ini; delete: dihapus; leave: keluar dari data ponsel (hapus lokal)."
+    )
+    data: dict[str, Any] | None = Field(description="Keadaan terkini entitas (upsert), selain itu null.")
+
+
+class ChangesOut(Schema):
+    items: list[ChangeItemOut]
+    next_cursor: str = Field(description="Kirim kembali sebagai `cursor` untuk halaman berikutnya.")
+    has_more: bool = Field(description="true: segera minta halaman berikutnya.")
+    visit_window_days: int = Field(description="Ponsel menyimpan kunjungan sekian hari terakhir saja.")

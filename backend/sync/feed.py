@@ -1,0 +1,401 @@
+"""`GET /sync/changes`: what a phone must hold, first as a snapshot, then as changes since a cursor.
+
+A phone's set is bounded: active clients in the caller's scope (closed ones, `lifecycle.CLOSED`, are not in
+it), the family members linked to them, their visits of the last `SYNC_VISIT_WINDOW_DAYS` days, the caller's
+open tasks, the open escalations of those clients, and the caller's notifications of that window.
+
+Two kinds of cursor, both opaque base64 to the phone:
+- snapshot `s:<horizon>:<phase>:<last id>`: a first sync (no cursor) pages through the current set, entity by
+  entity, keyset by id. `horizon` is `pg_snapshot_xmin(pg_current_snapshot())` taken at the first call: every
+  change of a transaction below it was committed before the snapshot began, so the snapshot shows it; every
+  change at or above it is replayed from the log afterwards (an upsert of the current state is harmless twice).
+- changes `<txid>:<id>`: log rows after (txid, id), and only below the current horizon, so a transaction that
+  commits later (it has a txid at or above the horizon) is never skipped (see models.ChangeLog).
+
+Several log rows for one entity in a page become one item carrying the entity's current state, read in bulk per
+entity type. An entity no longer in the caller's set answers `leave` (a client that closed, a visit outside the
+window, a client no longer in scope), or `delete` when its last change was a deletion. A client's `leave`
+means: drop the client and everything attached to it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from backend.accounts.access import region_code_q, scope_for
+from backend.accounts.models import User
+from backend.audit.services import access_log_record_many
+from backend.errors import ValidationFailed
+from backend.escalations.models import Escalation, EscalationStatus, Task, TaskStatus
+from backend.recovery.lifecycle import CLOSED
+from backend.recovery.models import Client, ClientFamilyLink, FamilyMember, Visit
+from backend.recovery.selectors import client_qs_for, client_qs_with_access_for
+from backend.recovery.visits import visit_as_dict
+from backend.sync.models import ChangeLog, SyncSetReport
+from notifications.models import Notification
+
+logger = logging.getLogger(__name__)
+
+VISIT_WINDOW_DAYS: int = getattr(settings, "SYNC_VISIT_WINDOW_DAYS", 180)
+FEED_ENDPOINT = "sync_changes"
+_HORIZON_SQL = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+_OPEN_ESCALATION = [
+    s for s in EscalationStatus.values if s not in (EscalationStatus.CLOSED, EscalationStatus.CANCELLED)
+]
+
+
+# --- the cursor ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cursor:
+    kind: str  # "s" (snapshot) | "c" (changes)
+    txid: int  # the horizon of a snapshot, or the last served log row's txid
+    phase: int = 0  # snapshot: index into ENTITIES
+    last: str = ""  # snapshot: last id served in that phase; changes: last log row id
+
+    def encode(self) -> str:
+        raw = f"s:{self.txid}:{self.phase}:{self.last}" if self.kind == "s" else f"{self.txid}:{self.last}"
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def cursor_decode(raw: str) -> Cursor:
+    try:
+        text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+        parts = text.split(":")
+        if parts[0] == "s" and len(parts) == 4:
+            phase, last = int(parts[2]), parts[3]
+            if not 0 <= phase < len(ENTITIES) or (last and str(uuid.UUID(last)) != last):
+                raise ValueError
+            return Cursor("s", int(parts[1]), phase, last)
+        if len(parts) == 2:
+            return Cursor("c", int(parts[0]), 0, str(int(parts[1])))
+        raise ValueError
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise ValidationFailed(
+            _("Cursor tidak valid: mulai sinkronisasi dari awal."), code="invalid_cursor"
+        ) from None
+
+
+# --- what a phone holds, per entity type ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    # Every row of this type in the caller's set (log phase: "is it still there?").
+    visible: Callable[[User, datetime], QuerySet]
+    # The narrower slice a first sync sends (e.g. only open tasks); None = the same as `visible`.
+    snapshot: Callable[[User, datetime], QuerySet] | None
+    # The rows of one page as dicts, in bulk (one or two queries whatever the page size).
+    serialize: Callable[[User, list[Any]], dict[uuid.UUID, dict[str, Any]]]
+
+
+def _active_clients(user: User) -> QuerySet[Client]:
+    return client_qs_with_access_for(user=user).exclude(status__in=CLOSED)
+
+
+def _full_active_client_ids(user: User) -> QuerySet:
+    return _active_clients(user).filter(full_access=True).values("id")
+
+
+def _clients_serialize(user: User, rows: list[Client]) -> dict[uuid.UUID, dict[str, Any]]:
+    full_ids = [c.id for c in rows if c.full_access]  # type: ignore[attr-defined]
+    volunteers: dict[uuid.UUID, list[str]] = {}
+    if full_ids:
+        through = Client.assigned_volunteers.through.objects.filter(client_id__in=full_ids)
+        for cid, uid in through.values_list("client_id", "user_id"):
+            volunteers.setdefault(cid, []).append(str(uid))
+    out = {}
+    for c in rows:
+        base = {
+            "id": str(c.id),
+            "code": c.code,
+            "sex": c.sex,
+            "birth_year": c.birth_year or (c.birth_date.year if c.birth_date else None),
+            "village_code": c.village_id,
+            "status": c.status,
+            "version": c.version,
+            "updated_at": c.updated_at.isoformat(),
+            "access": "full" if c.full_access else "minimal",  # type: ignore[attr-defined]
+        }
+        if c.full_access:  # type: ignore[attr-defined]
+            base.update(
+                name=c.name,
+                birth_date=c.birth_date.isoformat() if c.birth_date else None,
+                phone=c.phone,
+                address=c.address,
+                substances=c.substances,
+                assigned_volunteer_ids=sorted(volunteers.get(c.id, [])),
+            )
+        out[c.id] = base
+    return out
+
+
+def _members_visible(user: User, now: datetime) -> QuerySet[FamilyMember]:
+    return FamilyMember.objects.filter(
+        id__in=ClientFamilyLink.objects.filter(
+            client_id__in=_full_active_client_ids(user), unlinked_at__isnull=True
+        ).values("member_id")
+    )
+
+
+def _members_serialize(user: User, rows: list[FamilyMember]) -> dict[uuid.UUID, dict[str, Any]]:
+    links: dict[uuid.UUID, list[str]] = {}
+    for mid, cid in ClientFamilyLink.objects.filter(
+        member_id__in=[m.id for m in rows],
+        unlinked_at__isnull=True,
+        client_id__in=_full_active_client_ids(user),
+    ).values_list("member_id", "client_id"):
+        links.setdefault(mid, []).append(str(cid))
+    return {
+        m.id: {
+            "id": str(m.id),
+            "name": m.name,
+            "relationship": m.relationship,
+            "phone": m.phone,
+            "role": m.role,
+            "may_contact": m.may_contact,
+            "village_code": m.village_id,
+            "client_ids": sorted(links.get(m.id, [])),
+            "version": m.version,
+            "updated_at": m.updated_at.isoformat(),
+        }
+        for m in rows
+    }
+
+
+def _visits_visible(user: User, now: datetime) -> QuerySet[Visit]:
+    return Visit.objects.filter(
+        client_id__in=_full_active_client_ids(user),
+        occurred_at__gte=now - timedelta(days=VISIT_WINDOW_DAYS),
+    )
+
+
+def _tasks_visible(user: User, now: datetime) -> QuerySet[Task]:
+    return Task.objects.filter(assignee_id=user.id)
+
+
+def _task_dict(t: Task) -> dict[str, Any]:
+    return {
+        "id": str(t.id),
+        "kind": t.kind,
+        "client_id": str(t.client_id),
+        "escalation_id": str(t.escalation_id) if t.escalation_id else None,
+        "due_on": t.due_on.isoformat(),
+        "status": t.status,
+        "completed_at": t.completed_at.isoformat() if t.completed_at else None,
+        "completed_by_visit": str(t.completed_by_visit) if t.completed_by_visit else None,
+        "note": t.note,
+        "version": t.version,
+        "updated_at": t.updated_at.isoformat(),
+    }
+
+
+def _escalations_visible(user: User, now: datetime) -> QuerySet[Escalation]:
+    return Escalation.objects.filter(client_id__in=_active_clients(user).values("id"))
+
+
+def _escalation_dict(e: Escalation) -> dict[str, Any]:
+    return {
+        "id": str(e.id),
+        "client_id": str(e.client_id),
+        "need": e.need,
+        "urgency": e.urgency,
+        "status": e.status,
+        "assigned_to_id": str(e.assigned_to_id) if e.assigned_to_id else None,
+        "facility_id": str(e.facility_id) if e.facility_id else None,
+        "appointment_at": e.appointment_at.isoformat() if e.appointment_at else None,
+        "outcome": e.outcome,
+        "version": e.version,
+        "updated_at": e.updated_at.isoformat(),
+    }
+
+
+def _notification_dict(n: Notification) -> dict[str, Any]:
+    return {
+        "id": str(n.id),
+        "kind": n.kind,
+        "title": n.title,
+        "body": n.body,
+        "data": n.data,
+        "priority": n.priority,
+        "created_at": n.created_at.isoformat(),
+        "read_at": n.read_at.isoformat() if n.read_at else None,
+    }
+
+
+def _each(
+    fn: Callable[[Any], dict[str, Any]],
+) -> Callable[[User, list[Any]], dict[uuid.UUID, dict[str, Any]]]:
+    return lambda user, rows: {r.id: fn(r) for r in rows}
+
+
+ENTITIES: list[Entity] = [
+    Entity("client", lambda u, now: _active_clients(u), None, _clients_serialize),
+    Entity("family_member", _members_visible, None, _members_serialize),
+    Entity("visit", _visits_visible, None, _each(visit_as_dict)),
+    Entity(
+        "task",
+        _tasks_visible,
+        lambda u, now: _tasks_visible(u, now).filter(status=TaskStatus.OPEN),
+        _each(_task_dict),
+    ),
+    Entity(
+        "escalation",
+        _escalations_visible,
+        lambda u, now: _escalations_visible(u, now).filter(status__in=_OPEN_ESCALATION),
+        _each(_escalation_dict),
+    ),
+    Entity(
+        "notification",
+        lambda u, now: Notification.objects.filter(recipient_id=u.id),
+        lambda u, now: Notification.objects.filter(
+            recipient_id=u.id, created_at__gte=now - timedelta(days=VISIT_WINDOW_DAYS)
+        ),
+        _each(_notification_dict),
+    ),
+]
+BY_NAME = {e.name: e for e in ENTITIES}
+
+
+# --- the page ------------------------------------------------------------------------------------------------
+
+
+def _horizon() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {_HORIZON_SQL}")
+        return int(cursor.fetchone()[0])
+
+
+def _snapshot_page(user: User, cur: Cursor, limit: int, now: datetime) -> tuple[list[dict], Cursor, bool]:
+    """Up to `limit` items of the snapshot from `cur`; the next cursor; whether the snapshot is done."""
+    items: list[dict] = []
+    phase, last = cur.phase, cur.last
+    while phase < len(ENTITIES):
+        entity = ENTITIES[phase]
+        qs = (entity.snapshot or entity.visible)(user, now)
+        if last:
+            qs = qs.filter(id__gt=last)
+        rows = list(qs.order_by("id")[: limit - len(items) + 1])
+        full = len(rows) > limit - len(items)
+        rows = rows[: limit - len(items)]
+        data = entity.serialize(user, rows)
+        items += [{"entity": entity.name, "id": str(r.id), "op": "upsert", "data": data[r.id]} for r in rows]
+        if full:
+            return items, Cursor("s", cur.txid, phase, str(rows[-1].id) if rows else last), False
+        phase, last = phase + 1, ""
+    # Every change below the horizon is in the snapshot; the log takes over from there.
+    return items, Cursor("c", cur.txid, 0, "0"), True
+
+
+def _log_scope_q(user: User) -> Q | None:
+    """Log rows the caller may learn of: about a client in scope, in their villages/areas, or addressed to them."""
+    scope = scope_for(user)
+    if scope.is_system_admin:
+        return None
+    q = Q(client_id__in=client_qs_for(user=user).values("id")) | Q(user_id=user.id)
+    if scope.village_codes or scope.area_codes:
+        q |= region_code_q("village_code", scope.village_codes | scope.area_codes)
+    return q
+
+
+def _changes_page(user: User, cur: Cursor, limit: int, now: datetime) -> tuple[list[dict], Cursor, bool]:
+    """Log rows after `cur` and below the current horizon, deduplicated to the entities' current state."""
+    qs = ChangeLog.objects.extra(  # noqa: S610 - fixed SQL, values are parameters
+        where=["(txid, id) > (%s, %s)", f"txid < {_HORIZON_SQL}"], params=[cur.txid, int(cur.last)]
+    )
+    if (scope_q := _log_scope_q(user)) is not None:
+        qs = qs.filter(scope_q)
+    rows = list(qs.order_by("txid", "id").values_list("txid", "id", "entity", "entity_id", "op")[: limit + 1])
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    if not rows:
+        return [], cur, True
+    latest: dict[tuple[str, uuid.UUID], str] = {}
+    for _txid, _id, entity, entity_id, op in rows:
+        if entity in BY_NAME:
+            latest.pop((entity, entity_id), None)  # re-insert: the item sits where its last change was
+            latest[(entity, entity_id)] = op
+    current: dict[str, dict[uuid.UUID, dict[str, Any]]] = {}
+    for name in {e for e, _i in latest}:
+        entity = BY_NAME[name]
+        ids = [i for e, i in latest if e == name]
+        found = list(entity.visible(user, now).filter(id__in=ids))
+        current[name] = entity.serialize(user, found)
+    items = []
+    for (name, entity_id), op in latest.items():
+        data = current[name].get(entity_id)
+        if data is not None:
+            items.append({"entity": name, "id": str(entity_id), "op": "upsert", "data": data})
+        else:
+            items.append(
+                {
+                    "entity": name,
+                    "id": str(entity_id),
+                    "op": "delete" if op == "delete" else "leave",
+                    "data": None,
+                }
+            )
+    last_txid, last_id = rows[-1][0], rows[-1][1]
+    return items, Cursor("c", last_txid, 0, str(last_id)), not has_more
+
+
+def _report_oversize(user: User, now: datetime) -> None:
+    """A first sync whose set passes SYNC_MAX_SET_SIZE: logged and recorded (once a day per user), still served."""
+    limit = settings.SYNC_MAX_SET_SIZE
+    size = _active_clients(user).count() + _visits_visible(user, now).count()
+    if size <= limit:
+        return
+    logger.warning("sync set of user %s is %d rows (limit %d)", user.id, size, limit)
+    try:
+        with transaction.atomic():
+            SyncSetReport.objects.create(user=user, day=now.date(), set_size=size, limit=limit)
+    except IntegrityError:
+        pass  # already reported today
+
+
+def changes_page(*, user: User, cursor: str | None, limit: int) -> dict[str, Any]:
+    """One page of the feed: {items, next_cursor, has_more, visit_window_days}. Audits the clients served."""
+    now = timezone.now()
+    if cursor:
+        cur = cursor_decode(cursor)
+    else:
+        cur = Cursor("s", _horizon())
+        _report_oversize(user, now)
+    items: list[dict] = []
+    done = True
+    if cur.kind == "s":
+        items, cur, snapshot_done = _snapshot_page(user, cur, limit, now)
+        done = False
+        if snapshot_done and len(items) < limit:
+            more, cur, done = _changes_page(user, cur, limit - len(items), now)
+            items += more
+    else:
+        items, cur, done = _changes_page(user, cur, limit, now)
+    read = [
+        uuid.UUID(i["data"]["client_id"] if i["entity"] == "visit" else i["id"])
+        for i in items
+        if i["op"] == "upsert" and i["entity"] in ("client", "visit")
+    ]
+    if read:
+        access_log_record_many(user=user, client_ids=read, endpoint=FEED_ENDPOINT)
+    return {
+        "items": items,
+        "next_cursor": cur.encode(),
+        "has_more": not done,
+        "visit_window_days": VISIT_WINDOW_DAYS,
+    }

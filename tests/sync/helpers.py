@@ -1,0 +1,66 @@
+"""Set-up helpers for the sync tests: clients, family members and visit payloads."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from backend.accounts.models import User
+from backend.recovery.models import Client, ClientFamilyLink, FamilyMember
+from backend.sync.services import change_record
+
+_codes = itertools.count(1)
+
+
+def make_client(
+    *, village: str, by: User, name: str = "Klien Uji", status: str = "community_recovery"
+) -> Client:
+    n = next(_codes)
+    client = Client.objects.create(
+        code=f"TST-2026-{n:05d}-{uuid.uuid4().hex[:4]}",
+        name=f"{name} {n}",
+        name_normalized=f"{name.lower()} {n}",
+        sex="male",
+        birth_year=1995,
+        village_id=village,
+        status=status,
+        registered_by=by,
+    )
+    change_record(entity="client", entity_id=client.id, village_code=village, client_id=client.id)
+    return client
+
+
+def make_member(*, client: Client, by: User, name: str = "Ibu Klien") -> FamilyMember:
+    member = FamilyMember.objects.create(
+        name=name, relationship="ibu", village_id=client.village_id, created_by=by, may_contact=True
+    )
+    ClientFamilyLink.objects.create(client=client, member=member, linked_by=by)
+    return member
+
+
+def visit_payload(client: Client, **overrides: Any) -> dict[str, Any]:
+    occurred: datetime = timezone.localtime(timezone.now() - timedelta(hours=2))
+    body: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "client_id": str(client.id),
+        "occurred_at": occurred.isoformat(),
+        "type": "home_visit",
+        "participants": ["client"],
+        "latitude": -1.92137,
+        "longitude": 113.44706,
+        "location_accuracy_m": 12.5,
+        "outcome": "stabil",
+        "notes": "Klien di rumah, keluarga mendukung.",
+        "next_visit_on": (occurred.date() + timedelta(days=7)).isoformat(),
+    }
+    body.update(overrides)
+    return body
+
+
+def upload(api: Any, user: User, visits: list[dict[str, Any]], key: str | None = None):  # type: ignore[no-untyped-def]
+    headers = {"Idempotency-Key": key} if key else None
+    return api.as_(user).post("/sync/visits", {"visits": visits}, headers=headers)
