@@ -253,50 +253,20 @@ def _stale(*, actor: User, client: Client) -> Conflict:
 
 
 def client_update(*, actor: User, client_id: uuid.UUID, version: int, changes: dict[str, Any]) -> Client:
-    """Edit a client the actor may change. `version` must be the current one, else 409 with the current record."""
-    client_get_for_write(user=actor, client_id=client_id)  # scope: 404 if out of it
+    """Edit a client the actor may change. `version` must be the current one, else 409 with the current record.
+
+    1. scope (404 out of it, 403 for the minimal view); 2. row lock and version check; 3. validate and apply the
+    fields sent; 4. refuse duplicates; 5. save, bump the version, and tell the phones, including those of people
+    who lose sight of the client (an unassigned volunteer, the old village's field workers after a move).
+    """
+    client_get_for_write(user=actor, client_id=client_id)
     with transaction.atomic():
         client = Client.objects.select_for_update().select_related("village").get(id=client_id)
         if version != client.version:
             raise _stale(actor=actor, client=client)
-        errors = FieldErrors()
-        sex = changes.get("sex", client.sex)
-        if "village_code" in changes and changes["village_code"] != client.village_id:
-            village = _village_for(actor=actor, village_code=changes["village_code"], errors=errors)
-            if village:
-                client.village = village
-        if {"birth_date", "birth_year"} & changes.keys():
-            birth_date = changes.get("birth_date", client.birth_date)
-            birth_year = changes.get("birth_year") if "birth_date" not in changes else None
-            if "birth_year" in changes and "birth_date" not in changes:
-                birth_date = None  # a year given on its own replaces a date
-            client.birth_year = _birth(birth_date=birth_date, birth_year=birth_year, errors=errors)
-            client.birth_date = birth_date
-        if "name" in changes:
-            client.name = (changes["name"] or "").strip()
-            client.name_normalized = name_normalize(client.name)
-            if not client.name_normalized:
-                errors.add("name", "required", _("Nama atau alias wajib diisi."))
-        if "phone" in changes:
-            client.phone = phone_or_blank(changes["phone"], errors)
-        if "substances" in changes:
-            client.substances = _substances(changes["substances"] or [], errors)
-        if changes.get("nik"):
-            facts = _nik(changes["nik"], sex, errors)
-            if facts:
-                client.nik_hash, client.nik_last4 = facts.hash, facts.last4
-        for plain in ("sex", "address", "notes"):
-            if plain in changes and changes[plain] is not None:
-                setattr(client, plain, changes[plain])
-        volunteer_ids = None
-        if "assigned_volunteer_ids" in changes:
-            volunteer_ids = _volunteers_for(
-                actor=actor,
-                village=client.village,
-                ids=changes["assigned_volunteer_ids"] or [],
-                errors=errors,
-            )
-        errors.raise_if_any()
+        before_volunteers = set(client.assigned_volunteers.values_list("id", flat=True))
+        old_village = client.village_id
+        volunteer_ids = _apply_changes(actor=actor, client=client, changes=changes)
         _update_check_duplicates(actor=actor, client=client)
         client.version += 1
         client.updated_at = timezone.now()
@@ -308,12 +278,65 @@ def client_update(*, actor: User, client_id: uuid.UUID, version: int, changes: d
             if existing is None:
                 raise
             raise _duplicate(actor=actor, existing=existing) from None
+        lost: set[uuid.UUID] = set()
         if volunteer_ids is not None:
             client.assigned_volunteers.set(volunteer_ids)
+            lost |= before_volunteers - set(volunteer_ids)
+        if client.village_id != old_village:
+            lost |= set(
+                RoleAssignment.objects.filter(
+                    region_id=old_village, role__in=[Role.VOLUNTEER, Role.VILLAGE_OFFICIAL], active=True
+                ).values_list("user_id", flat=True)
+            )
         change_record(
             entity="client", entity_id=client.id, village_code=client.village_id, client_id=client.id
         )
+        for user_id in sorted(lost, key=str):  # the feed then answers `leave` to those no longer in scope
+            change_record(
+                entity="client",
+                entity_id=client.id,
+                village_code=client.village_id,
+                client_id=client.id,
+                user_id=user_id,
+            )
     return client
+
+
+def _apply_changes(*, actor: User, client: Client, changes: dict[str, Any]) -> list[uuid.UUID] | None:
+    """Validate the fields sent and set them on `client` (not saved). The new volunteer ids, if sent."""
+    errors = FieldErrors()
+    if "village_code" in changes and changes["village_code"] != client.village_id:
+        village = _village_for(actor=actor, village_code=changes["village_code"] or "", errors=errors)
+        if village:
+            client.village = village
+    if {"birth_date", "birth_year"} & changes.keys():
+        # A year sent on its own replaces a known date; a date sent on its own sets the year.
+        client.birth_date = changes.get("birth_date")
+        client.birth_year = _birth(
+            birth_date=client.birth_date, birth_year=changes.get("birth_year"), errors=errors
+        )
+    if "name" in changes:
+        client.name = (changes["name"] or "").strip()
+        client.name_normalized = name_normalize(client.name)
+        if not client.name_normalized:
+            errors.add("name", "required", _("Nama atau alias wajib diisi."))
+    if "phone" in changes:
+        client.phone = phone_or_blank(changes["phone"], errors)
+    if "substances" in changes:
+        client.substances = _substances(changes["substances"] or [], errors)
+    if changes.get("nik"):
+        facts = _nik(changes["nik"], changes.get("sex") or client.sex, errors)
+        if facts:
+            client.nik_hash, client.nik_last4 = facts.hash, facts.last4
+    for plain in ("sex", "address", "notes"):
+        if changes.get(plain) is not None:
+            setattr(client, plain, changes[plain])
+    volunteer_ids = None
+    if "assigned_volunteer_ids" in changes:
+        ids = changes["assigned_volunteer_ids"] or []
+        volunteer_ids = _volunteers_for(actor=actor, village=client.village, ids=ids, errors=errors)
+    errors.raise_if_any()
+    return volunteer_ids
 
 
 def _update_check_duplicates(*, actor: User, client: Client) -> None:

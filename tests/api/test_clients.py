@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import date
 
 import pytest
 
@@ -346,3 +347,33 @@ def test_assigned_volunteers_must_be_volunteers_of_the_village_or_the_coordinato
         f"/clients/{client.id}", {"version": 3, "assigned_volunteer_ids": [str(cast.volunteer_mataram.id)]}
     )
     assert error(mataram)[1] == {"assigned_volunteer_ids.0": "invalid_volunteer"}
+
+
+def test_a_birth_year_sent_alone_replaces_a_known_date_and_a_date_sets_the_year(api, cast):
+    client = register(cast, birth_date=date(1990, 3, 1), birth_year=None)
+    as_off = api.as_(cast.official_katingan)
+    body = as_off.patch(f"/clients/{client.id}", {"version": 1, "birth_year": 1991}).json()
+    assert (body["birth_date"], body["birth_year"]) == (None, 1991)
+    body = as_off.patch(f"/clients/{client.id}", {"version": 2, "birth_date": "1992-07-08"}).json()
+    assert (body["birth_date"], body["birth_year"]) == ("1992-07-08", 1992)
+    response = as_off.patch(f"/clients/{client.id}", {"version": 3, "birth_date": None})
+    assert error(response)[1] == {"birth_year": "required"}
+
+
+def test_a_volunteer_who_loses_sight_of_a_client_is_told_through_the_change_log(api, cast):
+    """Regression: the change feed filters rows by the reader's current scope, so an unassigned volunteer
+    (or the old village's field workers after a move) never saw the row that should make their phone drop
+    the client. Rows addressed to them (user_id) carry it."""
+    client = register(
+        cast, actor=cast.coordinator_katingan, assigned_volunteer_ids=[cast.volunteer_talian.id]
+    )
+    as_coord = api.as_(cast.coordinator_katingan)
+    as_coord.patch(f"/clients/{client.id}", {"version": 1, "assigned_volunteer_ids": []})
+    assert ChangeLog.objects.filter(entity_id=client.id, user_id=cast.volunteer_talian.id).count() == 1
+    as_coord.patch(f"/clients/{client.id}", {"version": 2, "village_code": "62.06.02.2005"})
+    told = set(
+        ChangeLog.objects.filter(entity_id=client.id, user_id__isnull=False).values_list("user_id", flat=True)
+    )
+    assert told == {cast.volunteer_talian.id, cast.volunteer_katingan.id, cast.official_katingan.id}
+    assert api.as_(cast.volunteer_katingan).get(f"/clients/{client.id}").status_code == 404
+    assert api.as_(cast.volunteer_talian).get(f"/clients/{client.id}").status_code == 200
