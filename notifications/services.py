@@ -27,6 +27,7 @@ from notifications.models import Device, Notification
 logger = logging.getLogger(__name__)
 
 PRIORITIES = ("normal", "high")
+EVENT_KEY_MAX = Notification._meta.get_field("event_key").max_length or 160
 # Keys allowed in `data` besides "<thing>_id": the payload passes through Google, so ids only.
 _DATA_EXTRA_KEYS = {"screen"}
 # One user rarely has more phones than this; older tokens beyond it are dropped so a buggy app that registers
@@ -74,6 +75,11 @@ def notify(
     """
     if priority not in PRIORITIES:
         raise ValueError(f"priority must be one of {PRIORITIES}, got {priority!r}")
+    if not 0 < len(event_key) <= EVENT_KEY_MAX:
+        raise ValueError(f"event_key must be 1-{EVENT_KEY_MAX} characters, got {len(event_key)}")
+    if ttl_seconds is not None:
+        # An SLA already past gives 0: stored, shown in the inbox, never pushed (see tasks._deliver).
+        ttl_seconds = max(0, int(ttl_seconds))
     clean_data = _clean_data(data)
     with translation.override(recipient.language or "id"):
         title, body = texts.render_inbox(kind, params or {})

@@ -155,3 +155,19 @@ def test_someone_elses_notification_cannot_be_marked_read(api, cast):
 def test_the_inbox_needs_a_signed_in_user(api):
     assert api.get("/notifications").status_code == 401
     assert api.get("/notifications/unread-count").status_code == 401
+
+
+def test_the_openapi_document_describes_devices_and_the_inbox(api, cast):
+    doc = api.as_(cast.volunteer_katingan).get("/openapi.json").json()
+    paths = doc["paths"]
+    assert {"200", "201", "401", "422"} <= set(paths["/api/v1/devices"]["post"]["responses"])
+    assert {"204", "401", "404"} <= set(paths["/api/v1/devices/{token}"]["delete"]["responses"])
+    assert {"200", "401", "422"} <= set(paths["/api/v1/notifications"]["get"]["responses"])
+    assert {"200", "401"} <= set(paths["/api/v1/notifications/unread-count"]["get"]["responses"])
+    assert {"200", "401", "404"} <= set(
+        paths["/api/v1/notifications/{notification_id}/read"]["post"]["responses"]
+    )
+    params = {p["name"]: p for p in paths["/api/v1/notifications"]["get"]["parameters"]}
+    assert {"unread", "limit", "offset"} <= set(params) and params["unread"]["description"]
+    device_in = doc["components"]["schemas"]["DeviceIn"]["properties"]
+    assert all(device_in[f]["description"] for f in ("token", "platform", "app_version"))

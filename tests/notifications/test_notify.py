@@ -88,6 +88,8 @@ def test_it_is_part_of_the_callers_transaction(cast):
         {"data": {"client_name": "Budi"}},  # not an id
         {"data": {"escalation_id": {"nested": 1}}},
         {"priority": "urgent"},
+        {"event_key": ""},
+        {"event_key": "x" * 161},
     ],
 )
 def test_programming_errors_raise_value_error(cast, kwargs):
@@ -100,3 +102,14 @@ def test_programming_errors_raise_value_error(cast, kwargs):
     with pytest.raises(ValueError):
         notify(**{**base, **kwargs})
     assert not Notification.objects.exists()
+
+
+def test_a_ttl_already_past_is_stored_as_zero(cast):
+    row = notify(
+        recipient=cast.counselor_near,
+        kind="escalation_offer_expired",
+        event_key="offer:1:expired",
+        params={"client_code": "KTG-0042"},
+        ttl_seconds=-30,
+    )
+    assert row.ttl_seconds == 0
