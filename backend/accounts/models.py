@@ -173,3 +173,40 @@ class Certification(models.Model):
 
     def is_valid_on(self, day: date) -> bool:
         return not self.revoked and self.issued_on <= day <= self.expires_on
+
+
+class RefreshToken(models.Model):
+    """One refresh token, stored only as the SHA-256 of the opaque value handed to the phone.
+
+    Tokens rotate: each use marks the token used and issues a successor in the same family. A used token that
+    comes back means it was copied (or a race lost), so the whole family is revoked and the phone must sign
+    in again.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        User, verbose_name=_("pengguna"), on_delete=models.CASCADE, related_name="refresh_tokens"
+    )
+    family = models.UUIDField(_("keluarga token"), db_index=True)
+    token_hash = models.CharField(_("hash token"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("dibuat"), default=timezone.now)
+    expires_at = models.DateTimeField(_("kedaluwarsa"))
+    used_at = models.DateTimeField(_("dipakai"), null=True, blank=True)
+    replaced_by = models.OneToOneField(
+        "self",
+        verbose_name=_("diganti oleh"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replaces",
+    )
+    revoked_at = models.DateTimeField(_("dicabut"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=200, blank=True)
+    ip = models.GenericIPAddressField(_("alamat IP"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("token penyegaran")
+        verbose_name_plural = _("token penyegaran")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.family} {self.created_at:%Y-%m-%d %H:%M}"

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from backend.accounts.models import Certification, RoleAssignment, User
 
@@ -41,23 +44,67 @@ def staff_eligible_qs(*, kind: str, on: date) -> QuerySet[User]:
     return User.objects.filter(Exists(valid), is_active=True).exclude(_on_leave_q(on=on))
 
 
+def user_timezone(*, roles: list[RoleAssignment]) -> str:
+    """The IANA time zone of the user's first area (their village, area or facility's village), else the default.
+
+    "Today" for certificates and leave is the user's today, not the server's (Indonesia has three zones).
+    """
+    for r in roles:
+        if r.region_id:
+            return r.region.timezone
+        if r.facility_id:
+            return r.facility.village.timezone
+    return settings.TIME_ZONE
+
+
 def user_profile(*, user: User) -> dict[str, Any]:
-    """The user with their active role assignments and what each covers."""
-    roles = RoleAssignment.objects.filter(user=user, active=True).select_related("region", "facility")
+    """The user with their active role assignments, what each covers, and their certificates (3 queries)."""
+    roles = list(
+        RoleAssignment.objects.filter(user=user, active=True)
+        .select_related("region", "facility", "facility__village")
+        .order_by("created_at")
+    )
+    tz = user_timezone(roles=roles)
+    today = timezone.localdate(timezone=ZoneInfo(tz))
+    certs = Certification.objects.filter(user=user).order_by("kind", "-expires_on")
     return {
         "id": user.id,
         "phone": user.phone,
         "name": user.name,
         "language": user.language,
-        "roles": [
+        "timezone": tz,
+        "today": today,
+        "on_leave_today": user.is_on_leave(today),
+        "roles": [_role_out(r) for r in roles],
+        "certifications": [
             {
-                "role": r.role,
-                "role_label": str(r.get_role_display()),
-                "region_code": r.region_id,
-                "region_name": r.region.name if r.region_id else None,
-                "facility_id": r.facility_id,
-                "facility_name": r.facility.name if r.facility_id else None,
+                "kind": c.kind,
+                "kind_label": str(c.get_kind_display()),
+                "number": c.number,
+                "issuer": c.issuer,
+                "issued_on": c.issued_on,
+                "expires_on": c.expires_on,
+                "revoked": c.revoked,
+                "valid_today": c.is_valid_on(today),
             }
-            for r in roles
+            for c in certs
         ],
+    }
+
+
+def _role_out(r: RoleAssignment) -> dict[str, Any]:
+    f = r.facility
+    return {
+        "role": r.role,
+        "role_label": str(r.get_role_display()),
+        "region_code": r.region_id,
+        "region_name": r.region.name if r.region_id else None,
+        "region_level": r.region.level if r.region_id else None,
+        "facility_id": r.facility_id,
+        "facility_name": f.name if f else None,
+        "facility": (
+            {"id": f.id, "code": f.code, "name": f.name, "type": f.type, "village_code": f.village_id}
+            if f
+            else None
+        ),
     }

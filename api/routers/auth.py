@@ -1,0 +1,84 @@
+"""Sign-in, token refresh and sign-out. Public (no bearer token) except logout."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Router
+from ninja.responses import Status
+
+from api.auth import current_user
+from api.schemas.accounts import ErrorOut, FirebaseLoginIn, LoginIn, RefreshIn, TokenPairOut
+from backend.accounts.selectors import user_profile
+from backend.accounts.services import (
+    ClientInfo,
+    TokenPair,
+    auth_login_firebase,
+    auth_login_password,
+    auth_logout,
+    refresh_token_rotate,
+)
+
+router = Router()
+
+_SIGN_IN_ERRORS = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+
+
+def _client(request: HttpRequest) -> ClientInfo:
+    # REMOTE_ADDR only: X-Forwarded-For is whatever the caller wants it to be unless a trusted proxy sets it.
+    return ClientInfo(
+        ip=request.META.get("REMOTE_ADDR") or None, user_agent=request.META.get("HTTP_USER_AGENT", "")
+    )
+
+
+def _pair_out(pair: TokenPair) -> dict:
+    return {
+        "access": pair.access,
+        "refresh": pair.refresh,
+        "token_type": "Bearer",
+        "expires_in": pair.expires_in,
+        "user": user_profile(user=pair.user),
+    }
+
+
+@router.post(
+    "/login",
+    auth=None,
+    response={200: TokenPairOut, **_SIGN_IN_ERRORS},
+    summary="Masuk dengan nomor HP dan kata sandi",
+    description="Untuk pengembangan dan penerapan tanpa Firebase; dapat dimatikan (`password_login_disabled`).",
+)
+def login(request: HttpRequest, payload: LoginIn) -> dict:
+    pair = auth_login_password(phone=payload.phone, password=payload.password, client=_client(request))
+    return _pair_out(pair)
+
+
+@router.post(
+    "/firebase",
+    auth=None,
+    response={200: TokenPairOut, **_SIGN_IN_ERRORS, 503: ErrorOut},
+    summary="Masuk dengan ID token Firebase (verifikasi nomor HP)",
+)
+def login_firebase(request: HttpRequest, payload: FirebaseLoginIn) -> dict:
+    pair = auth_login_firebase(id_token=payload.id_token, client=_client(request))
+    return _pair_out(pair)
+
+
+@router.post(
+    "/refresh",
+    auth=None,
+    response={200: TokenPairOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
+    summary="Tukar token penyegaran dengan pasangan token baru",
+    description="Token penyegaran sekali pakai; memakainya dua kali mencabut seluruh sesi (`refresh_token_reused`).",
+)
+def refresh(request: HttpRequest, payload: RefreshIn) -> dict:
+    return _pair_out(refresh_token_rotate(raw=payload.refresh, client=_client(request)))
+
+
+@router.post(
+    "/logout",
+    response={204: None, 401: ErrorOut, 422: ErrorOut},
+    summary="Keluar: cabut sesi token penyegaran ini",
+)
+def logout(request: HttpRequest, payload: RefreshIn) -> Status:
+    auth_logout(user=current_user(request), raw=payload.refresh)
+    return Status(204, None)

@@ -1,0 +1,1 @@
+from tests.accounts.login_helpers import fast_password_hasher, fresh_login_counters  # noqa: F401
