@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from django.db.models import BooleanField, Case, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
@@ -27,8 +28,14 @@ from backend.accounts.access import region_code_q, scope_for
 from backend.accounts.models import Role, User
 from backend.errors import NotFound
 from backend.escalations.models import Escalation, Offer, Task
-from backend.escalations.sla import local_date
+from backend.escalations.sla import is_overdue, local_date
 from villages.models import TimeZoneName
+
+
+def _area_clients(codes: frozenset[str]) -> QuerySet[Any]:
+    from backend.recovery.models import Client
+
+    return Client.objects.filter(region_code_q("village__code", codes)).values("id")
 
 
 def escalation_qs_for(*, user: User) -> QuerySet[Escalation]:
@@ -47,7 +54,7 @@ def escalation_qs_for(*, user: User) -> QuerySet[Escalation]:
         through = Client.assigned_volunteers.through.objects.filter(user_id=user.id).values("client_id")
         q |= Q(client_id__in=through)
     if scope.area_codes:
-        q |= region_code_q("client__village_id", scope.area_codes)
+        q |= Q(client_id__in=_area_clients(scope.area_codes))
     if scope.is_staff_member:
         q |= Q(assigned_to_id=user.id) | Q(
             id__in=Offer.objects.filter(staff_id=user.id).values("escalation_id")
@@ -108,7 +115,7 @@ def task_qs_for(*, user: User) -> QuerySet[Task]:
         return Task.objects.all()
     q = Q(assignee_id=user.id)
     if scope.area_codes:
-        q |= region_code_q("client__village_id", scope.area_codes)
+        q |= Q(client_id__in=_area_clients(scope.area_codes))
     return Task.objects.filter(q)
 
 
@@ -142,3 +149,61 @@ def task_list(
         .annotate(overdue=overdue_expression(now=timezone.now()))
         .order_by("due_on", "created_at", "id")
     )
+
+
+def _offer_dict(offer: Offer) -> dict[str, Any]:
+    return {
+        "id": offer.id,
+        "staff_id": offer.staff_id,
+        "facility_id": offer.facility_id,
+        "facility_name": offer.facility.name,
+        "distance_km": offer.distance_km,
+        "status": offer.status,
+        "offered_at": offer.offered_at,
+        "expires_at": offer.expires_at,
+        "answered_at": offer.answered_at,
+        "decline_reason": offer.decline_reason,
+    }
+
+
+def escalation_record(*, user: User, esc: Escalation) -> dict[str, Any]:
+    """What the API shows of an escalation to `user` (the routing explanation only to those who may see it).
+
+    Carries the client's id and code, never their name: the app reads the client through /clients, where the
+    viewer's access level applies."""
+    offer = offer_for_viewer(user=user, esc=esc)
+    return {
+        **{
+            f: getattr(esc, f)
+            for f in (
+                "id client_id need urgency reason status source created_by_id assigned_to_id facility_id attempts"
+                " appointment_at outcome outcome_notes referred_from_id referred_to_facility_id created_at"
+                " accepted_at scheduled_at outcome_at closed_at to_coordinator_at version"
+            ).split()
+        },
+        "client_code": esc.client.code,
+        "village_code": esc.client.village_id,
+        "assigned_to_name": esc.assigned_to.name if esc.assigned_to_id else None,  # type: ignore[union-attr]
+        "facility_name": esc.facility.name if esc.facility_id else None,  # type: ignore[union-attr]
+        "offer": _offer_dict(offer) if offer else None,
+        "routing": esc.routing if esc.routing and routing_visible_to(user=user, esc=esc) else None,
+    }
+
+
+def task_record(task: Task) -> dict[str, Any]:
+    return {
+        **{
+            f: getattr(task, f)
+            for f in (
+                "id kind client_id escalation_id assignee_id due_on status completed_at completed_by_visit note"
+                " version created_at updated_at"
+            ).split()
+        },
+        "kind_label": str(task.get_kind_display()),  # type: ignore[attr-defined]
+        "client_code": task.client.code,
+        "overdue": task.overdue  # type: ignore[attr-defined]
+        if hasattr(task, "overdue")
+        else is_overdue(
+            due=task.due_on, status=task.status, now=timezone.now(), tz=task.client.village.timezone
+        ),
+    }

@@ -300,6 +300,7 @@ def _lock(escalation_id: uuid.UUID) -> Escalation:
 
 def _answer_offer(*, escalation_id: uuid.UUID, actor: User, accept: bool, reason: str = "") -> Offer:
     """Close the actor's pending offer with one conditional UPDATE: exactly one racing answer wins."""
+    _require_in_scope(escalation_id=escalation_id, actor=actor)
     now = timezone.now()
     mine = Offer.objects.filter(escalation_id=escalation_id, staff_id=actor.id)
     if not mine.exists():
@@ -405,13 +406,23 @@ def offers_expire(*, now: datetime | None = None, limit: int = 500) -> int:
 # --- Acting on a case --------------------------------------------------------------------------------------
 
 
-def _for_action(*, escalation_id: uuid.UUID, actor: User, statuses: tuple[str, ...]) -> Escalation:
-    """Lock the case for the assigned staff member (or their facility's admin). Out of scope: 404; in scope
-    but someone else's case: 403; a step that does not fit the case's status: 409."""
+def _require_in_scope(*, escalation_id: uuid.UUID, actor: User) -> None:
     from backend.escalations.selectors import escalation_qs_for
 
     if not escalation_qs_for(user=actor).filter(id=escalation_id).exists():
         raise NotFound(_("Eskalasi tidak ditemukan."), code="escalation_not_found")
+
+
+def can_escalate(*, user: User, client: Client) -> bool:
+    """Volunteers and village officials escalate (for clients they may write, checked by the caller)."""
+    scope = scope_for(user)
+    return scope.is_system_admin or scope.is_field_worker
+
+
+def _for_action(*, escalation_id: uuid.UUID, actor: User, statuses: tuple[str, ...]) -> Escalation:
+    """Lock the case for the assigned staff member (or their facility's admin). Out of scope: 404; in scope
+    but someone else's case: 403; a step that does not fit the case's status: 409."""
+    _require_in_scope(escalation_id=escalation_id, actor=actor)
     esc = _lock(escalation_id)
     scope = scope_for(actor)
     if esc.assigned_to_id != actor.id and esc.facility_id not in scope.admin_facility_ids:
@@ -422,7 +433,7 @@ def _for_action(*, escalation_id: uuid.UUID, actor: User, statuses: tuple[str, .
         raise Conflict(
             _("Langkah ini tidak sesuai dengan status eskalasi."),
             code="invalid_escalation_status",
-            extra={"status": esc.status},
+            extra={"current_status": esc.status},
         )
     return esc
 
@@ -557,12 +568,9 @@ def escalation_close(*, escalation_id: uuid.UUID, actor: User) -> Escalation:
 def escalation_assign(*, escalation_id: uuid.UUID, actor: User, staff_id: uuid.UUID) -> Escalation:
     """A coordinator of the client's area offers the case by hand to a certified staff member of their choice
     (any distance, any caseload): any pending offer is withdrawn and the chosen person must still accept."""
-    from backend.escalations.selectors import escalation_qs_for
-
     now = timezone.now()
     with transaction.atomic():
-        if not escalation_qs_for(user=actor).filter(id=escalation_id).exists():
-            raise NotFound(_("Eskalasi tidak ditemukan."), code="escalation_not_found")
+        _require_in_scope(escalation_id=escalation_id, actor=actor)
         esc = _lock(escalation_id)
         scope = scope_for(actor)
         if not (scope.is_system_admin or (scope.area_codes and scope.covers_region(esc.client.village_id))):
@@ -573,7 +581,7 @@ def escalation_assign(*, escalation_id: uuid.UUID, actor: User, staff_id: uuid.U
             raise Conflict(
                 _("Eskalasi ini sudah ditangani."),
                 code="invalid_escalation_status",
-                extra={"status": esc.status},
+                extra={"current_status": esc.status},
             )
         area = area_settings(village_code=esc.client.village_id)
         origin, _src = _origin(esc, area)

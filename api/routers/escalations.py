@@ -1,0 +1,180 @@
+"""Escalations: create, list, read (with the routing explanation), and the steps of a case.
+
+Who may do what (backend/escalations/services.py): volunteers and officials create for clients they may see;
+the offered staff member accepts or declines; the assigned staff member (or their facility's admin) schedules,
+records the outcome and closes; a coordinator of the area assigns by hand. An escalation outside the caller's
+scope answers 404; inside it but not theirs to act on, 403.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.gis.geos import Point
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from ninja import Query, Router, Schema
+from ninja.responses import Status
+
+from api.auth import current_user
+from api.pagination import PageParams, paginate
+from api.schemas.accounts import ErrorOut
+from api.schemas.escalations import (
+    AssignIn,
+    DeclineIn,
+    EscalationCreateIn,
+    EscalationOpenOut,
+    EscalationOut,
+    EscalationPageOut,
+    EscalationStatusLit,
+    OutcomeIn,
+    ScheduleIn,
+)
+from backend.errors import PermissionDenied
+from backend.escalations import selectors, services
+
+router = Router()
+E = ErrorOut
+
+
+def _out(request: HttpRequest, escalation_id: uuid.UUID) -> dict:
+    user = current_user(request)
+    return selectors.escalation_record(
+        user=user, esc=selectors.escalation_get_for(user=user, escalation_id=escalation_id)
+    )
+
+
+@router.post(
+    "",
+    response={201: EscalationOut, 401: E, 403: E, 404: E, 409: EscalationOpenOut, 422: E},
+    summary="Eskalasikan klien ke konselor/asesor terdekat",
+    url_name="create_escalation",
+)
+def create_escalation(request: HttpRequest, payload: EscalationCreateIn) -> Status:
+    """404 `client_not_found`; 403 `field_worker_required`; 409 `consent_required` (referral consent) or
+    `escalation_open` (with `existing`: the open escalation of the same need)."""
+    from backend.recovery.selectors import client_get_for_write
+
+    user = current_user(request)
+    client = client_get_for_write(user=user, client_id=payload.client_id)
+    if not services.can_escalate(user=user, client=client):
+        raise PermissionDenied(
+            _("Hanya kader atau aparatur desa yang dapat mengeskalasi."), code="field_worker_required"
+        )
+    loc = payload.location
+    esc = services.escalation_create(
+        actor=user,
+        client=client,
+        need=payload.need,
+        urgency=payload.urgency,
+        reason=payload.reason,
+        location=Point(loc.lon, loc.lat, srid=4326) if loc else None,
+    )
+    return Status(201, _out(request, esc.id))
+
+
+class ListQuery(Schema):
+    status: EscalationStatusLit | None = None
+
+
+@router.get(
+    "",
+    response={200: EscalationPageOut, 401: E, 422: E},
+    summary="Daftar eskalasi",
+    url_name="list_escalations",
+)
+def list_escalations(request: HttpRequest, query: Query[ListQuery], page: Query[PageParams]) -> dict:
+    """Staff: cases offered or assigned to them; volunteers/officials: their villages' and their own;
+    coordinators: their area's. Newest first."""
+    user = current_user(request)
+    result = paginate(selectors.escalation_list(user=user, status=query.status), page)
+    result["items"] = [selectors.escalation_record(user=user, esc=e) for e in result["items"]]
+    return result
+
+
+@router.get(
+    "/{escalation_id}",
+    response={200: EscalationOut, 401: E, 404: E},
+    summary="Rincian eskalasi",
+    url_name="get_escalation",
+)
+def get_escalation(request: HttpRequest, escalation_id: uuid.UUID) -> dict:
+    return _out(request, escalation_id)
+
+
+@router.post(
+    "/{escalation_id}/accept",
+    response={200: EscalationOut, 401: E, 403: E, 404: E, 409: E},
+    summary="Terima tawaran kasus",
+    url_name="accept_escalation",
+)
+def accept_escalation(request: HttpRequest, escalation_id: uuid.UUID) -> dict:
+    """403 `not_offered_to_you`; 409 `offer_not_open` (answered, expired, or someone was faster)."""
+    services.offer_accept(escalation_id=escalation_id, actor=current_user(request))
+    return _out(request, escalation_id)
+
+
+@router.post(
+    "/{escalation_id}/decline",
+    response={200: EscalationOut, 401: E, 403: E, 404: E, 409: E, 422: E},
+    summary="Tolak tawaran kasus",
+    url_name="decline_escalation",
+)
+def decline_escalation(request: HttpRequest, escalation_id: uuid.UUID, payload: DeclineIn) -> dict:
+    """The next candidate is offered the case. 403 `not_offered_to_you`; 409 `offer_not_open`."""
+    services.offer_decline(escalation_id=escalation_id, actor=current_user(request), reason=payload.reason)
+    return _out(request, escalation_id)
+
+
+@router.post(
+    "/{escalation_id}/schedule",
+    response={200: EscalationOut, 401: E, 403: E, 404: E, 409: E, 422: E},
+    summary="Jadwalkan janji temu",
+    url_name="schedule_escalation",
+)
+def schedule_escalation(request: HttpRequest, escalation_id: uuid.UUID, payload: ScheduleIn) -> dict:
+    """403 `not_assigned_to_you`; 409 `invalid_escalation_status`; 422 `not_in_future` on appointment_at."""
+    services.escalation_schedule(
+        escalation_id=escalation_id, actor=current_user(request), appointment_at=payload.appointment_at
+    )
+    return _out(request, escalation_id)
+
+
+@router.post(
+    "/{escalation_id}/outcome",
+    response={200: EscalationOut, 401: E, 403: E, 404: E, 409: E, 422: E},
+    summary="Catat hasil asesmen",
+    url_name="record_escalation_outcome",
+)
+def record_escalation_outcome(request: HttpRequest, escalation_id: uuid.UUID, payload: OutcomeIn) -> dict:
+    """`refer_need` and/or `refer_to_facility_id` start a new escalation (status of this one: referred)."""
+    services.escalation_outcome_record(
+        escalation_id=escalation_id, actor=current_user(request), **payload.dict()
+    )
+    return _out(request, escalation_id)
+
+
+@router.post(
+    "/{escalation_id}/close",
+    response={200: EscalationOut, 401: E, 403: E, 404: E, 409: E},
+    summary="Tutup kasus",
+    url_name="close_escalation",
+)
+def close_escalation(request: HttpRequest, escalation_id: uuid.UUID) -> dict:
+    services.escalation_close(escalation_id=escalation_id, actor=current_user(request))
+    return _out(request, escalation_id)
+
+
+@router.post(
+    "/{escalation_id}/assign",
+    response={200: EscalationOut, 401: E, 403: E, 404: E, 409: E, 422: E},
+    summary="Tugaskan manual (koordinator)",
+    url_name="assign_escalation",
+)
+def assign_escalation(request: HttpRequest, escalation_id: uuid.UUID, payload: AssignIn) -> dict:
+    """A coordinator of the area offers the case to a certified staff member of their choice (they must still
+    accept). 403 `not_coordinator`; 409 `invalid_escalation_status`; 422 `staff_not_eligible`."""
+    services.escalation_assign(
+        escalation_id=escalation_id, actor=current_user(request), staff_id=payload.staff_id
+    )
+    return _out(request, escalation_id)

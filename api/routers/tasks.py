@@ -1,0 +1,53 @@
+"""Field tasks: one's own (coordinators: their area's), and completing them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Literal
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+
+from api.auth import current_user
+from api.pagination import PageParams, paginate
+from api.schemas.accounts import ErrorOut
+from api.schemas.escalations import TaskCompleteIn, TaskOut, TaskPageOut
+from backend.escalations.selectors import task_list, task_record
+from backend.escalations.task_rules import task_complete
+
+router = Router()
+E = ErrorOut
+
+
+class TaskQuery(Schema):
+    status: Literal["open", "done", "cancelled"] | None = None
+    due_before: date | None = Field(
+        None, description="Hanya tugas dengan tenggat pada atau sebelum tanggal ini."
+    )
+    mine: bool = Field(False, description="Koordinator: hanya tugas sendiri.")
+
+
+@router.get("", response={200: TaskPageOut, 401: E, 422: E}, summary="Daftar tugas", url_name="list_tasks")
+def list_tasks(request: HttpRequest, query: Query[TaskQuery], page: Query[PageParams]) -> dict:
+    """Soonest due first; `overdue` is computed in the client's time zone."""
+    qs = task_list(
+        user=current_user(request), status=query.status, due_before=query.due_before, mine_only=query.mine
+    )
+    result = paginate(qs, page)
+    result["items"] = [task_record(t) for t in result["items"]]
+    return result
+
+
+@router.post(
+    "/{task_id}/complete",
+    response={200: TaskOut, 401: E, 403: E, 404: E, 409: E, 422: E},
+    summary="Selesaikan tugas",
+    url_name="complete_task",
+)
+def complete_task(request: HttpRequest, task_id: uuid.UUID, payload: TaskCompleteIn) -> dict:
+    """Idempotent. 403 `not_your_task`; 409 `task_cancelled`; 422 `visit_not_found` on visit_id."""
+    task = task_complete(
+        task_id=task_id, actor=current_user(request), visit_id=payload.visit_id, note=payload.note
+    )
+    return task_record(task)

@@ -1,0 +1,211 @@
+"""Schemas of escalations and field tasks. Handlers are in api/routers/escalations.py and tasks.py."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Literal
+
+from ninja import Field, Schema
+
+from api.schemas.accounts import ErrorBodyOut
+
+NeedLit = Literal["counseling", "assessment"]
+UrgencyLit = Literal["routine", "urgent"]
+OutcomeLit = Literal["outpatient", "inpatient", "methadone", "community_follow_up", "no_treatment_needed"]
+EscalationStatusLit = Literal[
+    "offered",
+    "with_coordinator",
+    "accepted",
+    "scheduled",
+    "outcome_recorded",
+    "referred",
+    "closed",
+    "cancelled",
+]
+
+
+class LocationIn(Schema):
+    lat: float = Field(ge=-90, le=90, description="Lintang (WGS 84).")
+    lon: float = Field(ge=-180, le=180, description="Bujur (WGS 84).")
+
+
+class EscalationCreateIn(Schema):
+    client_id: uuid.UUID
+    need: NeedLit = Field(description="counseling (konselor adiksi) atau assessment (asesor).")
+    urgency: UrgencyLit = Field(
+        "routine", description="routine (SLA 24 jam) atau urgent (SLA 2 jam), bawaan."
+    )
+    reason: str = Field(min_length=1, max_length=2000, description="Alasan eskalasi.")
+    location: LocationIn | None = Field(
+        None, description="Titik GPS klien; tanpa ini jarak diukur dari titik pusat desa."
+    )
+
+
+class DeclineIn(Schema):
+    reason: str = Field(min_length=1, max_length=1000, description="Alasan menolak (wajib).")
+
+
+class ScheduleIn(Schema):
+    appointment_at: datetime = Field(description="Waktu janji temu (ISO 8601 dengan offset), di masa depan.")
+
+
+class OutcomeIn(Schema):
+    outcome: OutcomeLit
+    notes: str = Field("", max_length=4000, description="Catatan hasil asesmen.")
+    refer_need: NeedLit | None = Field(
+        None, description="Rujuk lanjut: kebutuhan eskalasi baru (dirutekan dari fasilitas ini)."
+    )
+    refer_to_facility_id: uuid.UUID | None = Field(
+        None, description="Rujuk langsung ke fasilitas ini: ditawarkan kepada petugasnya saja."
+    )
+
+
+class AssignIn(Schema):
+    staff_id: uuid.UUID = Field(description="Petugas bersertifikat yang ditawari kasus oleh koordinator.")
+
+
+class OfferOut(Schema):
+    id: uuid.UUID
+    staff_id: uuid.UUID
+    facility_id: uuid.UUID
+    facility_name: str
+    distance_km: float = Field(description="Jarak geodesik dari klien ke fasilitas (km).")
+    status: Literal["pending", "accepted", "declined", "expired", "withdrawn"]
+    offered_at: datetime
+    expires_at: datetime = Field(description="Batas waktu menjawab (SLA).")
+    answered_at: datetime | None
+    decline_reason: str
+
+
+class RoutingRowOut(Schema):
+    user_id: uuid.UUID
+    name: str
+    facility_id: uuid.UUID
+    facility: str
+    distance_km: float
+    caseload: int = Field(description="Kasus terbuka + tawaran yang menunggu.")
+
+
+class ConsideredOut(RoutingRowOut):
+    eligible: bool
+
+
+class PassedOverOut(RoutingRowOut):
+    reason: Literal[
+        "certificate_expired",
+        "on_leave",
+        "caseload_full",
+        "wrong_certificate",
+        "already_declined",
+        "inactive",
+        "beyond_radius",
+    ] = Field(description="Mengapa petugas ini dilewati.")
+
+
+class OriginOut(Schema):
+    lat: float
+    lon: float
+    source: Literal["gps", "village", "facility"]
+
+
+class RoutingOut(Schema):
+    attempt: int | None = Field(None, description="Putaran perutean (1 = tawaran pertama).")
+    decided_at: datetime | None = None
+    day: date | None = Field(
+        None, description="Tanggal di zona waktu wilayah klien yang dipakai untuk kelayakan."
+    )
+    time_zone: str | None = None
+    radius_km: int | None = Field(None, description="Radius rujukan maksimum wilayah.")
+    origin: OriginOut | None = None
+    considered: list[ConsideredOut] = Field(
+        default_factory=list, description="Petugas terdekat yang ditimbang."
+    )
+    chosen: RoutingRowOut | None = None
+    passed_over: list[PassedOverOut] = Field(default_factory=list)
+    result: str | None = Field(None, description="offered, with_coordinator atau assigned_by_coordinator.")
+    coordinator_reason: str | None = Field(
+        None, description="no_candidate_in_radius, max_attempts atau no_origin."
+    )
+
+
+class EscalationOut(Schema):
+    id: uuid.UUID
+    client_id: uuid.UUID
+    client_code: str
+    village_code: str
+    need: NeedLit
+    urgency: UrgencyLit
+    reason: str
+    status: EscalationStatusLit
+    source: str = Field(description="manual, screening atau referral.")
+    created_by_id: uuid.UUID | None
+    assigned_to_id: uuid.UUID | None
+    assigned_to_name: str | None
+    facility_id: uuid.UUID | None
+    facility_name: str | None
+    attempts: int = Field(description="Jumlah tawaran yang ditolak atau kedaluwarsa.")
+    appointment_at: datetime | None
+    outcome: str = Field(description="Hasil asesmen; kosong sebelum dicatat.")
+    outcome_notes: str
+    referred_from_id: uuid.UUID | None
+    referred_to_facility_id: uuid.UUID | None
+    created_at: datetime
+    accepted_at: datetime | None
+    scheduled_at: datetime | None
+    outcome_at: datetime | None
+    closed_at: datetime | None
+    to_coordinator_at: datetime | None
+    version: int
+    offer: OfferOut | None = Field(
+        None, description="Bagi petugas: tawaran untuk dirinya; bagi yang lain: tawaran yang sedang terbuka."
+    )
+    routing: RoutingOut | None = Field(
+        None,
+        description="Penjelasan perutean (hanya untuk koordinator, admin, pembuat dan petugas lapangan desa).",
+    )
+
+
+class EscalationPageOut(Schema):
+    items: list[EscalationOut]
+    count: int
+    limit: int
+    offset: int
+    has_more: bool
+
+
+class EscalationOpenOut(Schema):
+    error: ErrorBodyOut
+    existing: dict = Field(description="Eskalasi terbuka yang sudah ada: {id, status}.")
+
+
+class TaskOut(Schema):
+    id: uuid.UUID
+    kind: Literal["accompany", "follow_up", "missed_appointment", "post_rehab_visit"]
+    kind_label: str
+    client_id: uuid.UUID
+    client_code: str
+    escalation_id: uuid.UUID | None
+    assignee_id: uuid.UUID
+    due_on: date = Field(description="Tenggat: tanggal di zona waktu wilayah klien.")
+    overdue: bool = Field(description="Terbuka dan tenggat sebelum hari ini (zona waktu wilayah klien).")
+    status: Literal["open", "done", "cancelled"]
+    completed_at: datetime | None
+    completed_by_visit: uuid.UUID | None
+    note: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class TaskPageOut(Schema):
+    items: list[TaskOut]
+    count: int
+    limit: int
+    offset: int
+    has_more: bool
+
+
+class TaskCompleteIn(Schema):
+    visit_id: uuid.UUID | None = Field(None, description="Kunjungan yang menyelesaikan tugas ini (opsional).")
+    note: str = Field("", max_length=2000)
