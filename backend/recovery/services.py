@@ -162,86 +162,55 @@ def client_create(
     assigned_volunteer_ids: list[uuid.UUID] | None = None,
     consents: list[dict[str, Any]] | None = None,
 ) -> Client:
-    """Register a client: validate, refuse duplicates, give a code, record initial consent. One transaction."""
+    """Register a client. One transaction:
+    1. validate every field (all problems reported at once, the same rules as an edit);
+    2. refuse duplicates, under a lock on the natural key (the NIK hash is also a unique column);
+    3. save with a fresh code; 4. record the initial consent; 5. tell the phones.
+    """
     from backend.recovery.consents import consent_record
 
     scope = scope_for(actor)
     if not (scope.is_system_admin or scope.roles & REGISTERING_ROLES):
         raise PermissionDenied(code="registration_not_allowed")
-    # 1. Validate every field, reporting all problems at once.
-    errors = FieldErrors()
-    village = _village_for(actor=actor, village_code=village_code, errors=errors)
-    year = _birth(birth_date=birth_date, birth_year=birth_year, errors=errors)
-    phone_e164 = phone_or_blank(phone, errors)
-    substance_list = _substances(substances or [], errors)
-    facts = _nik(nik, sex, errors)
-    volunteer_ids = (
-        _volunteers_for(actor=actor, village=village, ids=assigned_volunteer_ids or [], errors=errors)
-        if village
-        else []
-    )
-    name_norm = name_normalize(name)
-    if not name_norm:
-        errors.add("name", "required", _("Nama atau alias wajib diisi."))
-    errors.raise_if_any()
-    assert village is not None
+    client = Client(sex=sex, registered_by=actor)
+    fields = {
+        "name": name,
+        "village_code": village_code,
+        "birth_date": birth_date,
+        "birth_year": birth_year,
+        "phone": phone,
+        "address": address,
+        "substances": substances or [],
+        "nik": nik,
+        "notes": notes,
+        "assigned_volunteer_ids": assigned_volunteer_ids or [],
+    }
+    volunteer_ids = _apply_changes(actor=actor, client=client, changes=fields)
     with transaction.atomic():
-        # 2. Refuse duplicates (under a lock on the natural key; the NIK hash is also a unique column).
-        _dedup_lock(name_norm, year, village.code)
-        if facts and (existing := Client.objects.filter(nik_hash=facts.hash).first()):
-            raise _duplicate(actor=actor, existing=existing)
-        existing = Client.objects.filter(name_normalized=name_norm, birth_year=year, village=village).first()
-        if existing:
-            raise _duplicate(actor=actor, existing=existing)
-        # 3. Create with a fresh code.
-        now = timezone.now()
-        try:
-            with transaction.atomic():
-                client = Client.objects.create(
-                    code=client_code_next(village=village, year=timezone.localdate().year),
-                    name=name.strip(),
-                    name_normalized=name_norm,
-                    sex=sex,
-                    birth_date=birth_date,
-                    birth_year=year,
-                    phone=phone_e164,
-                    village=village,
-                    address=address,
-                    substances=substance_list,
-                    nik_hash=facts.hash if facts else None,
-                    nik_last4=facts.last4 if facts else "",
-                    notes=notes,
-                    registered_by=actor,
-                    created_at=now,
-                    updated_at=now,
-                )
-        except IntegrityError:
-            # A concurrent registration with the same NIK committed first.
-            existing = Client.objects.filter(nik_hash=facts.hash).first() if facts else None
-            if existing is None:
-                raise
-            raise _duplicate(actor=actor, existing=existing) from None
-        client.assigned_volunteers.set(volunteer_ids)
-        # 4. Initial consent, then tell the phones.
+        _dedup_lock(client.name_normalized, client.birth_year, client.village_id)
+        _refuse_duplicates(actor=actor, client=client)
+        client.code = client_code_next(village=client.village, year=timezone.localdate().year)
+        client.created_at = client.updated_at = timezone.now()
+        _save_refusing_duplicates(actor=actor, client=client)
+        client.assigned_volunteers.set(volunteer_ids or [])
         for item in consents or []:
             consent_record(actor=actor, client=client, **item)
-        change_record(entity="client", entity_id=client.id, village_code=village.code, client_id=client.id)
+        change_record(
+            entity="client", entity_id=client.id, village_code=client.village_id, client_id=client.id
+        )
     return client
 
 
-UPDATABLE = {
-    "name",
-    "sex",
-    "birth_date",
-    "birth_year",
-    "phone",
-    "village_code",
-    "address",
-    "substances",
-    "nik",
-    "notes",
-    "assigned_volunteer_ids",
-}
+def _save_refusing_duplicates(*, actor: User, client: Client) -> None:
+    """Save; a concurrent registration or edit that committed the same NIK first makes this a duplicate."""
+    try:
+        with transaction.atomic():
+            client.save()
+    except IntegrityError:
+        existing = Client.objects.filter(nik_hash=client.nik_hash).exclude(id=client.id).first()
+        if not client.nik_hash or existing is None:
+            raise
+        raise _duplicate(actor=actor, existing=existing) from None
 
 
 def _stale(*, actor: User, client: Client) -> Conflict:
@@ -267,17 +236,10 @@ def client_update(*, actor: User, client_id: uuid.UUID, version: int, changes: d
         before_volunteers = set(client.assigned_volunteers.values_list("id", flat=True))
         old_village = client.village_id
         volunteer_ids = _apply_changes(actor=actor, client=client, changes=changes)
-        _update_check_duplicates(actor=actor, client=client)
+        _refuse_duplicates(actor=actor, client=client)
         client.version += 1
         client.updated_at = timezone.now()
-        try:
-            with transaction.atomic():
-                client.save()
-        except IntegrityError:
-            existing = Client.objects.filter(nik_hash=client.nik_hash).exclude(id=client.id).first()
-            if existing is None:
-                raise
-            raise _duplicate(actor=actor, existing=existing) from None
+        _save_refusing_duplicates(actor=actor, client=client)
         lost: set[uuid.UUID] = set()
         if volunteer_ids is not None:
             client.assigned_volunteers.set(volunteer_ids)
@@ -332,14 +294,14 @@ def _apply_changes(*, actor: User, client: Client, changes: dict[str, Any]) -> l
         if changes.get(plain) is not None:
             setattr(client, plain, changes[plain])
     volunteer_ids = None
-    if "assigned_volunteer_ids" in changes:
+    if "assigned_volunteer_ids" in changes and client.village_id:
         ids = changes["assigned_volunteer_ids"] or []
         volunteer_ids = _volunteers_for(actor=actor, village=client.village, ids=ids, errors=errors)
     errors.raise_if_any()
     return volunteer_ids
 
 
-def _update_check_duplicates(*, actor: User, client: Client) -> None:
+def _refuse_duplicates(*, actor: User, client: Client) -> None:
     others = Client.objects.exclude(id=client.id)
     if client.nik_hash and (existing := others.filter(nik_hash=client.nik_hash).first()):
         raise _duplicate(actor=actor, existing=existing)
