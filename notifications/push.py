@@ -109,6 +109,8 @@ def classify_error(exc: BaseException) -> tuple[str, str, float | None]:
         if "registration token" in str(exc).lower():
             return "dead", "INVALID_ARGUMENT", None
         return "permanent", "INVALID_ARGUMENT", None
+    if isinstance(exc, messaging.ThirdPartyAuthError):  # APNs/web-push credentials: fix config, not retry
+        return "permanent", "THIRD_PARTY_AUTH_ERROR", None
     if isinstance(exc, exceptions.ResourceExhaustedError):
         return "transient", "QUOTA_EXCEEDED", max(QUOTA_MIN_WAIT_SECONDS, wait or 0.0)
     if isinstance(exc, _TRANSIENT):

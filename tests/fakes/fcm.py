@@ -98,6 +98,7 @@ class FakeFCM:
         self.messages: list[dict[str, Any]] = []  # every body POSTed to messages:send, in order
         self.token_requests = 0
         self.fcm_requests = 0
+        self.token_refused = False  # answer /token with invalid_grant, as for a revoked key
         self._scripted: dict[str, deque[Answer]] = defaultdict(deque)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -121,6 +122,7 @@ class FakeFCM:
             self._scripted.clear()
             self.token_requests = 0
             self.fcm_requests = 0
+            self.token_refused = False
 
     def answer(self, token: str, *answers: Answer) -> None:
         """Answer the next sends to `token` with these, in order; then success again."""
@@ -160,6 +162,8 @@ class FakeFCM:
 
     # --- the two endpoints ----------------------------------------------------------------------------
     def _issue_access_token(self, form: dict[str, list[str]]) -> Answer:
+        if self.token_refused:
+            return Answer(400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."})
         assertion = form.get("assertion", [""])[0]
         try:
             jwt.decode(

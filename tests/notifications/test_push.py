@@ -128,3 +128,29 @@ def test_retry_after_accepts_seconds_and_http_dates():
     assert push.retry_after_seconds(Response(None)) is None
     assert push.retry_after_seconds(Response("Wed, 21 Oct 2015 07:28:00 GMT")) == 0  # in the past
     assert push.retry_after_seconds(Response("soon")) is None
+
+
+def test_it_sorts_the_sdks_exceptions_into_what_to_do():
+    from firebase_admin import exceptions, messaging
+
+    assert push.classify_error(messaging.ThirdPartyAuthError("apns")) == (
+        "permanent",
+        "THIRD_PARTY_AUTH_ERROR",
+        None,
+    )
+    assert (
+        push.classify_error(exceptions.UnauthenticatedError("UNAUTHENTICATED", "our key"))[0] == "transient"
+    )
+    assert (
+        push.classify_error(exceptions.DeadlineExceededError("DEADLINE_EXCEEDED", "slow"))[0] == "transient"
+    )
+    assert push.classify_error(exceptions.NotFoundError("NOT_FOUND", "project?"))[0] == "permanent"
+    assert push.classify_error(ValueError("bad data"))[:2] == ("permanent", "INVALID_MESSAGE")
+    assert push.classify_error(ConnectionError("reset"))[0] == "transient"
+
+
+def test_when_our_access_token_is_refused_nothing_is_sent_and_retry_later(fcm):
+    """A revoked or rotating service-account key: no message can go out; the outbox retries, capped."""
+    fcm.token_refused = True
+    result = send(["tok-a", "tok-b"])
+    assert sorted(result.transient) == ["tok-a", "tok-b"] and fcm.fcm_requests == 0
