@@ -4,7 +4,8 @@ high risk or recent injecting, the escalation need.
 The need is always recorded on the screening (`needs_escalation`). An escalation is created only when the
 client's referral consent is in force; otherwise `escalation_blocked_reason` says why ("consent_required"), and
 the field worker can record consent and escalate by hand. A screening sent again with the same id (a retried
-upload) returns the stored result and changes nothing.
+upload) returns the stored result and changes nothing. Phones learn of it through what it changes: the client's
+status (the transition writes the change log) and the escalation (its service does).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from backend.recovery.assist import AssistResult, assist_score
 from backend.recovery.lifecycle import ClientStatus
 from backend.recovery.models import Client, Screening
 from backend.recovery.selectors import consent_in_force, consent_require
-from backend.sync.services import change_record
 
 
 def _escalate(*, actor: User, client: Client, result: AssistResult) -> tuple[uuid.UUID | None, str]:
@@ -100,9 +100,6 @@ def screening_record(
                 actor=actor, client=locked, result=result
             )
             screening.save(update_fields=["escalation_id", "escalation_blocked_reason"])
-        change_record(
-            entity="client", entity_id=locked.id, village_code=locked.village_id, client_id=locked.id
-        )
     return screening, True
 
 
