@@ -90,7 +90,10 @@ def list_clients(
 
 
 @router.get(
-    "/{client_id}", response={200: ClientOut, 401: E, 404: E}, summary="Rincian klien", url_name="get_client"
+    "/{client_id}",
+    response={200: ClientOut, 401: E, 404: E, 422: E},
+    summary="Rincian klien",
+    url_name="get_client",
 )
 def get_client(request: HttpRequest, client_id: uuid.UUID) -> dict[str, Any]:
     """Audit-logged. Staff only offered the case get the minimal view (`access: minimal`)."""
