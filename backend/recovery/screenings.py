@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
@@ -35,9 +35,11 @@ def _escalate(*, actor: User, client: Client, result: AssistResult) -> tuple[uui
     except ImportError:  # the escalation service is not installed: the need stays recorded on the screening
         return None, "escalation_unavailable"
     substances = ", ".join(s for s, r in result.substances.items() if r.risk == "high")
-    reason = _("Hasil ASSIST: risiko tinggi (%(substances)s).") % {"substances": substances or "-"}
-    if result.injected_recently:
-        reason = _("Hasil ASSIST: menyuntik dalam 3 bulan terakhir.") + (f" {reason}" if substances else "")
+    with translation.override("id"):  # stored text is in the source language, whatever the request's
+        reason = str(_("Hasil ASSIST: risiko tinggi (%(substances)s).") % {"substances": substances or "-"})
+        if result.injected_recently:
+            injecting = str(_("Hasil ASSIST: menyuntik dalam 3 bulan terakhir."))
+            reason = f"{injecting} {reason}" if substances else injecting
     try:
         with transaction.atomic():
             escalation = escalation_create(
@@ -93,7 +95,7 @@ def screening_record(
                 client_id=locked.id,
                 to_status=ClientStatus.SCREENED,
                 actor=actor,
-                reason=str(_("Skrining ASSIST")),
+                reason=_stored(_("Skrining ASSIST")),
             )
         if result.needs_escalation:
             screening.escalation_id, screening.escalation_blocked_reason = _escalate(
@@ -101,6 +103,12 @@ def screening_record(
             )
             screening.save(update_fields=["escalation_id", "escalation_blocked_reason"])
     return screening, True
+
+
+def _stored(text: Any) -> str:
+    """A text kept in the database: always the source language (Bahasa Indonesia)."""
+    with translation.override("id"):
+        return str(text)
 
 
 def _replay(existing: Screening, client: Client) -> Screening:

@@ -128,3 +128,14 @@ def test_a_second_high_risk_screening_with_an_escalation_open_says_why_none_was_
     assert response.json()["escalation"] is None
     assert response.json()["escalation_blocked_reason"] == "escalation_open"
     assert Escalation.objects.filter(client=client).count() == 1
+
+
+def test_texts_stored_by_a_screening_are_in_bahasa_indonesia_whatever_the_request_language(api, cast):
+    client = register(cast, consents=ALL_CONSENTS)
+    body = {"id": str(uuid.uuid4()), "answers": answers(**HIGH_OPIOIDS), "q8": 2}
+    response = api.as_(cast.volunteer_katingan, lang="en").post(f"/clients/{client.id}/screenings", body)
+    assert response.status_code == 201
+    assert client.status_changes.get().reason == "Skrining ASSIST"
+    assert Escalation.objects.get(client=client).reason == (
+        "Hasil ASSIST: menyuntik dalam 3 bulan terakhir. Hasil ASSIST: risiko tinggi (opioids)."
+    )
