@@ -64,3 +64,35 @@ def visit_payload(client: Client, **overrides: Any) -> dict[str, Any]:
 def upload(api: Any, user: User, visits: list[dict[str, Any]], key: str | None = None):  # type: ignore[no-untyped-def]
     headers = {"Idempotency-Key": key} if key else None
     return api.as_(user).post("/sync/visits", {"visits": visits}, headers=headers)
+
+
+def drain(  # type: ignore[no-untyped-def]
+    api: Any, user: User, cursor: str | None = None, limit: int = 200, until=None, timeout: float = 60.0
+) -> tuple[list[dict[str, Any]], str, int]:
+    """Read the feed until has_more is false (and `until(items)` holds, polling): (items, cursor, pages).
+
+    Polling is needed only in transactional tests: the feed serves a change once every transaction older than
+    it has finished, and other sessions on the same PostgreSQL cluster (other test databases) count too.
+    """
+    import time
+
+    items: list[dict[str, Any]] = []
+    pages = 0
+    deadline = time.monotonic() + timeout
+    while True:
+        params = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        response = api.as_(user).get("/sync/changes", **params)
+        assert response.status_code == 200, response.content
+        body = response.json()
+        pages += 1
+        items += body["items"]
+        cursor = body["next_cursor"]
+        if body["has_more"]:
+            continue
+        if until is None or until(items) or time.monotonic() > deadline:
+            return items, cursor, pages  # type: ignore[return-value]
+        time.sleep(0.2)
+
+
+def ids_of(items: list[dict[str, Any]], entity: str, op: str = "upsert") -> list[str]:
+    return [i["id"] for i in items if i["entity"] == entity and i["op"] == op]

@@ -1,0 +1,176 @@
+"""What happens when things happen at once: identical batches, one Idempotency-Key twice, and the change feed
+under concurrent writes. These tests commit for real (transaction=True) and use one connection per thread."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import Counter
+
+import pytest
+from django.db import connections, transaction
+from django.utils import timezone
+
+from backend.recovery.models import Client, Visit
+from backend.recovery.transitions import client_transition
+from backend.sync.models import ChangeLog
+from backend.sync.services import change_record
+from tests.conftest import Api
+from tests.sync.helpers import drain, ids_of, make_client, upload, visit_payload
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run_together(*targets):  # type: ignore[no-untyped-def]
+    """Run callables in threads released at the same instant; their return values in order."""
+    barrier = threading.Barrier(len(targets))
+    out: list = [None] * len(targets)
+    errors: list = []
+
+    def wrap(i, fn):  # type: ignore[no-untyped-def]
+        try:
+            barrier.wait(timeout=10)
+            out[i] = fn()
+        except Exception as exc:  # noqa: BLE001 - reported by the test below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=wrap, args=(i, fn)) for i, fn in enumerate(targets)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    return out
+
+
+@pytest.fixture
+def kasongan(cast):
+    return make_client(village="62.06.02.1003", by=cast.official_katingan)
+
+
+def test_the_same_batch_sent_twice_at_once_creates_each_visit_once(cast, kasongan):
+    visits = [visit_payload(kasongan) for _ in range(60)]
+    first, second = run_together(
+        lambda: upload(Api(), cast.volunteer_katingan, visits),
+        lambda: upload(Api(), cast.volunteer_katingan, visits),
+    )
+    assert first.status_code == second.status_code == 200
+    for a, b in zip(first.json()["results"], second.json()["results"], strict=True):
+        assert sorted([a["status"], b["status"]]) == ["created", "duplicate"]
+    assert Visit.objects.count() == 60
+    assert ChangeLog.objects.filter(entity="visit").count() == 60
+
+
+def test_one_idempotency_key_sent_twice_at_once_runs_the_work_once(cast, kasongan):
+    visits = [visit_payload(kasongan) for _ in range(30)]
+    key = str(uuid.uuid4())
+    responses = run_together(
+        lambda: upload(Api(), cast.volunteer_katingan, visits, key=key),
+        lambda: upload(Api(), cast.volunteer_katingan, visits, key=key),
+    )
+    codes = sorted(r.status_code for r in responses)
+    assert codes in ([200, 200], [200, 409])
+    ok = [r.json() for r in responses if r.status_code == 200]
+    # A replay is the stored answer: both say "created" (never one "duplicate"), and the work ran once.
+    assert all(Counter(r["status"] for r in body["results"]) == {"created": 30} for body in ok)
+    if 409 in codes:
+        conflict = next(r for r in responses if r.status_code == 409)
+        assert conflict.json()["error"]["code"] == "idempotency_in_progress"
+    assert Visit.objects.count() == 30
+
+
+def test_the_feed_never_skips_a_change_committed_while_it_was_read(api, cast, kasongan):
+    """The bug this guards against: a cursor on bare ids (or timestamps) moves past a row that an older,
+    still-open transaction wrote, and that row is never served once it commits."""
+    user = cast.volunteer_katingan
+    _items, cursor, _pages = drain(api, user, until=lambda items: str(kasongan.id) in ids_of(items, "client"))
+    written, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    def slow_writer() -> None:
+        try:
+            with transaction.atomic():
+                Client.objects.filter(id=kasongan.id).update(name="Nama Baru", updated_at=timezone.now())
+                change_record(
+                    entity="client",
+                    entity_id=kasongan.id,
+                    village_code=kasongan.village_id,
+                    client_id=kasongan.id,
+                )
+                written.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+            done.set()
+
+    thread = threading.Thread(target=slow_writer)
+    thread.start()
+    assert written.wait(timeout=10)
+    # A later change, committed while the first is still open; its log row id is higher.
+    visit = visit_payload(kasongan)
+    assert upload(api, user, [visit]).json()["results"][0]["status"] == "created"
+    slow_row = ChangeLog.objects.filter(entity="client", entity_id=kasongan.id).order_by("-id").first()
+    fast_row = ChangeLog.objects.get(entity="visit", entity_id=visit["id"])
+    assert fast_row.id > slow_row.id and fast_row.txid > slow_row.txid
+    # Reading now must not move the cursor past the open transaction's change: nothing of either is served.
+    during, cursor, _pages = drain(api, user, cursor=cursor, timeout=0)
+    assert str(kasongan.id) not in ids_of(during, "client")
+    assert visit["id"] not in ids_of(during, "visit")
+    release.set()
+    assert done.wait(timeout=30)
+    thread.join()
+    after, _cursor, _pages = drain(
+        api,
+        user,
+        cursor=cursor,
+        until=lambda items: (
+            str(kasongan.id) in ids_of(items, "client") and visit["id"] in ids_of(items, "visit")
+        ),
+    )
+    client = next(i for i in after if i["entity"] == "client")
+    assert client["data"]["name"] == "Nama Baru"
+    assert visit["id"] in ids_of(after, "visit")
+
+
+def test_changes_come_as_one_item_per_entity_with_its_current_state(api, cast, kasongan):
+    user = cast.volunteer_katingan
+    visit = visit_payload(kasongan)
+    upload(api, user, [visit])
+    _items, cursor, _pages = drain(api, user, until=lambda items: visit["id"] in ids_of(items, "visit"))
+    upload(api, user, [{**visit, "notes": "dua", "version": 1}])
+    upload(api, user, [{**visit, "notes": "tiga", "version": 2}])
+    client_transition(client_id=kasongan.id, to_status="recovered", actor=cast.official_katingan)
+    items, cursor, _pages = drain(
+        api, user, cursor=cursor, until=lambda items: str(kasongan.id) in ids_of(items, "client", "leave")
+    )
+    visits = [i for i in items if i["entity"] == "visit"]
+    # The client closed: it leaves the phone, and so do its visits (the client's leave says so too).
+    assert [(i["op"], i["data"]) for i in visits] == [("leave", None)]
+    assert ids_of(items, "client", "leave") == [str(kasongan.id)]
+    nothing, _cursor, _pages = drain(api, user, cursor=cursor, timeout=0)
+    assert nothing == []
+
+
+def test_an_edit_reaches_the_phone_once_with_the_latest_version(api, cast, kasongan):
+    user = cast.volunteer_katingan
+    visit = visit_payload(kasongan)
+    upload(api, user, [visit])
+    _items, cursor, _pages = drain(api, user, until=lambda items: visit["id"] in ids_of(items, "visit"))
+    upload(api, user, [{**visit, "notes": "dua", "version": 1}])
+    upload(api, user, [{**visit, "notes": "tiga", "version": 2}])
+    items, _cursor, _pages = drain(
+        api, user, cursor=cursor, until=lambda items: visit["id"] in ids_of(items, "visit")
+    )
+    visits = [i for i in items if i["entity"] == "visit"]
+    assert len(visits) == 1
+    assert visits[0]["data"]["notes"] == "tiga" and visits[0]["data"]["version"] == 3
+
+
+def test_volunteer_mataram_is_sent_none_of_katingans_changes(api, cast, kasongan):
+    upload(api, cast.volunteer_katingan, [visit_payload(kasongan)])
+    mine = make_client(village="52.71.01.1004", by=cast.volunteer_mataram)
+    items, _cursor, _pages = drain(
+        api, cast.volunteer_mataram, until=lambda items: str(mine.id) in ids_of(items, "client")
+    )
+    assert {i["id"] for i in items} == {str(mine.id)}

@@ -1,0 +1,129 @@
+"""GET /sync/changes: the first sync (a paged snapshot) and the scope of what a phone is sent."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from backend.audit.models import AccessLog
+from backend.escalations.models import Escalation, Offer
+from backend.recovery.models import Visit
+from backend.recovery.visits import visit_create
+from backend.sync.models import SyncSetReport
+from tests.sync.helpers import drain, ids_of, make_client, make_member, visit_payload
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(cast):
+    """Three active clients and a recovered one in Kasongan Baru, one in Talian Kereng, one in Ampenan."""
+    by = cast.official_katingan
+    w = {
+        "kasongan": [make_client(village="62.06.02.1003", by=by) for _ in range(3)],
+        "recovered": make_client(village="62.06.02.1003", by=by, status="recovered"),
+        "talian": make_client(village="62.06.02.2005", by=by),
+        "ampenan": make_client(village="52.71.01.1004", by=cast.volunteer_mataram),
+    }
+    w["member"] = make_member(client=w["kasongan"][0], by=by)
+    w["visits"] = [
+        visit_create(actor=cast.volunteer_katingan, data=visit_payload(c))
+        for c in w["kasongan"]
+        for _ in range(3)
+    ]
+    old = visit_create(actor=cast.volunteer_katingan, data=visit_payload(w["kasongan"][0]))
+    Visit.objects.filter(id=old.id).update(occurred_at=timezone.now() - timedelta(days=200))
+    w["old_visit"] = old
+    w["recovered_visit"] = Visit.objects.create(
+        id=__import__("uuid").uuid4(),
+        client=w["recovered"],
+        logged_by=cast.volunteer_katingan,
+        occurred_at=timezone.now() - timedelta(days=3),
+        type="home_visit",
+    )
+    return w
+
+
+def test_a_first_sync_pages_through_the_whole_set_exactly_once(api, cast, world):
+    items, _cursor, pages = drain(api, cast.volunteer_katingan, limit=4)
+    keys = [(i["entity"], i["id"]) for i in items]
+    assert len(keys) == len(set(keys)), "an entity was sent twice"
+    assert sorted(ids_of(items, "client")) == sorted(str(c.id) for c in world["kasongan"])
+    assert sorted(ids_of(items, "visit")) == sorted(str(v.id) for v in world["visits"])
+    assert ids_of(items, "family_member") == [str(world["member"].id)]
+    member = next(i for i in items if i["entity"] == "family_member")
+    assert member["data"]["client_ids"] == [str(world["kasongan"][0].id)]
+    assert pages == 4  # 3 clients + 1 member + 9 visits = 13 items in pages of 4
+    client = next(i for i in items if i["entity"] == "client")
+    assert client["data"]["access"] == "full" and client["data"]["name"].startswith("Klien Uji")
+
+
+def test_a_first_sync_leaves_out_closed_clients_and_old_visits(api, cast, world):
+    items, _cursor, _pages = drain(api, cast.volunteer_katingan, limit=1000)
+    sent = {i["id"] for i in items}
+    assert str(world["recovered"].id) not in sent
+    assert str(world["recovered_visit"].id) not in sent
+    assert str(world["old_visit"].id) not in sent
+
+
+def test_volunteer_mataram_sees_nothing_of_katingan(api, cast, world):
+    items, _cursor, _pages = drain(api, cast.volunteer_mataram, limit=1000)
+    assert ids_of(items, "client") == [str(world["ampenan"].id)]
+    assert ids_of(items, "visit") == []
+
+
+def test_an_official_sees_the_village_and_a_coordinator_the_regency(api, cast, world):
+    official, _c, _p = drain(api, cast.official_katingan)
+    assert len(ids_of(official, "client")) == 3
+    coordinator, _c, _p = drain(api, cast.coordinator_katingan)
+    assert len(ids_of(coordinator, "client")) == 4  # Kasongan Baru and Talian Kereng, not Ampenan
+
+
+def test_a_counselor_sees_only_the_clients_offered_with_the_minimal_view(api, cast, world):
+    offered = world["kasongan"][1]
+    escalation = Escalation.objects.create(client=offered, need="counseling", status="offered")
+    Offer.objects.create(
+        escalation=escalation,
+        staff=cast.counselor_near,
+        facility=cast.pkm_kasongan,
+        distance_km=2.0,
+        expires_at=timezone.now() + timedelta(hours=24),
+    )
+    items, _cursor, _pages = drain(api, cast.counselor_near)
+    assert ids_of(items, "client") == [str(offered.id)]
+    client = items[0]["data"]
+    assert client["access"] == "minimal" and "name" not in client and "phone" not in client
+    assert ids_of(items, "visit") == []  # visit notes are part of the full record
+    assert ids_of(items, "escalation") == [str(escalation.id)]
+    far, _c, _p = drain(api, cast.counselor_far)
+    assert far == []
+
+
+def test_reading_clients_through_the_feed_is_audited(api, cast, world):
+    drain(api, cast.volunteer_katingan, limit=1000)
+    audited = AccessLog.objects.filter(user=cast.volunteer_katingan, endpoint="sync_changes")
+    assert {row.client_id for row in audited} == {c.id for c in world["kasongan"]}
+
+
+def test_a_set_over_the_limit_is_reported_and_still_served(api, cast, world, settings):
+    settings.SYNC_MAX_SET_SIZE = 5
+    items, _cursor, _pages = drain(api, cast.volunteer_katingan)
+    assert len(ids_of(items, "visit")) == 9
+    drain(api, cast.volunteer_katingan)  # a second first sync the same day: one report
+    report = SyncSetReport.objects.get(user=cast.volunteer_katingan)
+    assert report.set_size == 12 and report.limit == 5
+
+
+@pytest.mark.parametrize("cursor", ["nonsense", "czox", "MTI=", "czoxOjk6"])
+def test_an_invalid_cursor_is_refused(api, cast, cursor):
+    response = api.as_(cast.volunteer_katingan).get("/sync/changes", cursor=cursor)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_cursor"
+
+
+def test_a_page_takes_a_bounded_number_of_queries(api, cast, world, django_assert_max_num_queries):
+    with django_assert_max_num_queries(25):
+        response = api.as_(cast.volunteer_katingan).get("/sync/changes", limit=1000)
+    assert len(response.json()["items"]) == 13
