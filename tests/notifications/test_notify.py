@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -9,7 +10,7 @@ from django.db import transaction
 
 from backend.sync.models import ChangeLog
 from notifications.models import Notification, PushState
-from notifications.services import notify
+from notifications.services import broker_circuit, notify
 
 DEADLINE = datetime(2026, 11, 24, 7, 30, tzinfo=UTC)
 
@@ -113,3 +114,10 @@ def test_a_ttl_already_past_is_stored_as_zero(cast):
         ttl_seconds=-30,
     )
     assert row.ttl_seconds == 0
+
+
+def test_the_broker_circuit_closes_again_after_its_time():
+    broker_circuit.trip()
+    assert broker_circuit.is_open()
+    broker_circuit.open_until = time.monotonic() - 1  # as if open_seconds had passed
+    assert not broker_circuit.is_open()

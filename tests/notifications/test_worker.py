@@ -20,7 +20,7 @@ from django.db import connection, transaction
 
 from notifications import tasks
 from notifications.models import Notification, PushState
-from notifications.services import notify
+from notifications.services import broker_circuit, notify
 from tests.fakes.fcm import FakeFCM
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -106,6 +106,7 @@ def broker_stopped(settings):
     point_at(f"redis://127.0.0.1:{dead_port}/0")
     yield lambda: point_at(previous)
     point_at(previous)
+    broker_circuit.reset()
 
 
 def test_a_committed_notification_is_pushed_by_a_real_worker(cast, fcm, phone_of, worker):
@@ -122,16 +123,21 @@ def test_a_notification_made_while_the_broker_is_down_is_pushed_once_when_it_is_
     cast, fcm, phone_of, worker, broker_stopped, caplog
 ):
     phone_of(cast.counselor_near, "tok-outage")
+    phone_of(cast.counselor_far, "tok-outage-2")
+    caplog.set_level("INFO", logger="notifications.services")
     row = offer(cast.counselor_near, "offer:outage")  # commits; publishing fails after commit, quietly
     assert "outbox sweep will retry" in caplog.text
+    # The next one does not even try (each try costs a request the connect timeout) until the circuit closes.
+    other = offer(cast.counselor_far, "offer:outage")
+    assert "left to the outbox sweep" in caplog.text
     time.sleep(0.5)  # a worker would have had time to send, had anything been published
     row.refresh_from_db()
     assert (row.push_state, fcm.fcm_requests) == (PushState.PENDING, 0)
 
     broker_stopped()  # Redis is back
-    assert tasks.sweep_outbox() == 1
-    row = wait_for_state(row.id, PushState.SENT)
-    assert row.push_state == PushState.SENT
+    assert tasks.sweep_outbox() == 2
+    for notification in (row, other):
+        assert wait_for_state(notification.id, PushState.SENT).push_state == PushState.SENT
     assert tasks.sweep_outbox() == 0
     time.sleep(0.5)
-    assert len(fcm.sent_to("tok-outage")) == 1
+    assert len(fcm.sent_to("tok-outage")) == len(fcm.sent_to("tok-outage-2")) == 1
