@@ -1,0 +1,295 @@
+"""Provisioning in the Django admin (Bahasa Indonesia): users with their role assignments and certificates.
+
+Who may do what here:
+- A system admin (superuser, or an active `system_admin` role) sees and edits every user.
+- A BNN coordinator (a staff user with an active `coordinator` role) sees and edits only users who have a role
+  assignment inside one of their areas: a region whose code lies in the area, or a facility whose village
+  does. They can only assign regions and facilities inside their areas, cannot grant the system-admin role
+  or superuser rights, and see only the in-area assignments of a user (the rest stay untouched).
+- Nobody else gets in. Deleting users is for system admins only; coordinators deactivate.
+Areas nest by Kemendagri code prefix (backend/accounts/access.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from backend.accounts.access import region_code_q, scope_for
+from backend.accounts.models import (
+    AREA_ROLES,
+    VILLAGE_ROLES,
+    Certification,
+    Role,
+    RoleAssignment,
+    User,
+)
+from backend.accounts.phones import normalize_phone
+from backend.errors import ValidationFailed
+from villages.models import Facility, Region, RegionLevel
+
+ALL = None  # the "area" of a system admin: everything
+
+
+def admin_area_codes(request: HttpRequest) -> frozenset[str] | None:
+    """None for a system admin (sees all); else the coordinator's area codes (empty: sees nothing)."""
+    user = request.user
+    if not user.is_active or not user.is_staff:  # type: ignore[union-attr]
+        return frozenset()
+    if user.is_superuser:  # type: ignore[union-attr]
+        return ALL
+    scope = scope_for(user)  # type: ignore[arg-type]
+    return ALL if scope.is_system_admin else scope.area_codes
+
+
+def _in_area(code: str, areas: frozenset[str]) -> bool:
+    return any(code == a or code.startswith(a + ".") for a in areas)
+
+
+def users_in_area_q(areas: frozenset[str]) -> Q:
+    """Users with a role assignment in one of the areas (by region, or by the facility's village)."""
+    return region_code_q("roles__region__code", areas) | region_code_q(
+        "roles__facility__village__code", areas
+    )
+
+
+class _ProvisioningPermissions:
+    """System admins and coordinators may view, add and change; only system admins may delete."""
+
+    def _allowed(self, request: HttpRequest) -> bool:
+        areas = admin_area_codes(request)
+        return areas is ALL or bool(areas)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._allowed(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return admin_area_codes(request) is ALL
+
+
+# --- forms -------------------------------------------------------------------------------------------------
+
+
+class PhoneFieldMixin:
+    def clean_phone(self) -> str:
+        raw = self.cleaned_data.get("phone", "")  # type: ignore[attr-defined]
+        try:
+            return normalize_phone(raw)
+        except ValidationFailed as exc:
+            raise forms.ValidationError(str(exc.message), code="invalid_phone") from exc
+
+
+class PulihUserCreationForm(PhoneFieldMixin, AdminUserCreationForm):
+    """A new user; by default without a usable password (they sign in with Firebase phone auth)."""
+
+    class Meta:
+        model = User
+        fields = ("phone", "name", "language")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["usable_password"].initial = "false"
+
+
+class PulihUserChangeForm(PhoneFieldMixin, UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+class RoleAssignmentForm(forms.ModelForm):
+    """Checks that the place fits the role and, for a coordinator, lies inside their area."""
+
+    areas: frozenset[str] | None = ALL
+
+    class Meta:
+        model = RoleAssignment
+        fields = ("role", "region", "facility", "active")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        role, region, facility = data.get("role"), data.get("region"), data.get("facility")
+        if role in VILLAGE_ROLES and region is not None and region.level != RegionLevel.VILLAGE:
+            self.add_error("region", _("Peran ini mencakup satu desa/kelurahan."))
+        if (
+            role in AREA_ROLES
+            and region is not None
+            and region.level
+            not in (
+                RegionLevel.REGENCY,
+                RegionLevel.PROVINCE,
+            )
+        ):
+            self.add_error("region", _("Koordinator mencakup kabupaten/kota atau provinsi."))
+        if self.areas is not ALL:
+            if role == Role.SYSTEM_ADMIN:
+                self.add_error("role", _("Hanya admin sistem yang dapat memberi peran admin sistem."))
+            if region is not None and not _in_area(region.code, self.areas):
+                self.add_error("region", _("Wilayah ini di luar wilayah Anda."))
+            if facility is not None and not _in_area(facility.village_id, self.areas):
+                self.add_error("facility", _("Fasilitas ini di luar wilayah Anda."))
+        return data
+
+
+class RoleAssignmentFormSet(forms.BaseInlineFormSet):
+    areas: frozenset[str] | None = ALL
+
+    def clean(self) -> None:
+        super().clean()
+        if self.areas is ALL:
+            return
+        kept = [
+            f
+            for f in self.forms
+            if f.cleaned_data.get("role")
+            and not f.cleaned_data.get("DELETE")
+            and f.cleaned_data.get("active")
+        ]
+        if not kept:
+            # Without one, the user would drop out of the coordinator's sight the moment it is saved.
+            raise forms.ValidationError(_("Beri pengguna ini setidaknya satu peran aktif di wilayah Anda."))
+
+
+# --- inlines and the user admin --------------------------------------------------------------------------
+
+
+class RoleAssignmentInline(admin.TabularInline):
+    model = RoleAssignment
+    form = RoleAssignmentForm
+    formset = RoleAssignmentFormSet
+    extra = 1
+    fields = ("role", "region", "facility", "active")
+    autocomplete_fields = ("region", "facility")
+    verbose_name = _("peran")
+    verbose_name_plural = _("peran dan wilayah tugas")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RoleAssignment]:
+        qs = super().get_queryset(request).select_related("region", "facility")
+        areas = admin_area_codes(request)
+        if areas is ALL:
+            return qs
+        # A coordinator sees (and can change) only the assignments inside their area.
+        return qs.filter(
+            region_code_q("region__code", areas) | region_code_q("facility__village__code", areas)
+        )
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.areas = formset.form.areas = admin_area_codes(request)
+        return formset
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        areas = admin_area_codes(request)
+        if areas is not ALL and db_field.name == "region":
+            kwargs["queryset"] = Region.objects.filter(region_code_q("code", areas))
+        if areas is not ALL and db_field.name == "facility":
+            kwargs["queryset"] = Facility.objects.filter(region_code_q("village__code", areas))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_choice_field(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "role" and admin_area_codes(request) is not ALL:
+            kwargs["choices"] = [(v, label) for v, label in Role.choices if v != Role.SYSTEM_ADMIN]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _ProvisioningPermissions()._allowed(request)
+
+    has_add_permission = has_change_permission = has_delete_permission = has_view_permission  # type: ignore[assignment]
+
+
+class CertificationInline(admin.TabularInline):
+    model = Certification
+    extra = 0
+    fields = ("kind", "number", "issuer", "issued_on", "expires_on", "revoked")
+    verbose_name = _("sertifikat")
+    verbose_name_plural = _("sertifikat konselor/asesor")
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _ProvisioningPermissions()._allowed(request)
+
+    has_add_permission = has_change_permission = has_delete_permission = has_view_permission  # type: ignore[assignment]
+
+
+class RoleFilter(admin.SimpleListFilter):
+    title = _("peran")
+    parameter_name = "peran"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
+        return list(Role.choices)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> QuerySet[User]:
+        value = self.value()
+        return queryset.filter(roles__role=value, roles__active=True).distinct() if value else queryset
+
+
+@admin.register(User)
+class UserAdmin(_ProvisioningPermissions, DjangoUserAdmin):
+    form = PulihUserChangeForm
+    add_form = PulihUserCreationForm
+    inlines = (RoleAssignmentInline, CertificationInline)
+    list_display = ("name", "phone", "role_summary", "is_active", "is_staff", "last_login")
+    list_filter = ("is_active", "is_staff", RoleFilter)
+    search_fields = ("name", "phone")
+    ordering = ("name",)
+    readonly_fields = ("created_at", "last_login")
+    filter_horizontal = ("groups", "user_permissions")
+    fieldsets = (
+        (None, {"fields": ("phone", "password")}),
+        (_("Data pengguna"), {"fields": ("name", "language")}),
+        (_("Ketersediaan untuk rujukan"), {"fields": ("on_leave_from", "on_leave_until", "caseload_cap")}),
+        (_("Akses"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (_("Waktu"), {"fields": ("created_at", "last_login")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("phone", "name", "language")}),
+        (
+            _("Kata sandi (kosongkan untuk masuk dengan verifikasi nomor HP)"),
+            {"classes": ("wide",), "fields": ("usable_password", "password1", "password2")},
+        ),
+    )
+
+    @admin.display(description=_("peran"))
+    def role_summary(self, obj: User) -> str:
+        return ", ".join(
+            f"{r.get_role_display()} {r.region_id or (r.facility.name if r.facility_id else '')}".strip()
+            for r in obj.roles.all()
+            if r.active
+        )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        qs = super().get_queryset(request).prefetch_related("roles__facility")
+        areas = admin_area_codes(request)
+        if areas is ALL:
+            return qs
+        if not areas:
+            return qs.none()
+        # Distinct through a subquery, so the changelist can still order and count plainly.
+        in_area = User.objects.filter(users_in_area_q(areas), is_superuser=False).values("pk")
+        return qs.filter(pk__in=in_area)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or admin_area_codes(request) is ALL:
+            return fieldsets
+        # Coordinators cannot hand out superuser rights or Django permissions.
+        hidden = {"is_superuser", "groups", "user_permissions"}
+        return [
+            (title, {**opts, "fields": tuple(f for f in opts["fields"] if f not in hidden)})
+            for title, opts in fieldsets
+        ]
