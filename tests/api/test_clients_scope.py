@@ -181,3 +181,12 @@ def test_the_list_does_not_multiply_a_client_with_several_offers(api, cast):
     offer(cast, client, need="assessment")
     ids = [i["id"] for i in api.as_(cast.counselor_near).get("/clients").json()["items"]]
     assert ids == [str(client.id)]
+
+
+def test_every_clients_endpoint_needs_a_token(api, cast, client_offered):
+    assert api.get("/clients").status_code == 401
+    for path in _reads(client_offered.id):
+        assert api.get(path).status_code == 401
+    for method, path, body in _writes(client_offered.id):
+        assert api.request(method, path, body).status_code == 401
+    assert api.post("/clients", {"name": "X"}).status_code == 401
