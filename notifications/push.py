@@ -94,6 +94,23 @@ def retry_after_seconds(response: Any) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def _blames_the_token(exc: exceptions.FirebaseError) -> bool:
+    """Whether an INVALID_ARGUMENT is about the registration token (a BadRequest field violation on
+    `message.token`, or FCM's "not a valid FCM registration token" message) rather than the message."""
+    if "registration token" in str(exc).lower():
+        return True
+    try:
+        details = exc.http_response.json()["error"]["details"]
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return False
+    return any(
+        violation.get("field") == "message.token"
+        for detail in details
+        if isinstance(detail, dict)
+        for violation in detail.get("fieldViolations", [])
+    )
+
+
 def classify_error(exc: BaseException) -> tuple[str, str, float | None]:
     """(outcome, code, retry_after) of one failed send; outcome is dead | transient | permanent."""
     if isinstance(exc, ValueError):  # the SDK refused to encode the message: same again next time
@@ -106,9 +123,7 @@ def classify_error(exc: BaseException) -> tuple[str, str, float | None]:
     if isinstance(exc, messaging.SenderIdMismatchError):
         return "dead", "SENDER_ID_MISMATCH", None
     if isinstance(exc, exceptions.InvalidArgumentError):
-        if "registration token" in str(exc).lower():
-            return "dead", "INVALID_ARGUMENT", None
-        return "permanent", "INVALID_ARGUMENT", None
+        return ("dead" if _blames_the_token(exc) else "permanent"), "INVALID_ARGUMENT", None
     if isinstance(exc, messaging.ThirdPartyAuthError):  # APNs/web-push credentials: fix config, not retry
         return "permanent", "THIRD_PARTY_AUTH_ERROR", None
     if isinstance(exc, exceptions.ResourceExhaustedError):

@@ -37,9 +37,17 @@ class Answer:
 
 
 def _error(
-    http: int, status: str, message: str, fcm_code: str | None, headers: dict[str, str] | None = None
+    http: int,
+    status: str,
+    message: str,
+    fcm_code: str | None,
+    headers: dict[str, str] | None = None,
+    bad_field: str | None = None,
 ) -> Answer:
     details: list[dict[str, Any]] = [{"@type": _FCM_ERROR, "errorCode": fcm_code}] if fcm_code else []
+    if bad_field:
+        violation = {"field": bad_field, "description": message}
+        details.append({"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": [violation]})
     body = {"error": {"code": http, "message": message, "status": status, "details": details}}
     return Answer(http, body, headers or {})
 
@@ -49,13 +57,8 @@ def unregistered() -> Answer:
     return _error(404, "NOT_FOUND", "Requested entity was not found.", "UNREGISTERED")
 
 
-def invalid_token() -> Answer:
-    return _error(
-        400,
-        "INVALID_ARGUMENT",
-        "The registration token is not a valid FCM registration token",
-        "INVALID_ARGUMENT",
-    )
+def invalid_token(message: str = "The registration token is not a valid FCM registration token") -> Answer:
+    return _error(400, "INVALID_ARGUMENT", message, "INVALID_ARGUMENT", bad_field="message.token")
 
 
 def invalid_message() -> Answer:
@@ -64,6 +67,7 @@ def invalid_message() -> Answer:
         "INVALID_ARGUMENT",
         "Invalid value at 'message.android.ttl' (type.googleapis.com/google.protobuf.Duration), Field 'ttl'",
         "INVALID_ARGUMENT",
+        bad_field="message.android.ttl",
     )
 
 

@@ -76,6 +76,11 @@ def test_unregistered_and_invalid_tokens_are_dead(fcm):
     assert not result.should_retry
 
 
+def test_a_field_violation_on_the_token_condemns_it_whatever_the_wording(fcm):
+    fcm.answer("tok-a", answers.invalid_token(message="Request contains an invalid argument."))
+    assert send(["tok-a"]).dead == ["tok-a"]
+
+
 def test_an_invalid_message_is_permanent_but_keeps_the_device(fcm):
     fcm.answer("tok-a", answers.invalid_message())
     result = send(["tok-a"])
