@@ -8,8 +8,11 @@ two regencies that happen to share an abbreviation share a counter and can never
 from __future__ import annotations
 
 import re
+from datetime import date
+from zoneinfo import ZoneInfo
 
 from django.db import connection
+from django.utils import timezone
 
 from villages.models import Region
 
@@ -41,6 +44,11 @@ def regency_abbreviation(regency: Region) -> str:
         consonants = [c for c in word[1:] if c not in "AEIOU"]
         abbr = word[0] + "".join(consonants[:2])
     return (abbr + "XXX")[:3]
+
+
+def village_today(village: Region) -> date:
+    """Today's date where the village is (WIB, WITA or WIT): a code's year and a minor's age use it."""
+    return timezone.localdate(timezone=ZoneInfo(village.timezone))
 
 
 def regency_of(village: Region) -> Region:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
 from backend.errors import ErrorDetail, ValidationFailed
+from backend.recovery.codes import village_today
 from backend.recovery.models import Client, ClientFamilyLink, Consent, ConsentScope, FamilyRole
 from backend.sync.services import change_record
 
@@ -26,7 +27,7 @@ ADULT_AGE = 18
 
 def client_is_minor(*, client: Client, on: date | None = None) -> bool:
     """Under 18 on `on` (today); with only a birth year: if they may still be under 18."""
-    day = on or timezone.localdate()
+    day = on or village_today(client.village)
     if client.birth_date:
         born = client.birth_date
         age = day.year - born.year - ((day.month, day.day) < (born.month, born.day))

@@ -29,7 +29,7 @@ from backend.accounts.models import Role, RoleAssignment, User
 from backend.accounts.phones import normalize_phone
 from backend.errors import Conflict, FieldErrors, PermissionDenied
 from backend.recovery.assist import SUBSTANCES
-from backend.recovery.codes import client_code_next
+from backend.recovery.codes import client_code_next, village_today
 from backend.recovery.models import Client
 from backend.recovery.nik import NikFacts, nik_validate
 from backend.recovery.selectors import client_get_for_write, client_qs_for, client_record
@@ -189,7 +189,7 @@ def client_create(
     with transaction.atomic():
         _dedup_lock(client.name_normalized, client.birth_year, client.village_id)
         _refuse_duplicates(actor=actor, client=client)
-        client.code = client_code_next(village=client.village, year=timezone.localdate().year)
+        client.code = client_code_next(village=client.village, year=village_today(client.village).year)
         client.created_at = client.updated_at = timezone.now()
         _save_refusing_duplicates(actor=actor, client=client)
         client.assigned_volunteers.set(volunteer_ids or [])
