@@ -1,0 +1,191 @@
+"""Bulk import of users from CSV, in the form regencies keep their volunteer lists.
+
+Columns: `nama,no_hp,peran,kode_wilayah,kode_fasilitas` and optionally `password`. `peran` is one of
+aparatur_desa | kader | konselor | asesor | admin_fasilitas | koordinator. Village roles need a village code,
+a coordinator a regency or province code, facility roles a facility code; the column a role does not use is
+ignored. Spreadsheets save CSV with a BOM and often with `;`: both are accepted.
+
+1. Every row is validated on its own; refused rows are reported with their line number and reason.
+2. Valid rows are applied in one transaction. The import is idempotent: an existing phone keeps its user (and
+   name) and gets only the roles it lacks; a repeated file changes nothing.
+3. New users get an unusable password (they sign in with Firebase phone auth) unless a password is given.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from backend.accounts.models import AREA_ROLES, FACILITY_ROLES, VILLAGE_ROLES, Role, RoleAssignment, User
+from backend.accounts.phones import normalize_phone
+from backend.errors import ValidationFailed
+from villages.models import Facility, Region, RegionLevel
+
+ROLE_NAMES: dict[str, str] = {
+    "aparatur_desa": Role.VILLAGE_OFFICIAL,
+    "kader": Role.VOLUNTEER,
+    "agen_pemulihan": Role.VOLUNTEER,
+    "konselor": Role.COUNSELOR,
+    "asesor": Role.ASSESSOR,
+    "admin_fasilitas": Role.FACILITY_ADMIN,
+    "koordinator": Role.COORDINATOR,
+}
+REQUIRED_COLUMNS = ("nama", "no_hp", "peran", "kode_wilayah", "kode_fasilitas")
+
+
+@dataclass(frozen=True)
+class RefusedRow:
+    line: int
+    phone: str
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class _ValidRow:
+    line: int
+    phone: str
+    name: str
+    role: str
+    region_code: str | None
+    facility_id: Any
+    password: str
+
+
+@dataclass
+class ImportResult:
+    rows: int = 0
+    users_created: int = 0
+    roles_added: int = 0
+    unchanged: int = 0
+    refused: list[RefusedRow] = field(default_factory=list)
+    dry_run: bool = False
+
+
+def _reader(stream: TextIO) -> csv.DictReader:
+    text = stream.read()
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first_line.count)
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    reader.fieldnames = [(name or "").strip().lower() for name in reader.fieldnames or []]
+    missing = [c for c in REQUIRED_COLUMNS if c not in reader.fieldnames]
+    if missing:
+        raise ValidationFailed(
+            _("Kolom wajib tidak ada: %(columns)s.") % {"columns": ", ".join(missing)}, code="missing_columns"
+        )
+    return reader
+
+
+def _validate(
+    line: int, row: dict[str, str], regions: dict[str, str], facilities: dict[str, Any]
+) -> _ValidRow | str:
+    """A valid row, or the reason it is refused (in Bahasa Indonesia)."""
+    name, peran = row["nama"], row["peran"].lower()
+    region_code, facility_code = row["kode_wilayah"], row["kode_fasilitas"]
+    if not name:
+        return str(_("nama kosong"))
+    try:
+        phone = normalize_phone(row["no_hp"])
+    except ValidationFailed:
+        return str(_("no_hp tidak valid: %(value)s") % {"value": row["no_hp"]})
+    role = ROLE_NAMES.get(peran)
+    if role is None:
+        return str(_("peran tidak dikenal: %(value)s") % {"value": row["peran"]})
+    facility_id = None
+    if role in VILLAGE_ROLES | AREA_ROLES:
+        facility_code = ""
+        if not region_code:
+            return str(_("kode_wilayah wajib diisi untuk peran %(role)s") % {"role": peran})
+        level = regions.get(region_code)
+        if level is None:
+            return str(_("kode_wilayah tidak ditemukan: %(value)s") % {"value": region_code})
+        if role in VILLAGE_ROLES and level != RegionLevel.VILLAGE:
+            return str(
+                _("peran %(role)s harus di desa/kelurahan, bukan %(value)s")
+                % {"role": peran, "value": region_code}
+            )
+        if role in AREA_ROLES and level not in (RegionLevel.REGENCY, RegionLevel.PROVINCE):
+            return str(
+                _("koordinator harus di kabupaten/kota atau provinsi, bukan %(value)s")
+                % {"value": region_code}
+            )
+    elif role in FACILITY_ROLES:
+        region_code = ""
+        if not facility_code:
+            return str(_("kode_fasilitas wajib diisi untuk peran %(role)s") % {"role": peran})
+        facility_id = facilities.get(facility_code)
+        if facility_id is None:
+            return str(_("kode_fasilitas tidak ditemukan: %(value)s") % {"value": facility_code})
+    password = row.get("password") or ""
+    if password:
+        try:
+            validate_password(password)
+        except ValidationError as exc:
+            return str(_("password ditolak: %(reason)s") % {"reason": " ".join(exc.messages)})
+    return _ValidRow(line, phone, name, role, region_code or None, facility_id, password)
+
+
+def users_import_csv(*, stream: TextIO, dry_run: bool = False) -> ImportResult:
+    """Validate every row, apply the valid ones in one transaction (rolled back on a dry run)."""
+    reader = _reader(stream)
+    raw_rows: list[tuple[int, dict[str, str]]] = []
+    for row in reader:
+        clean = {k: (v or "").strip() for k, v in row.items() if k}
+        if any(clean.values()):  # spreadsheets leave blank lines at the end
+            raw_rows.append((reader.line_num, clean))
+    regions = dict(
+        Region.objects.filter(code__in={r["kode_wilayah"] for _, r in raw_rows}).values_list("code", "level")
+    )
+    facilities = dict(
+        Facility.objects.filter(code__in={r["kode_fasilitas"] for _, r in raw_rows}).values_list("code", "id")
+    )
+    result = ImportResult(rows=len(raw_rows), dry_run=dry_run)
+    valid: list[_ValidRow] = []
+    for line, row in raw_rows:
+        outcome = _validate(line, row, regions, facilities)
+        if isinstance(outcome, str):
+            result.refused.append(RefusedRow(line, row.get("no_hp", ""), row.get("nama", ""), outcome))
+        else:
+            valid.append(outcome)
+    with transaction.atomic():
+        _apply(valid, result)
+        if dry_run:
+            transaction.set_rollback(True)
+    return result
+
+
+def _apply(rows: Iterable[_ValidRow], result: ImportResult) -> None:
+    for row in rows:
+        user = User.objects.filter(phone=row.phone).first()
+        if user is None:
+            user = User.objects.create_user(row.phone, row.password or None, name=row.name)
+            result.users_created += 1
+        assignment, created = RoleAssignment.objects.get_or_create(
+            user=user, role=row.role, region_id=row.region_code, facility_id=row.facility_id
+        )
+        if created:
+            result.roles_added += 1
+        elif not assignment.active:
+            # The list says they serve in this role: an assignment switched off earlier is switched back on.
+            assignment.active = True
+            assignment.save(update_fields=["active"])
+            result.roles_added += 1
+        else:
+            result.unchanged += 1
+
+
+def refused_rows_write_csv(*, refused: list[RefusedRow], stream: TextIO) -> None:
+    writer = csv.writer(stream)
+    writer.writerow(["baris", "no_hp", "nama", "alasan"])
+    for r in refused:
+        writer.writerow([r.line, r.phone, r.name, r.reason])
