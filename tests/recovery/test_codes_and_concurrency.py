@@ -72,3 +72,12 @@ def test_concurrent_registrations_never_share_a_code_and_a_duplicate_wins_once(c
     same_name = _race(4, lambda i: register(cast, name="Nama Kembar", birth_year=1980))
     assert sum(isinstance(r, Client) for r in same_name) == 1, same_name
     assert Client.objects.filter(name_normalized="nama kembar").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_codes_year_is_the_year_in_the_villages_own_time_zone(cast, time_machine):
+    time_machine.move_to("2026-12-31T16:30:00+00:00", tick=False)  # 23:30 WIB, 00:30 WITA next day
+    katingan = register(cast, name="Malam Tahun Baru")
+    mataram = register(cast, actor=cast.volunteer_mataram, village="52.71.01.1004", name="Tahun Baru")
+    assert katingan.code.startswith("KTG-2026-")
+    assert mataram.code.startswith("MTR-2027-")
