@@ -81,3 +81,46 @@ def test_the_codes_year_is_the_year_in_the_villages_own_time_zone(cast, time_mac
     mataram = register(cast, actor=cast.volunteer_mataram, village="52.71.01.1004", name="Tahun Baru")
     assert katingan.code.startswith("KTG-2026-")
     assert mataram.code.startswith("MTR-2027-")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_edits_of_the_same_version_at_once_one_wins_and_the_other_is_stale(cast):
+    from backend.recovery.services import client_update
+
+    client = register(cast)
+    results = _race(
+        4,
+        lambda i: client_update(
+            actor=cast.official_katingan, client_id=client.id, version=1, changes={"notes": f"catatan {i}"}
+        ),
+    )
+    won = [r for r in results if isinstance(r, Client)]
+    stale = [r for r in results if isinstance(r, Conflict) and r.code == "stale_version"]
+    assert (len(won), len(stale)) == (1, 3), results
+    client.refresh_from_db()
+    assert client.version == 2
+    assert client.notes == won[0].notes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_screening_sent_twice_at_once_is_stored_once(cast):
+    import uuid
+
+    from backend.recovery.assist import SUBSTANCES
+    from backend.recovery.models import Screening
+    from backend.recovery.screenings import screening_record
+
+    client = register(cast, consents=[{"scope": "data_collection", "given": True}])
+    answers = {s: {"q1": False} for s in SUBSTANCES}
+    answers["alcohol"] = {"q1": True, "q2": 2, "q3": 0, "q4": 0, "q5": 0, "q6": 0, "q7": 0}
+    sid = uuid.uuid4()
+    results = _race(
+        3,
+        lambda i: screening_record(
+            actor=cast.volunteer_katingan, client=client, screening_id=sid, answers=answers, q8=0
+        ),
+    )
+    assert all(isinstance(r, tuple) for r in results), results
+    assert sorted(created for _, created in results) == [False, False, True]
+    assert Screening.objects.count() == 1
+    assert client.status_changes.count() == 1
