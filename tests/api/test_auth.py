@@ -181,6 +181,25 @@ def test_firebase_sign_in_without_credentials_is_unavailable(cast, settings) -> 
     assert error_code(response) == "firebase_not_configured"
 
 
+def test_firebase_sign_in_when_googles_certificates_cannot_be_fetched_is_unavailable(
+    cast, firebase_auth_fake, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    import firebase_admin._token_gen as token_gen
+
+    from backend.firebase_app import reset_firebase_app
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    monkeypatch.setattr(token_gen, "ID_TOKEN_CERT_URI", f"http://127.0.0.1:{dead}/certs")
+    reset_firebase_app()
+    response = firebase(firebase_auth_fake.id_token(phone_number="+6281200000013"))
+    assert response.status_code == 503
+    assert error_code(response) == "firebase_unavailable"
+
+
 def test_production_refuses_to_start_with_the_firebase_auth_emulator() -> None:
     """The emulator skips signature and expiry checks: a production process must not start with it set."""
     env = {
