@@ -138,34 +138,17 @@ def auth_login_firebase(*, id_token: str, client: ClientInfo) -> TokenPair:
 def refresh_token_rotate(*, raw: str, client: ClientInfo) -> TokenPair:
     """Exchange a refresh token for a new pair in the same family (see the module docstring)."""
     now = timezone.now()
-    error: Exception | None = None
     with transaction.atomic():
+        # The row lock serialises concurrent refreshes of one token; the user row is not locked.
         token = (
-            RefreshToken.objects.select_for_update()
+            RefreshToken.objects.select_for_update(of=("self",))
             .select_related("user")
             .filter(token_hash=_hash(raw))
             .first()
         )
-        if token is None:
-            error = AuthenticationFailed(_("Token penyegaran tidak valid."), code="invalid_refresh_token")
-        elif token.revoked_at is not None:
-            error = AuthenticationFailed(
-                _("Sesi ini sudah diakhiri. Silakan masuk lagi."), code="refresh_token_revoked"
-            )
-        elif token.used_at is not None:
-            _family_revoke(family=token.family, now=now)
-            error = AuthenticationFailed(
-                _("Token penyegaran sudah pernah dipakai. Demi keamanan, sesi diakhiri; silakan masuk lagi."),
-                code="refresh_token_reused",
-            )
-        elif token.expires_at <= now:
-            error = AuthenticationFailed(
-                _("Sesi sudah kedaluwarsa. Silakan masuk lagi."), code="refresh_token_expired"
-            )
-        elif not token.user.is_active:
-            _family_revoke(family=token.family, now=now)
-            error = _account_inactive()
-        else:
+        error = _refresh_refusal(token=token, now=now)
+        if error is None:
+            assert token is not None
             new_raw, successor = _refresh_token_create(user=token.user, client=client, family=token.family)
             token.used_at = now
             token.replaced_by = successor
@@ -175,6 +158,30 @@ def refresh_token_rotate(*, raw: str, client: ClientInfo) -> TokenPair:
         raise error
     access, expires_in = access_token_issue(user_id=token.user_id)  # type: ignore[union-attr]
     return TokenPair(access=access, refresh=new_raw, expires_in=expires_in, user=token.user)  # type: ignore[union-attr]
+
+
+def _refresh_refusal(*, token: RefreshToken | None, now: Any) -> Exception | None:
+    """Why this (locked) token may not be rotated, revoking its family where that is the answer; or None."""
+    if token is None:
+        return AuthenticationFailed(_("Token penyegaran tidak valid."), code="invalid_refresh_token")
+    if token.revoked_at is not None:
+        return AuthenticationFailed(
+            _("Sesi ini sudah diakhiri. Silakan masuk lagi."), code="refresh_token_revoked"
+        )
+    if token.used_at is not None:
+        _family_revoke(family=token.family, now=now)
+        return AuthenticationFailed(
+            _("Token penyegaran sudah pernah dipakai. Demi keamanan, sesi diakhiri; silakan masuk lagi."),
+            code="refresh_token_reused",
+        )
+    if token.expires_at <= now:
+        return AuthenticationFailed(
+            _("Sesi sudah kedaluwarsa. Silakan masuk lagi."), code="refresh_token_expired"
+        )
+    if not token.user.is_active:
+        _family_revoke(family=token.family, now=now)
+        return _account_inactive()
+    return None
 
 
 def _family_revoke(*, family: uuid.UUID, now: Any) -> int:
