@@ -15,11 +15,13 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -194,3 +196,14 @@ def auth_logout(*, user: User, raw: str) -> None:
     if token is None:
         raise AuthenticationFailed(_("Token penyegaran tidak valid."), code="invalid_refresh_token")
     _family_revoke(family=token.family, now=timezone.now())
+
+
+def refresh_tokens_prune(*, keep_days: int = 7) -> int:
+    """Delete refresh tokens that expired (or were revoked) more than `keep_days` ago; returns how many.
+
+    A used token must outlive its successor's rotation long enough to detect reuse, which its own expiry
+    already guarantees; past expiry it can only answer `refresh_token_expired`, so nothing is lost.
+    """
+    cutoff = timezone.now() - timedelta(days=keep_days)
+    deleted, _ = RefreshToken.objects.filter(Q(expires_at__lt=cutoff) | Q(revoked_at__lt=cutoff)).delete()
+    return deleted

@@ -416,3 +416,20 @@ def test_sign_in_still_works_when_redis_is_down_and_says_so_in_the_log(cast, set
         assert login("081200000001", "salah-sandi-123").status_code == 401  # not limited: failing open
         assert login("081200000001").status_code == 200
     assert any("rate limiter unavailable" in r.getMessage() for r in caplog.records)
+
+
+def test_long_dead_refresh_tokens_are_pruned_and_live_ones_kept(cast) -> None:  # type: ignore[no-untyped-def]
+    from backend.accounts.tasks import prune_refresh_tokens
+
+    live = signed_in()["refresh"]
+    expired = signed_in()["refresh"]
+    revoked = signed_in()["refresh"]
+    long_ago = timezone.now() - timedelta(days=8)
+    RefreshToken.objects.filter(token_hash=hashlib.sha256(expired.encode()).hexdigest()).update(
+        expires_at=long_ago
+    )
+    RefreshToken.objects.filter(token_hash=hashlib.sha256(revoked.encode()).hexdigest()).update(
+        revoked_at=long_ago
+    )
+    assert prune_refresh_tokens() == 2
+    assert refresh(live).status_code == 200
