@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Path, Query, Router
 
 from api.pagination import PageParams, paginate
 from api.schemas.accounts import ErrorOut
@@ -44,7 +44,11 @@ def _page(rows: list[Any], limit: int, offset: int) -> dict[str, Any]:
     response={200: RegionDetailOut, **ERRORS},
     summary="Wilayah menurut kode Kemendagri, dengan wilayah anaknya",
 )
-def get_region(request: HttpRequest, code: str, page: Query[PageParams]) -> Region:
+def get_region(
+    request: HttpRequest,
+    page: Query[PageParams],
+    code: str = Path(..., description="Kode Kemendagri bertitik, mis. 62, 62.06, 62.06.02, 62.06.02.1003."),
+) -> Region:
     region = region_get(code=code)
     region.ancestors = region_ancestors(region=region)  # type: ignore[attr-defined]
     region.children_page = paginate(region_children_qs(region=region), page)  # type: ignore[attr-defined]
