@@ -29,6 +29,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -304,7 +305,7 @@ def visits_apply(*, actor: User, items: list[Any], mode: str = "upsert") -> list
     clients = (
         dict(
             client_qs_with_access_for(user=actor)
-            .filter(id__in=client_ids, full_access=True)
+            .filter(id__in=RawSQL("SELECT unnest(%s::uuid[])", [list(client_ids)]), full_access=True)
             .values_list("id", "village_id")
         )
         if client_ids
@@ -330,7 +331,7 @@ def visits_apply(*, actor: User, items: list[Any], mode: str = "upsert") -> list
         if screening_ids
         else {}
     )
-    existing = Visit.objects.in_bulk([r.data.id for r in todo]) if todo else {}  # type: ignore[union-attr]
+    existing = _visits_by_id([r.data.id for r in todo])  # type: ignore[union-attr]
     inserts, updates = [], []
     for r in todo:
         d: VisitData = r.data  # type: ignore[assignment]
@@ -477,59 +478,63 @@ def _row(d: VisitData, actor: User, now: datetime) -> Visit:
     )
 
 
-_COLUMNS = (
-    "id",
-    "client_id",
-    "logged_by_id",
-    "occurred_at",
-    "received_at",
-    "type",
-    "participants",
-    "location",
-    "location_accuracy_m",
-    "outcome",
-    "notes",
-    "next_visit_on",
-    "screening_id",
-    "payload_hash",
-    "version",
-    "updated_at",
-)
-_PLACEHOLDERS = (
-    "("
-    + ", ".join(
-        "%s::jsonb" if c == "participants" else "ST_GeogFromText(%s)" if c == "location" else "%s"
-        for c in _COLUMNS
-    )
-    + ")"
-)
+# Column -> SQL type of the recordset the batch is inserted from.
+_COLUMNS = {
+    "id": "uuid",
+    "client_id": "uuid",
+    "logged_by_id": "uuid",
+    "occurred_at": "timestamptz",
+    "received_at": "timestamptz",
+    "type": "text",
+    "participants": "jsonb",
+    "location": "text",
+    "location_accuracy_m": "float8",
+    "outcome": "text",
+    "notes": "text",
+    "next_visit_on": "date",
+    "screening_id": "uuid",
+    "payload_hash": "text",
+    "version": "int",
+    "updated_at": "timestamptz",
+}
 
 
-def _insert_sql(rows: list[Visit]) -> tuple[str, list[Any]]:
-    params: list[Any] = []
-    for v in rows:
-        for c in _COLUMNS:
-            value = getattr(v, c)
-            if c == "participants":
-                value = json.dumps(value)
-            elif c == "location":
-                value = value.ewkt if value is not None else None
-            params.append(value)
-    cols = ", ".join(connection.ops.quote_name(c) for c in _COLUMNS)
-    sql = (
-        f"INSERT INTO {connection.ops.quote_name(Visit._meta.db_table)} ({cols}) VALUES "
-        + ", ".join([_PLACEHOLDERS] * len(rows))
-        # No conflict target: a taken id and a taken screening both make the row quietly not inserted.
-        + " ON CONFLICT DO NOTHING RETURNING id"
-    )
-    return sql, params
+def _json_value(v: Visit, column: str) -> Any:
+    value = getattr(v, column)
+    if column == "location":
+        return value.ewkt if value is not None else None
+    if isinstance(value, uuid.UUID | datetime | date):
+        return str(value) if isinstance(value, uuid.UUID) else value.isoformat()
+    return value
 
 
 def _insert_rows(rows: list[Visit]) -> set[uuid.UUID]:
-    sql, params = _insert_sql(rows)
+    """`INSERT ... SELECT FROM jsonb_to_recordset(one parameter) ON CONFLICT DO NOTHING RETURNING id`.
+
+    One JSON parameter rather than 16 per row: psycopg parses a query's placeholders on the client, and 8,000
+    of them cost more than the insert itself. No conflict target: a taken id and a taken screening both make a
+    row quietly not inserted (and not returned).
+    """
+    q = connection.ops.quote_name
+    payload = json.dumps([{c: _json_value(v, c) for c in _COLUMNS} for v in rows])
+    select = ", ".join("ST_GeogFromText(r.location)" if c == "location" else f"r.{q(c)}" for c in _COLUMNS)
+    sql = (
+        f"INSERT INTO {q(Visit._meta.db_table)} ({', '.join(q(c) for c in _COLUMNS)}) "
+        f"SELECT {select} FROM jsonb_to_recordset(%s::jsonb) AS r("
+        + ", ".join(f"{q(c)} {t}" for c, t in _COLUMNS.items())
+        + ") ON CONFLICT DO NOTHING RETURNING id"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [payload])
         return {row[0] for row in cursor.fetchall()}
+
+
+def _visits_by_id(ids: list[uuid.UUID]) -> dict[uuid.UUID, Visit]:
+    """Stored visits by id, the ids passed as one array parameter (see `_insert_rows` on placeholders)."""
+    if not ids:
+        return {}
+    array = RawSQL("SELECT unnest(%s::uuid[])", [ids])
+    return {v.id: v for v in Visit.objects.filter(id__in=array)}
 
 
 def _insert(inserts: list[VisitResult], actor: User, now: datetime) -> list[Visit]:
@@ -550,7 +555,7 @@ def _insert(inserts: list[VisitResult], actor: User, now: datetime) -> list[Visi
             except IntegrityError:
                 r.reject("not_found", _("Klien atau skrining tidak ditemukan."), "client_id")
     lost = [r for r in inserts if r.status == "pending" and r.data.id not in inserted]  # type: ignore[union-attr]
-    now_stored = Visit.objects.in_bulk([r.data.id for r in lost]) if lost else {}  # type: ignore[union-attr]
+    now_stored = _visits_by_id([r.data.id for r in lost])  # type: ignore[union-attr]
     created = []
     for r in inserts:
         if r.status != "pending":

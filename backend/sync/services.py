@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backend.errors import ErrorDetail, ValidationFailed
@@ -35,13 +38,21 @@ def change_record(
 def change_record_many(
     *, entity: str, rows: list[tuple[uuid.UUID, str, uuid.UUID | None]], op: str = "upsert"
 ) -> None:
-    """Append one change per (entity_id, village_code, client_id) in one INSERT (batch writers, e.g. visits)."""
-    if rows:
-        ChangeLog.objects.bulk_create(
-            [
-                ChangeLog(entity=entity, entity_id=eid, op=op, village_code=village or "", client_id=cid)
-                for eid, village, cid in rows
-            ]
+    """Append one change per (entity_id, village_code, client_id) in one INSERT (batch writers, e.g. visits).
+
+    The rows travel as one JSON parameter: psycopg parses placeholders on the client, thousands cost dearly.
+    """
+    if not rows:
+        return
+    payload = json.dumps(
+        [{"e": str(eid), "v": village or "", "c": str(cid) if cid else None} for eid, village, cid in rows]
+    )
+    table = connection.ops.quote_name(ChangeLog._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (entity, entity_id, op, village_code, client_id, at) "
+            "SELECT %s, r.e, %s, r.v, r.c, %s FROM jsonb_to_recordset(%s::jsonb) AS r(e uuid, v text, c uuid)",
+            [entity, op, timezone.now(), payload],
         )
 
 
