@@ -201,6 +201,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "backend.escalations.tasks.expire_offers",
         "schedule": timedelta(seconds=envint("OFFER_SWEEP_SECONDS", 60)),
     },
+    "prune-refresh-tokens": {
+        "task": "backend.accounts.tasks.prune_refresh_tokens",
+        "schedule": timedelta(hours=24),
+    },
     "prune-stale-devices": {
         "task": "notifications.tasks.prune_stale_devices",
         "schedule": timedelta(hours=24),
