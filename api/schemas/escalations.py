@@ -109,6 +109,12 @@ class OriginOut(Schema):
     source: Literal["gps", "village", "facility"]
 
 
+class AssignedByOut(Schema):
+    user_id: uuid.UUID
+    name: str
+    at: datetime
+
+
 class RoutingOut(Schema):
     attempt: int | None = Field(None, description="Putaran perutean (1 = tawaran pertama).")
     decided_at: datetime | None = None
@@ -127,6 +133,7 @@ class RoutingOut(Schema):
     coordinator_reason: str | None = Field(
         None, description="no_candidate_in_radius, max_attempts atau no_origin."
     )
+    assigned_by: AssignedByOut | None = Field(None, description="Koordinator yang menugaskan secara manual.")
 
 
 class EscalationOut(Schema):

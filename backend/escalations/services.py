@@ -37,6 +37,9 @@ from backend.escalations.models import (
     TaskKind,
     Urgency,
 )
+
+# Re-exported: the visit sync calls `services.tasks_complete_for_visit(visit=...)` for every visit it stores.
+from backend.escalations.task_rules import tasks_complete_for_visit  # noqa: F401
 from backend.recovery.models import Client
 from backend.sync.services import change_record
 from villages.models import Facility

@@ -464,3 +464,24 @@ def test_the_list_costs_the_same_queries_for_one_or_many(api, cast, django_asser
     with django_assert_max_num_queries(12):
         body = api.as_(cast.coordinator_katingan).get("/escalations", limit=5).json()
     assert body["count"] == 6 and len(body["items"]) == 5 and body["has_more"]
+
+
+def test_a_coordinator_may_read_but_not_escalate_a_client(api, cast, client_kasongan):
+    response = api.as_(cast.coordinator_katingan).post(
+        "/escalations",
+        {"client_id": str(client_kasongan.id), "need": "counseling", "urgency": "routine", "reason": "x"},
+    )
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "field_worker_required"
+
+
+def test_the_openapi_document_describes_every_escalation_and_task_endpoint(api, cast):
+    doc = api.as_(cast.volunteer_katingan).get("/openapi.json").json()
+
+    paths = set(doc["paths"])
+    for path in ("accept", "decline", "schedule", "outcome", "close", "assign"):
+        assert f"/api/v1/escalations/{{escalation_id}}/{path}" in paths
+    assert {"/api/v1/escalations", "/api/v1/tasks", "/api/v1/tasks/{task_id}/complete"} <= paths
+    reasons = doc["components"]["schemas"]["PassedOverOut"]["properties"]["reason"]
+    assert "caseload_full" in str(reasons)

@@ -171,3 +171,42 @@ def test_post_rehab_support_is_planned_at_7_30_and_90_days(cast, client_kasongan
 
     assert sorted(t.due_on for t in tasks) == [date(2026, 12, 8), date(2026, 12, 31), date(2027, 3, 1)]
     assert {t.id for t in again} == {t.id for t in tasks}
+
+
+def test_an_accompaniment_uploaded_through_sync_completes_the_accompany_task(api, cast, client_kasongan):
+    """End to end: escalate, accept, schedule; the volunteer's phone then uploads the accompaniment visit."""
+    volunteer, counselor = api.as_(cast.volunteer_katingan), api.as_(cast.counselor_near)
+    esc = volunteer.post(
+        "/escalations",
+        {
+            "client_id": str(client_kasongan.id),
+            "need": "counseling",
+            "urgency": "routine",
+            "reason": "Tinggi",
+        },
+    ).json()
+    counselor.post(f"/escalations/{esc['id']}/accept")
+    appointment = timezone.now() + timedelta(hours=3)
+    counselor.post(f"/escalations/{esc['id']}/schedule", {"appointment_at": appointment.isoformat()})
+    task = Task.objects.get(escalation_id=esc["id"], kind="accompany")
+    visit_id = str(uuid.uuid4())
+
+    with time_machine.travel(appointment + timedelta(hours=1)):
+        response = volunteer.post(
+            "/sync/visits",
+            {
+                "visits": [
+                    {
+                        "id": visit_id,
+                        "client_id": str(client_kasongan.id),
+                        "occurred_at": (appointment + timedelta(minutes=30)).isoformat(),
+                        "type": "accompaniment",
+                    }
+                ]
+            },
+        )
+
+    assert response.status_code == 200, response.json()
+    task.refresh_from_db()
+    assert task.status == "done"
+    assert str(task.completed_by_visit) == visit_id
