@@ -637,10 +637,21 @@ def _complete_tasks(created: list[Visit]) -> None:
             raise
         return
     hook = getattr(escalation_services, "tasks_complete_for_visit", None)
-    if hook is None:
+    if hook is None or not created:
         return
+    from backend.escalations.models import Task, TaskStatus
+
+    # One query to find the few clients with an open task of this author, instead of one per visit of a batch.
+    with_tasks = set(
+        Task.objects.filter(
+            client_id__in={v.client_id for v in created},
+            assignee_id=created[0].logged_by_id,
+            status=TaskStatus.OPEN,
+        ).values_list("client_id", flat=True)
+    )
     for visit in created:
-        hook(visit=visit)
+        if visit.client_id in with_tasks:
+            hook(visit=visit)
 
 
 def _copy_repeats(results: list[VisitResult]) -> None:

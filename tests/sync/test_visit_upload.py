@@ -215,3 +215,24 @@ def test_visit_create_and_update_raise_the_items_error(cast, kasongan, ampenan):
     assert stale.value.extra["current"]["version"] == 2
     with pytest.raises(NotFound):
         visit_update(actor=cast.volunteer_katingan, visit_id=uuid.uuid4(), data={**payload, "version": 1})
+
+
+def test_a_synced_visit_completes_the_authors_open_task_for_that_client(api, cast, kasongan):
+    from datetime import date
+
+    from backend.escalations.models import Task, TaskStatus
+
+    task = Task.objects.create(
+        kind="follow_up",
+        client=kasongan,
+        assignee=cast.volunteer_katingan,
+        due_on=date.today(),
+        rule_key=f"test:{uuid.uuid4()}",
+        created_at=timezone.now() - timedelta(days=1),
+    )
+    others = make_client(village="62.06.02.1003", by=cast.official_katingan)
+    visits = [visit_payload(others) for _ in range(5)] + [visit_payload(kasongan)]
+    upload(api, cast.volunteer_katingan, visits)
+    task.refresh_from_db()
+    assert task.status == TaskStatus.DONE
+    assert str(task.completed_by_visit) == visits[-1]["id"]
