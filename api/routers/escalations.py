@@ -22,8 +22,8 @@ from api.schemas.accounts import ErrorOut
 from api.schemas.escalations import (
     AssignIn,
     DeclineIn,
+    EscalationConflictOut,
     EscalationCreateIn,
-    EscalationOpenOut,
     EscalationOut,
     EscalationPageOut,
     EscalationStatusLit,
@@ -46,7 +46,7 @@ def _out(request: HttpRequest, escalation_id: uuid.UUID) -> dict:
 
 @router.post(
     "",
-    response={201: EscalationOut, 401: E, 403: E, 404: E, 409: EscalationOpenOut, 422: E},
+    response={201: EscalationOut, 401: E, 403: E, 404: E, 409: EscalationConflictOut, 422: E},
     summary="Eskalasikan klien ke konselor/asesor terdekat",
     url_name="create_escalation",
 )

@@ -181,9 +181,12 @@ class EscalationPageOut(Schema):
     has_more: bool
 
 
-class EscalationOpenOut(Schema):
+class EscalationConflictOut(Schema):
     error: ErrorBodyOut
-    existing: dict = Field(description="Eskalasi terbuka yang sudah ada: {id, status}.")
+    existing: dict | None = Field(
+        None, description="escalation_open: eskalasi terbuka yang sudah ada, {id, status}."
+    )
+    missing_consent: str | None = Field(None, description="consent_required: persetujuan yang belum ada.")
 
 
 class TaskOut(Schema):

@@ -210,3 +210,13 @@ def test_an_accompaniment_uploaded_through_sync_completes_the_accompany_task(api
     task.refresh_from_db()
     assert task.status == "done"
     assert str(task.completed_by_visit) == visit_id
+
+
+def test_the_task_list_costs_the_same_queries_for_one_or_many(
+    api, cast, client_kasongan, client_mataram, django_assert_max_num_queries
+):
+    for i in range(8):
+        a_task(client_kasongan if i % 2 else client_mataram, cast.volunteer_katingan)
+    with django_assert_max_num_queries(6):
+        body = api.as_(cast.volunteer_katingan).get("/tasks", limit=5).json()
+    assert body["count"] == 8 and len(body["items"]) == 5
