@@ -485,3 +485,11 @@ def test_the_openapi_document_describes_every_escalation_and_task_endpoint(api, 
     assert {"/api/v1/escalations", "/api/v1/tasks", "/api/v1/tasks/{task_id}/complete"} <= paths
     reasons = doc["components"]["schemas"]["PassedOverOut"]["properties"]["reason"]
     assert "caseload_full" in str(reasons)
+
+
+def test_creating_an_escalation_takes_a_bounded_number_of_queries(
+    api, cast, client_kasongan, django_assert_max_num_queries
+):
+    """26 today: auth, scope, consent, insert, area settings, two KNN/facts rounds, caseloads, offer, inbox, log."""
+    with django_assert_max_num_queries(30):
+        assert create(api, cast, client_kasongan).status_code == 201
