@@ -516,7 +516,10 @@ def _insert_rows(rows: list[Visit]) -> set[uuid.UUID]:
     row quietly not inserted (and not returned).
     """
     q = connection.ops.quote_name
-    payload = json.dumps([{c: _json_value(v, c) for c in _COLUMNS} for v in rows])
+    # Rows in id order: two batches carrying the same visits in another order lock them in the same order,
+    # so they wait for each other instead of deadlocking.
+    ordered = sorted(rows, key=lambda v: v.id)
+    payload = json.dumps([{c: _json_value(v, c) for c in _COLUMNS} for v in ordered])
     select = ", ".join("ST_GeogFromText(r.location)" if c == "location" else f"r.{q(c)}" for c in _COLUMNS)
     sql = (
         f"INSERT INTO {q(Visit._meta.db_table)} ({', '.join(q(c) for c in _COLUMNS)}) "
@@ -589,7 +592,7 @@ def _insert(inserts: list[VisitResult], actor: User, now: datetime) -> list[Visi
 def _update(updates: list[VisitResult], actor: User, now: datetime) -> list[Visit]:
     """Edits: a conditional UPDATE on (id, version) each, so of two edits of one version exactly one wins."""
     done = []
-    for r in updates:
+    for r in sorted(updates, key=lambda r: r.data.id):  # type: ignore[union-attr]  # id order: see _insert_rows
         d: VisitData = r.data  # type: ignore[assignment]
         v = _row(d, actor, now)
         fields = {
@@ -649,7 +652,7 @@ def _complete_tasks(created: list[Visit]) -> None:
             status=TaskStatus.OPEN,
         ).values_list("client_id", flat=True)
     )
-    for visit in created:
+    for visit in sorted(created, key=lambda v: (str(v.client_id), v.occurred_at)):  # a stable lock order
         if visit.client_id in with_tasks:
             hook(visit=visit)
 

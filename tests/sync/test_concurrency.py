@@ -174,3 +174,15 @@ def test_volunteer_mataram_is_sent_none_of_katingans_changes(api, cast, kasongan
         api, cast.volunteer_mataram, until=lambda items: str(mine.id) in ids_of(items, "client")
     )
     assert {i["id"] for i in items} == {str(mine.id)}
+
+
+def test_two_batches_with_the_same_visits_in_other_orders_do_not_deadlock(cast, kasongan):
+    visits = [visit_payload(kasongan) for _ in range(80)]
+    first, second = run_together(
+        lambda: upload(Api(), cast.volunteer_katingan, visits),
+        lambda: upload(Api(), cast.volunteer_katingan, list(reversed(visits))),
+    )
+    assert first.status_code == second.status_code == 200
+    statuses = Counter(r["status"] for r in first.json()["results"] + second.json()["results"])
+    assert statuses == {"created": 80, "duplicate": 80}
+    assert Visit.objects.count() == 80
