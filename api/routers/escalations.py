@@ -135,7 +135,10 @@ def decline_escalation(request: HttpRequest, escalation_id: uuid.UUID, payload: 
 def schedule_escalation(request: HttpRequest, escalation_id: uuid.UUID, payload: ScheduleIn) -> dict:
     """403 `not_assigned_to_you`; 409 `invalid_escalation_status`; 422 `not_in_future` on appointment_at."""
     services.escalation_schedule(
-        escalation_id=escalation_id, actor=current_user(request), appointment_at=payload.appointment_at
+        escalation_id=escalation_id,
+        actor=current_user(request),
+        appointment_at=payload.appointment_at,
+        version=payload.version,
     )
     return _out(request, escalation_id)
 

@@ -48,6 +48,9 @@ class DeclineIn(Schema):
 
 class ScheduleIn(Schema):
     appointment_at: datetime = Field(description="Waktu janji temu (ISO 8601 dengan offset), di masa depan.")
+    version: int | None = Field(
+        None, ge=1, description="Versi eskalasi yang terakhir dibaca; jika sudah berubah: 409 stale_version."
+    )
 
 
 class OutcomeIn(Schema):
@@ -58,6 +61,9 @@ class OutcomeIn(Schema):
     )
     refer_to_facility_id: uuid.UUID | None = Field(
         None, description="Rujuk langsung ke fasilitas ini: ditawarkan kepada petugasnya saja."
+    )
+    version: int | None = Field(
+        None, ge=1, description="Versi eskalasi yang terakhir dibaca; jika sudah berubah: 409 stale_version."
     )
 
 

@@ -493,3 +493,18 @@ def test_creating_an_escalation_takes_a_bounded_number_of_queries(
     """26 today: auth, scope, consent, insert, area settings, two KNN/facts rounds, caseloads, offer, inbox, log."""
     with django_assert_max_num_queries(30):
         assert create(api, cast, client_kasongan).status_code == 201
+
+
+def test_a_stale_version_answers_409_with_the_current_record(api, cast, accepted):
+    url = f"/escalations/{accepted['id']}/schedule"
+    counselor = api.as_(cast.counselor_near)
+    assert (
+        counselor.post(url, {"appointment_at": future(), "version": accepted["version"]}).status_code == 200
+    )
+
+    stale = counselor.post(url, {"appointment_at": future(72), "version": accepted["version"]})
+
+    assert stale.status_code == 409
+    assert stale.json()["error"]["code"] == "stale_version"
+    assert stale.json()["current"]["version"] == accepted["version"] + 1
+    assert stale.json()["current"]["status"] == "scheduled"

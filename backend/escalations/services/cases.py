@@ -45,9 +45,12 @@ def can_escalate(*, user: User, client: Client) -> bool:
     return scope.is_system_admin or scope.is_field_worker
 
 
-def _for_action(*, escalation_id: uuid.UUID, actor: User, statuses: tuple[str, ...]) -> Escalation:
+def _for_action(
+    *, escalation_id: uuid.UUID, actor: User, statuses: tuple[str, ...], version: int | None = None
+) -> Escalation:
     """Lock the case for the assigned staff member (or their facility's admin). Out of scope: 404; in scope
-    but someone else's case: 403; a step that does not fit the case's status: 409."""
+    but someone else's case: 403; a step that does not fit the case's status, or a stale `version` (when the
+    phone sends the version it last read): 409 with the current record."""
     _require_in_scope(escalation_id=escalation_id, actor=actor)
     esc = _lock(escalation_id)
     scope = scope_for(actor)
@@ -61,10 +64,21 @@ def _for_action(*, escalation_id: uuid.UUID, actor: User, statuses: tuple[str, .
             code="invalid_escalation_status",
             extra={"current_status": esc.status},
         )
+    if version is not None and version != esc.version:
+        from backend.escalations.selectors import escalation_get_for, escalation_record
+
+        current = escalation_record(user=actor, esc=escalation_get_for(user=actor, escalation_id=esc.id))
+        raise Conflict(
+            _("Eskalasi sudah diubah di tempat lain."),
+            code="stale_version",
+            extra={"current": current},
+        )
     return esc
 
 
-def escalation_schedule(*, escalation_id: uuid.UUID, actor: User, appointment_at: datetime) -> Escalation:
+def escalation_schedule(
+    *, escalation_id: uuid.UUID, actor: User, appointment_at: datetime, version: int | None = None
+) -> Escalation:
     """Set (or move) the appointment; the field workers get an `accompany` task due that day (area's date)."""
     from backend.escalations.task_rules import task_ensure
 
@@ -76,7 +90,9 @@ def escalation_schedule(*, escalation_id: uuid.UUID, actor: User, appointment_at
             ]
         )
     with transaction.atomic():
-        esc = _for_action(escalation_id=escalation_id, actor=actor, statuses=(S.ACCEPTED, S.SCHEDULED))
+        esc = _for_action(
+            escalation_id=escalation_id, actor=actor, statuses=(S.ACCEPTED, S.SCHEDULED), version=version
+        )
         area = area_settings(village_code=esc.client.village_id)
         esc.status, esc.appointment_at, esc.scheduled_at = S.SCHEDULED, appointment_at, now
         _save(esc, now, "status", "appointment_at", "scheduled_at")
@@ -113,6 +129,7 @@ def escalation_outcome_record(
     notes: str = "",
     refer_need: str | None = None,
     refer_to_facility_id: uuid.UUID | None = None,
+    version: int | None = None,
 ) -> Escalation:
     """Record the assessment outcome: the client moves on, the field workers get a `follow_up` task, and a
     referral (a need, and optionally a named facility) starts a new escalation routed from the facility."""
@@ -131,7 +148,9 @@ def escalation_outcome_record(
             )
     now = timezone.now()
     with transaction.atomic():
-        esc = _for_action(escalation_id=escalation_id, actor=actor, statuses=(S.ACCEPTED, S.SCHEDULED))
+        esc = _for_action(
+            escalation_id=escalation_id, actor=actor, statuses=(S.ACCEPTED, S.SCHEDULED), version=version
+        )
         area = area_settings(village_code=esc.client.village_id)
         referring = refer_need is not None or refer_to is not None
         esc.outcome, esc.outcome_notes, esc.outcome_at = outcome, notes, now
