@@ -127,3 +127,26 @@ def test_a_page_takes_a_bounded_number_of_queries(api, cast, world, django_asser
     with django_assert_max_num_queries(25):
         response = api.as_(cast.volunteer_katingan).get("/sync/changes", limit=1000)
     assert len(response.json()["items"]) == 13
+
+
+def test_the_feed_shows_a_visit_exactly_as_the_api_does(api, cast, world):
+    """Visits in the feed are built by the database (for speed); they must match visit_as_dict field for field."""
+    from datetime import date, datetime
+
+    from backend.recovery.visits import visit_as_dict
+
+    items, _cursor, _pages = drain(api, cast.volunteer_katingan, limit=1000)
+    sent = {i["id"]: i["data"] for i in items if i["entity"] == "visit"}
+    for visit in world["visits"]:
+        expected = visit_as_dict(Visit.objects.get(id=visit.id))
+        got = sent[str(visit.id)]
+        assert got.keys() == expected.keys()
+        for key, value in expected.items():
+            if key.endswith("_at"):
+                assert datetime.fromisoformat(got[key]) == datetime.fromisoformat(value), key
+            elif key == "next_visit_on":
+                assert date.fromisoformat(got[key]) == date.fromisoformat(value)
+            elif isinstance(value, float):
+                assert got[key] == pytest.approx(value), key
+            else:
+                assert got[key] == value, key
