@@ -186,3 +186,55 @@ def test_two_batches_with_the_same_visits_in_other_orders_do_not_deadlock(cast, 
     statuses = Counter(r["status"] for r in first.json()["results"] + second.json()["results"])
     assert statuses == {"created": 80, "duplicate": 80}
     assert Visit.objects.count() == 80
+
+
+def test_an_unlinked_family_member_leaves_the_phone(api, cast, kasongan):
+    from backend.recovery.family import family_member_unlink
+    from tests.sync.helpers import make_member
+
+    user = cast.volunteer_katingan
+    member = make_member(client=kasongan, by=cast.official_katingan)
+    change_record(
+        entity="family_member", entity_id=member.id, village_code=kasongan.village_id, client_id=kasongan.id
+    )
+    _items, cursor, _pages = drain(
+        api, user, until=lambda items: str(member.id) in ids_of(items, "family_member")
+    )
+    family_member_unlink(actor=cast.official_katingan, client=kasongan, member_id=member.id)
+    items, _cursor, _pages = drain(
+        api,
+        user,
+        cursor=cursor,
+        until=lambda items: str(member.id) in ids_of(items, "family_member", "leave"),
+    )
+    assert [(i["entity"], i["op"]) for i in items] == [("family_member", "leave")]
+
+
+def test_notifications_and_tasks_reach_only_their_addressee(api, cast, kasongan):
+    from datetime import date
+
+    from backend.escalations.models import Task
+    from notifications.models import Notification
+
+    note = Notification.objects.create(
+        recipient=cast.volunteer_katingan, kind="test", event_key="t:1", title="Tugas baru", body="Cek tugas."
+    )
+    change_record(entity="notification", entity_id=note.id, user_id=cast.volunteer_katingan.id)
+    task = Task.objects.create(
+        kind="follow_up",
+        client=kasongan,
+        assignee=cast.volunteer_katingan,
+        due_on=date.today(),
+        rule_key="t:1",
+    )
+    change_record(entity="task", entity_id=task.id, client_id=kasongan.id, user_id=cast.volunteer_katingan.id)
+    mine, _c, _p = drain(
+        api,
+        cast.volunteer_katingan,
+        until=lambda items: (
+            str(note.id) in ids_of(items, "notification") and str(task.id) in ids_of(items, "task")
+        ),
+    )
+    assert str(task.id) in ids_of(mine, "task")
+    official, _c, _p = drain(api, cast.official_katingan, timeout=0)
+    assert ids_of(official, "notification") == [] and ids_of(official, "task") == []
