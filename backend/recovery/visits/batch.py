@@ -1,4 +1,4 @@
-"""Support visits: the rules a visit must meet, and the one write path behind `POST /sync/visits`.
+"""The one write path of support visits, behind `POST /sync/visits` and the single-visit services.
 
 Visits are made on phones, often offline, and uploaded later in batches; the phone makes the id (a UUID), so a
 retried upload is recognised. The write path is built for batches of up to 500 and for two copies of one batch
@@ -19,14 +19,12 @@ is recognised whatever order its keys or participants came in.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.expressions import RawSQL
@@ -34,57 +32,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.access import scope_for
-from backend.accounts.models import Role, User
-from backend.errors import Conflict, ErrorDetail, NotFound, PermissionDenied, ValidationFailed
-from backend.recovery.models import ClientFamilyLink, Screening, Visit, VisitType
+from backend.accounts.models import User
+from backend.errors import ErrorDetail, PermissionDenied
+from backend.recovery.models import ClientFamilyLink, Screening, Visit
+from backend.recovery.visits.rules import FIELD_ROLES, VisitData, visit_as_dict, visit_clean
 from backend.sync.services import change_record_many
-
-# A phone's clock may run a little ahead; more than this is a wrong clock, not a visit.
-FUTURE_TOLERANCE = timedelta(minutes=10)
-# A phone may stay offline for weeks, not for years: older is a wrong clock or a wrong record.
-MAX_AGE = timedelta(days=getattr(settings, "VISIT_MAX_AGE_DAYS", 400))
-MAX_PARTICIPANTS = 20
-MAX_NOTES = 4000
-MAX_OUTCOME = 40
-MAX_NEXT_VISIT_DAYS = 366
-
-FIELD_ROLES = frozenset({Role.VOLUNTEER, Role.VILLAGE_OFFICIAL})
-
-
-@dataclass
-class VisitData:
-    """One visit as cleaned by `visit_clean`."""
-
-    id: uuid.UUID
-    client_id: uuid.UUID
-    occurred_at: datetime
-    type: str
-    participants: list[str]
-    latitude: float | None
-    longitude: float | None
-    location_accuracy_m: float | None
-    outcome: str
-    notes: str
-    next_visit_on: date | None
-    screening_id: uuid.UUID | None
-    version: int | None
-    payload_hash: str = ""
-
-    def canonical(self) -> dict[str, Any]:
-        return {
-            "id": str(self.id),
-            "client_id": str(self.client_id),
-            "occurred_at": self.occurred_at.astimezone(UTC).isoformat(),
-            "type": self.type,
-            "participants": self.participants,
-            "latitude": self.latitude,
-            "longitude": self.longitude,
-            "location_accuracy_m": self.location_accuracy_m,
-            "outcome": self.outcome,
-            "notes": self.notes,
-            "next_visit_on": self.next_visit_on.isoformat() if self.next_visit_on else None,
-            "screening_id": str(self.screening_id) if self.screening_id else None,
-        }
 
 
 @dataclass
@@ -119,164 +71,7 @@ class VisitResult:
         return out
 
 
-# --- 1. cleaning: pure, no database -----------------------------------------------------------------------
-
-
-def _uuid(raw: Any) -> uuid.UUID | None:
-    if isinstance(raw, uuid.UUID):
-        return raw
-    if not isinstance(raw, str):
-        return None
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        return None
-
-
-def _number(raw: Any) -> float | None:
-    if isinstance(raw, bool) or not isinstance(raw, int | float):
-        return None
-    return float(raw)
-
-
-def visit_clean(*, data: Any, now: datetime) -> tuple[VisitData | None, list[ErrorDetail]]:
-    """Check one uploaded visit against the rules; (cleaned data, []) or (None, the problems by field)."""
-    errs: list[ErrorDetail] = []
-    bad = lambda f, c, m: errs.append(ErrorDetail(f, c, m))  # noqa: E731
-    if not isinstance(data, dict):
-        return None, [ErrorDetail("body", "invalid_type", _("Setiap kunjungan harus berupa objek."))]
-    ids: dict[str, uuid.UUID | None] = {}
-    for name in ("id", "client_id"):
-        ids[name] = _uuid(data.get(name))
-        if ids[name] is None:
-            bad(
-                name,
-                "missing" if data.get(name) is None else "invalid_uuid",
-                _("UUID wajib diisi dengan benar."),
-            )
-    occurred_at = _clean_occurred_at(data.get("occurred_at"), now, bad)
-    vtype = data.get("type")
-    if vtype not in VisitType.values:
-        bad("type", "invalid_choice", _("Jenis kunjungan tidak dikenal."))
-    participants = _clean_participants(data.get("participants", ["client"]), bad)
-    lat, lon, acc = _clean_location(data, bad)
-    outcome, notes = data.get("outcome") or "", data.get("notes") or ""
-    if not isinstance(outcome, str) or len(outcome) > MAX_OUTCOME:
-        bad("outcome", "too_long", _("Hasil kunjungan paling banyak 40 karakter."))
-    if not isinstance(notes, str) or len(notes) > MAX_NOTES:
-        bad("notes", "too_long", _("Catatan paling banyak 4000 karakter."))
-    next_visit_on = _clean_next_visit(data.get("next_visit_on"), occurred_at, bad)
-    screening_id = None
-    if data.get("screening_id") is not None:
-        screening_id = _uuid(data["screening_id"])
-        if screening_id is None:
-            bad("screening_id", "invalid_uuid", _("UUID wajib diisi dengan benar."))
-    version = data.get("version")
-    if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
-        bad("version", "invalid", _("Versi harus bilangan bulat positif."))
-    if errs:
-        return None, errs
-    cleaned = VisitData(
-        id=ids["id"],  # type: ignore[arg-type]
-        client_id=ids["client_id"],  # type: ignore[arg-type]
-        occurred_at=occurred_at,  # type: ignore[arg-type]
-        type=vtype,  # type: ignore[arg-type]
-        participants=participants,
-        latitude=lat,
-        longitude=lon,
-        location_accuracy_m=acc,
-        outcome=outcome.strip(),
-        notes=notes,
-        next_visit_on=next_visit_on,
-        screening_id=screening_id,
-        version=version,
-    )
-    canonical = json.dumps(cleaned.canonical(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    cleaned.payload_hash = hashlib.sha256(canonical.encode()).hexdigest()
-    return cleaned, []
-
-
-def _clean_occurred_at(raw: Any, now: datetime, bad: Any) -> datetime | None:
-    if not isinstance(raw, str):
-        bad(
-            "occurred_at",
-            "missing" if raw is None else "invalid",
-            _("Waktu kunjungan wajib diisi (ISO 8601)."),
-        )
-        return None
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        bad("occurred_at", "invalid", _("Waktu kunjungan wajib diisi (ISO 8601)."))
-        return None
-    if value.tzinfo is None:
-        bad("occurred_at", "timezone_required", _("Waktu kunjungan harus menyertakan zona waktu."))
-        return None
-    if value > now + FUTURE_TOLERANCE:
-        bad("occurred_at", "in_future", _("Waktu kunjungan ada di masa depan: periksa jam perangkat."))
-    elif value < now - MAX_AGE:
-        bad("occurred_at", "too_old", _("Waktu kunjungan terlalu lama: periksa jam perangkat."))
-    return value
-
-
-def _clean_participants(raw: Any, bad: Any) -> list[str]:
-    if not isinstance(raw, list) or not raw or len(raw) > MAX_PARTICIPANTS:
-        bad("participants", "invalid", _("Peserta: daftar berisi 1 sampai 20 nilai."))
-        return []
-    has_client, members = False, set()
-    for item in raw:
-        if item == "client":
-            has_client = True
-        elif (member := _uuid(item)) is not None:
-            members.add(str(member))
-        else:
-            bad("participants", "invalid", _('Peserta harus "client" atau id anggota keluarga.'))
-            return []
-    # Canonical order: "client" first, then family member ids sorted.
-    return (["client"] if has_client else []) + sorted(members)
-
-
-def _clean_location(data: dict[str, Any], bad: Any) -> tuple[float | None, float | None, float | None]:
-    raw_lat, raw_lon, raw_acc = data.get("latitude"), data.get("longitude"), data.get("location_accuracy_m")
-    if raw_lat is None and raw_lon is None:
-        if raw_acc is not None:
-            bad("location_accuracy_m", "location_required", _("Akurasi hanya diisi bersama lokasi."))
-        return None, None, None
-    lat, lon = _number(raw_lat), _number(raw_lon)
-    if lat is None or not -90 <= lat <= 90:
-        bad("latitude", "out_of_range", _("Lintang harus antara -90 dan 90."))
-    if lon is None or not -180 <= lon <= 180:
-        bad("longitude", "out_of_range", _("Bujur harus antara -180 dan 180."))
-    acc = None
-    if raw_acc is not None:
-        acc = _number(raw_acc)
-        if acc is None or not 0 <= acc <= 100_000:
-            bad("location_accuracy_m", "out_of_range", _("Akurasi lokasi harus antara 0 dan 100.000 meter."))
-    return lat, lon, acc
-
-
-def _clean_next_visit(raw: Any, occurred_at: datetime | None, bad: Any) -> date | None:
-    if raw is None:
-        return None
-    try:
-        value = date.fromisoformat(raw) if isinstance(raw, str) else None
-    except ValueError:
-        value = None
-    if value is None:
-        bad("next_visit_on", "invalid", _("Tanggal kunjungan berikut tidak valid (YYYY-MM-DD)."))
-        return None
-    if occurred_at is not None:
-        day = occurred_at.date()
-        if not day - timedelta(days=1) <= value <= day + timedelta(days=MAX_NEXT_VISIT_DAYS):
-            bad(
-                "next_visit_on",
-                "out_of_range",
-                _("Tanggal kunjungan berikut harus dalam setahun setelah kunjungan."),
-            )
-    return value
-
-
-# --- 2 to 4. the batch --------------------------------------------------------------------------------------
+# --- steps 2 to 4: the batch (step 1, the cleaning, is rules.visit_clean) ---------------------------------
 
 
 def visit_actor_check(*, actor: User) -> None:
@@ -673,58 +468,3 @@ def _copy_repeats(results: list[VisitResult]) -> None:
             r.status, r.version = "duplicate", f.version
         else:
             r.status, r.error, r.current = f.status, f.error, f.current
-
-
-# --- the single-visit services and the record's shape ----------------------------------------------------
-
-
-def _one(result: VisitResult) -> Visit:
-    if result.status != "rejected":
-        return Visit.objects.get(id=result.id)
-    err = result.error or {}
-    details = [ErrorDetail(d["field"], d["code"], d["message"]) for d in err.get("details", [])]
-    code, message = err.get("code", "validation_error"), err.get("message")
-    if code == "not_found":
-        raise NotFound(message)
-    if code == "forbidden":
-        raise PermissionDenied(message)
-    if code in ("id_conflict", "stale_version"):
-        raise Conflict(message, code=code, extra={"current": result.current} if result.current else None)
-    raise ValidationFailed(message, code=code, details=details)
-
-
-def visit_create(*, actor: User, data: dict[str, Any]) -> Visit:
-    """Log one visit (a resend of the same visit returns the stored one). Raises the item's error."""
-    return _one(visits_apply(actor=actor, items=[data], mode="create")[0])
-
-
-def visit_update(*, actor: User, visit_id: uuid.UUID, data: dict[str, Any]) -> Visit:
-    """Edit a visit: `data` carries the whole visit and the `version` it was read at (stale: 409 + record)."""
-    if data.get("version") is None:
-        raise ValidationFailed(
-            details=[ErrorDetail("version", "missing", _("Versi wajib diisi untuk perubahan."))]
-        )
-    return _one(visits_apply(actor=actor, items=[{**data, "id": str(visit_id)}], mode="update")[0])
-
-
-def visit_as_dict(visit: Visit) -> dict[str, Any]:
-    """A visit as the API and the sync feed show it."""
-    loc = visit.location
-    return {
-        "id": str(visit.id),
-        "client_id": str(visit.client_id),
-        "logged_by_id": str(visit.logged_by_id),
-        "occurred_at": visit.occurred_at.isoformat(),
-        "received_at": visit.received_at.isoformat(),
-        "type": visit.type,
-        "participants": visit.participants,
-        "latitude": loc.y if loc is not None else None,
-        "longitude": loc.x if loc is not None else None,
-        "location_accuracy_m": visit.location_accuracy_m,
-        "outcome": visit.outcome,
-        "notes": visit.notes,
-        "next_visit_on": visit.next_visit_on.isoformat() if visit.next_visit_on else None,
-        "screening_id": str(visit.screening_id) if visit.screening_id else None,
-        "version": visit.version,
-        "updated_at": visit.updated_at.isoformat(),
-    }
