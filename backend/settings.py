@@ -237,6 +237,8 @@ ROUTING_DEFAULT_MAX_RADIUS_KM = envint("ROUTING_DEFAULT_MAX_RADIUS_KM", 250)
 ROUTING_DEFAULT_MAX_ATTEMPTS = envint("ROUTING_DEFAULT_MAX_ATTEMPTS", 3)
 SLA_ROUTINE_HOURS = envint("SLA_ROUTINE_HOURS", 24)
 SLA_URGENT_HOURS = envint("SLA_URGENT_HOURS", 2)
+# An appointment this long past with no outcome recorded gives the volunteer a "check on missed appointment" task.
+MISSED_APPOINTMENT_GRACE_HOURS = envint("MISSED_APPOINTMENT_GRACE_HOURS", 24)
 # A phone's offline set above this many rows is reported to admins rather than served in full.
 SYNC_MAX_SET_SIZE = envint("SYNC_MAX_SET_SIZE", 20000)
 SYNC_VISITS_MAX_BATCH = 500

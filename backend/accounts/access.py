@@ -88,7 +88,11 @@ def scope_for(user: User) -> Scope:
 
 
 def region_code_q(field_name: str, codes: frozenset[str] | set[str]) -> Q:
-    """Q matching rows whose region code `field_name` is one of `codes` or lies inside one of them."""
+    """Q matching rows whose region code `field_name` is one of `codes` or lies inside one of them.
+
+    Name the code through the relation (`village__code`), not the foreign key column (`village_id`): Django
+    allows no `startswith` on a foreign key, and it trims the join since `code` is the Region's primary key.
+    """
     q = Q(pk__in=[])
     for code in codes:
         q |= Q(**{field_name: code}) | Q(**{f"{field_name}__startswith": code + "."})

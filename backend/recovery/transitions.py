@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
 from backend.errors import ErrorDetail, ValidationFailed
-from backend.recovery.lifecycle import allowed_next, can_transition
+from backend.recovery.lifecycle import ClientStatus, allowed_next, can_transition
 from backend.recovery.models import Client, ClientStatusChange
 from backend.sync.services import change_record
 
@@ -44,4 +44,11 @@ def client_transition(*, client_id, to_status: str, actor: User | None, reason: 
         change_record(
             entity="client", entity_id=client.id, village_code=client.village_id, client_id=client.id
         )
+        if to_status == ClientStatus.POST_REHAB:
+            # Post-rehab support visits (7, 30, 90 days) for the client's volunteers: relapse is likeliest here.
+            from backend.escalations.task_rules import post_rehab_tasks_plan
+            from villages.models import Region
+
+            tz = Region.objects.values_list("timezone", flat=True).get(code=client.village_id)
+            post_rehab_tasks_plan(client_id=client.id, tz=tz)
         return client
