@@ -149,7 +149,7 @@ else:
 # JIT only hurts the short KNN queries this service runs (see STACK-NOTES); statement timeout keeps a runaway
 # query from holding a worker.
 _db.setdefault("OPTIONS", {})
-_db["OPTIONS"]["options"] = "-c jit=off -c statement_timeout=%d" % envint("DB_STATEMENT_TIMEOUT_MS", 30000)
+_db["OPTIONS"]["options"] = f"-c jit=off -c statement_timeout={envint('DB_STATEMENT_TIMEOUT_MS', 30000)}"
 _db["CONN_HEALTH_CHECKS"] = True
 _db["TEST"] = {"NAME": env("TEST_DATABASE_NAME", "test_pulih")}
 DATABASES = {"default": _db}
