@@ -381,13 +381,21 @@ def _changes_page(user: User, cur: Cursor, limit: int, now: datetime) -> tuple[l
     )
     if (scope_q := _log_scope_q(user)) is not None:
         qs = qs.filter(scope_q)
-    rows = list(qs.order_by("txid", "id").values_list("txid", "id", "entity", "entity_id", "op")[: limit + 1])
+    rows = list(
+        qs.order_by("txid", "id").values_list("txid", "id", "entity", "entity_id", "op", "client_id")[
+            : limit + 1
+        ]
+    )
     has_more = len(rows) > limit
     rows = rows[:limit]
     if not rows:
         return [], cur, True
     latest: dict[tuple[str, uuid.UUID], str] = {}
-    for _txid, _id, entity, entity_id, op in rows:
+    for _txid, _id, entity, entity_id, op, client_id in rows:
+        if entity == "escalation" and client_id is not None:
+            # An offer made, accepted, declined or expired changes what staff may see of the client (minimal,
+            # full, nothing): the client is re-read with the escalation.
+            latest.setdefault(("client", client_id), "upsert")
         if entity in BY_NAME:
             latest.pop((entity, entity_id), None)  # re-insert: the item sits where its last change was
             latest[(entity, entity_id)] = op

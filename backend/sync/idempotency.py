@@ -115,7 +115,8 @@ def idempotent_run(*, user: User, key: uuid.UUID | None, body: Any, work: Callab
             break
     if claim_id is None:
         raise Conflict(
-            _("Permintaan dengan Idempotency-Key ini masih diproses."), code="idempotency_in_progress"
+            _("Permintaan dengan Idempotency-Key ini masih diproses. Coba lagi sebentar lagi."),
+            code="idempotency_in_progress",
         )
     try:
         with transaction.atomic():

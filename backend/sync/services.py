@@ -68,11 +68,11 @@ def visits_upload(*, actor: Any, items: list[Any], idempotency_key: str | None) 
     key = idempotency_key_parse(idempotency_key)
     visit_actor_check(actor=actor)
     if len(items) > settings.SYNC_VISITS_MAX_BATCH:
+        message = _("Terlalu banyak kunjungan dalam satu kiriman (maks. %(max)d).") % {
+            "max": settings.SYNC_VISITS_MAX_BATCH
+        }
         raise ValidationFailed(
-            _("Terlalu banyak kunjungan dalam satu kiriman (maks. %(max)d).")
-            % {"max": settings.SYNC_VISITS_MAX_BATCH},
-            code="batch_too_large",
-            details=[ErrorDetail("visits", "too_long", _("Kirim paling banyak 500 kunjungan sekaligus."))],
+            message, code="batch_too_large", details=[ErrorDetail("visits", "too_long", message)]
         )
 
     def work() -> tuple[int, dict[str, Any]]:

@@ -238,3 +238,44 @@ def test_notifications_and_tasks_reach_only_their_addressee(api, cast, kasongan)
     assert str(task.id) in ids_of(mine, "task")
     official, _c, _p = drain(api, cast.official_katingan, timeout=0)
     assert ids_of(official, "notification") == [] and ids_of(official, "task") == []
+
+
+def test_a_counselor_whose_offer_ends_loses_the_client_from_the_phone(api, cast, kasongan):
+    from datetime import timedelta
+
+    from backend.escalations.models import Escalation, Offer
+
+    escalation = Escalation.objects.create(client=kasongan, need="counseling", status="offered")
+    offer = Offer.objects.create(
+        escalation=escalation,
+        staff=cast.counselor_near,
+        facility=cast.pkm_kasongan,
+        distance_km=2.0,
+        expires_at=timezone.now() + timedelta(hours=24),
+    )
+    change_record(
+        entity="escalation",
+        entity_id=escalation.id,
+        village_code=kasongan.village_id,
+        client_id=kasongan.id,
+        user_id=cast.counselor_near.id,
+    )
+    first, cursor, _pages = drain(
+        api, cast.counselor_near, until=lambda items: str(escalation.id) in ids_of(items, "escalation")
+    )
+    assert next(i for i in first if i["entity"] == "client")["data"]["access"] == "minimal"
+    Offer.objects.filter(id=offer.id).update(status="declined")
+    change_record(
+        entity="escalation",
+        entity_id=escalation.id,
+        village_code=kasongan.village_id,
+        client_id=kasongan.id,
+        user_id=cast.counselor_near.id,
+    )
+    items, _cursor, _pages = drain(
+        api,
+        cast.counselor_near,
+        cursor=cursor,
+        until=lambda items: str(escalation.id) in ids_of(items, "escalation", "leave"),
+    )
+    assert sorted((i["entity"], i["op"]) for i in items) == [("client", "leave"), ("escalation", "leave")]
