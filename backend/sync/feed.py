@@ -38,7 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.access import region_code_q, scope_for
-from backend.accounts.models import User
+from backend.accounts.models import Role, User
 from backend.audit.services import access_log_record_many
 from backend.errors import ValidationFailed
 from backend.escalations.models import Escalation, EscalationStatus, Task, TaskStatus
@@ -433,8 +433,27 @@ def _report_oversize(user: User, now: datetime) -> None:
     try:
         with transaction.atomic():
             SyncSetReport.objects.create(user=user, day=now.date(), set_size=size, limit=limit)
+            _notify_admins(user, size, limit, now)
     except IntegrityError:
         pass  # already reported today
+
+
+def _notify_admins(user: User, size: int, limit: int, now: datetime) -> None:
+    """Tell the system admins, once the notifications app knows the kind `sync_set_oversize`."""
+    from notifications import texts
+    from notifications.services import notify
+
+    if "sync_set_oversize" not in texts.KINDS:
+        return
+    admins = User.objects.filter(is_active=True, roles__role=Role.SYSTEM_ADMIN, roles__active=True).distinct()
+    for admin in admins:
+        notify(
+            recipient=admin,
+            kind="sync_set_oversize",
+            event_key=f"sync_set_oversize:{user.id}:{now.date().isoformat()}",
+            params={"user_name": user.name, "set_size": size, "limit": limit},
+            data={"user_id": str(user.id)},
+        )
 
 
 def changes_page(*, user: User, cursor: str | None, limit: int) -> dict[str, Any]:
