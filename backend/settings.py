@@ -149,7 +149,10 @@ else:
 # JIT only hurts the short KNN queries this service runs (see STACK-NOTES); statement timeout keeps a runaway
 # query from holding a worker.
 _db.setdefault("OPTIONS", {})
-_db["OPTIONS"]["options"] = f"-c jit=off -c statement_timeout={envint('DB_STATEMENT_TIMEOUT_MS', 30000)}"
+_db["OPTIONS"]["options"] = (
+    f"-c jit=off -c statement_timeout={envint('DB_STATEMENT_TIMEOUT_MS', 30000)}"
+    f" -c idle_in_transaction_session_timeout={envint('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60000)}"
+)
 _db["CONN_HEALTH_CHECKS"] = True
 _db["TEST"] = {"NAME": env("TEST_DATABASE_NAME", "test_pulih")}
 DATABASES = {"default": _db}
@@ -205,6 +208,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "backend.accounts.tasks.prune_refresh_tokens",
         "schedule": timedelta(hours=24),
     },
+    "purge-idempotency-keys": {
+        "task": "backend.sync.tasks.purge_idempotency_keys",
+        "schedule": timedelta(hours=1),
+    },
     "prune-stale-devices": {
         "task": "notifications.tasks.prune_stale_devices",
         "schedule": timedelta(hours=24),
@@ -242,6 +249,12 @@ MISSED_APPOINTMENT_GRACE_HOURS = envint("MISSED_APPOINTMENT_GRACE_HOURS", 24)
 # A phone's offline set above this many rows is reported to admins rather than served in full.
 SYNC_MAX_SET_SIZE = envint("SYNC_MAX_SET_SIZE", 20000)
 SYNC_VISITS_MAX_BATCH = 500
+# A phone holds the visits of this many days; older ones leave its set (the app prunes by this window).
+SYNC_VISIT_WINDOW_DAYS = envint("SYNC_VISIT_WINDOW_DAYS", 180)
+# A visit dated further back than this is refused as a wrong device clock.
+VISIT_MAX_AGE_DAYS = envint("VISIT_MAX_AGE_DAYS", 400)
+# 500 visits with long notes can pass Django's 2.5 MB default.
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
 API_MAX_PAGE_SIZE = 200
 
 # --- i18n: Bahasa Indonesia first -----------------------------------------------------------------------------

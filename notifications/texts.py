@@ -86,6 +86,15 @@ KINDS: dict[str, KindText] = {
         push_title=_("Tugas baru"),
         push_body=_OPEN_APP,
     ),
+    # To system admins: a field worker's offline set passed SYNC_MAX_SET_SIZE (their role assignments need a look).
+    "sync_set_oversize": KindText(
+        title=_("Data sinkron terlalu besar"),
+        body=_(
+            "Data luring {user_name} berisi {set_size} baris (batas {limit}). Periksa penugasan perannya."
+        ),
+        push_title=_("Data sinkron terlalu besar"),
+        push_body=_OPEN_APP,
+    ),
     "task_overdue": KindText(
         title=_("Tugas terlambat"),
         body=_("Tugas untuk kasus {client_code} telah melewati tenggat {due_at}."),

@@ -60,7 +60,9 @@ class Client(models.Model):
             models.Index(fields=["village", "status"], name="client_village_status_idx"),
             models.Index(fields=["name_normalized", "birth_year", "village"], name="client_dedup_idx"),
             # Coordinators' area filter is a code-prefix match (village_id LIKE '62.06.%'): needs pattern ops.
-            models.Index(fields=["village"], name="client_village_prefix_idx", opclasses=["varchar_pattern_ops"]),
+            models.Index(
+                fields=["village"], name="client_village_prefix_idx", opclasses=["varchar_pattern_ops"]
+            ),
         ]
 
     def __str__(self) -> str:

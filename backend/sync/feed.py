@@ -50,7 +50,7 @@ from notifications.models import Notification
 
 logger = logging.getLogger(__name__)
 
-VISIT_WINDOW_DAYS: int = getattr(settings, "SYNC_VISIT_WINDOW_DAYS", 180)
+VISIT_WINDOW_DAYS: int = settings.SYNC_VISIT_WINDOW_DAYS
 FEED_ENDPOINT = "sync_changes"
 _HORIZON_SQL = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
 _OPEN_ESCALATION = [
@@ -439,12 +439,9 @@ def _report_oversize(user: User, now: datetime) -> None:
 
 
 def _notify_admins(user: User, size: int, limit: int, now: datetime) -> None:
-    """Tell the system admins, once the notifications app knows the kind `sync_set_oversize`."""
-    from notifications import texts
+    """Tell the system admins (once per user and day: the event key)."""
     from notifications.services import notify
 
-    if "sync_set_oversize" not in texts.KINDS:
-        return
     admins = User.objects.filter(is_active=True, roles__role=Role.SYSTEM_ADMIN, roles__active=True).distinct()
     for admin in admins:
         notify(

@@ -29,3 +29,11 @@ def test_health_reports_database_postgis_and_broker(api):
     response = api.get("/health")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": True, "postgis": True, "broker": True}
+
+
+def test_unknown_api_paths_keep_the_error_shape_with_debug_on(api, settings):
+    settings.DEBUG = True
+    response = api.get("/nowhere/at/all")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "not_found"

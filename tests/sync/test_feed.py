@@ -152,22 +152,13 @@ def test_the_feed_shows_a_visit_exactly_as_the_api_does(api, cast, world):
                 assert got[key] == value, key
 
 
-def test_admins_are_notified_of_an_oversized_set_once_the_kind_exists(
-    api, cast, world, settings, monkeypatch
-):
-    from notifications import texts
+def test_admins_are_notified_of_an_oversized_set_once_a_day(api, cast, world, settings):
     from notifications.models import Notification
 
-    kind = texts.KindText(
-        title="Data sinkron terlalu besar",
-        body="Data luring {user_name}: {set_size} baris (batas {limit}).",
-        push_title="Data sinkron terlalu besar",
-        push_body="Buka aplikasi.",
-    )
-    monkeypatch.setitem(texts.KINDS, "sync_set_oversize", kind)
     settings.SYNC_MAX_SET_SIZE = 5
     drain(api, cast.volunteer_katingan)
     drain(api, cast.volunteer_katingan)
     sent = Notification.objects.filter(kind="sync_set_oversize")
     assert [n.recipient for n in sent] == [cast.system_admin]
     assert sent[0].data == {"user_id": str(cast.volunteer_katingan.id)}
+    assert "12 baris (batas 5)" in sent[0].body

@@ -19,7 +19,7 @@ from backend.recovery.models import Visit, VisitType
 # A phone's clock may run a little ahead; more than this is a wrong clock, not a visit.
 FUTURE_TOLERANCE = timedelta(minutes=10)
 # A phone may stay offline for weeks, not for years: older is a wrong clock or a wrong record.
-MAX_AGE = timedelta(days=getattr(settings, "VISIT_MAX_AGE_DAYS", 400))
+MAX_AGE = timedelta(days=settings.VISIT_MAX_AGE_DAYS)
 MAX_PARTICIPANTS = 20
 MAX_NOTES = 4000
 MAX_OUTCOME = 40
