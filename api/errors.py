@@ -21,6 +21,17 @@ from backend.errors import DomainError, RateLimited
 logger = logging.getLogger(__name__)
 
 
+HTTP_ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
 def error_body(
     code: str, message: Any, details: list[dict[str, str]] | None = None, **extra: Any
 ) -> dict[str, Any]:
@@ -84,14 +95,26 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        code = {
-            400: "bad_request",
-            401: "unauthenticated",
-            403: "forbidden",
-            404: "not_found",
-            405: "method_not_allowed",
+        # ninja raises these with English text of its own (e.g. "Cannot parse request body"): answer in the
+        # request's language with a stable code, and keep ninja's text as a detail for developers.
+        status = exc.status_code
+        code = HTTP_ERROR_CODES.get(status, "error")
+        messages = {
+            400: _("Isi permintaan tidak dapat dibaca. Kirim JSON yang valid."),
+            401: _("Autentikasi diperlukan atau token tidak berlaku."),
+            403: _("Anda tidak berwenang melakukan tindakan ini."),
+            404: _("Data tidak ditemukan."),
+            405: _("Metode HTTP ini tidak didukung untuk alamat ini."),
         }
-        return error_response(exc.status_code, code.get(exc.status_code, "error"), str(exc.message))
+        detail = [{"field": "body" if status == 400 else "", "code": code, "message": str(exc.message)}]
+        return error_response(status, code, messages.get(status, _("Permintaan tidak valid.")), detail)
+
+    @api.exception_handler(DataError)
+    def data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
+        # A value PostgreSQL refuses (too long, out of range) that validation should have caught: the
+        # transaction is rolled back, so answer 422 rather than 500, and log it so the validation gets fixed.
+        logger.warning("DataError reached the API on %s %s: %s", request.method, request.path, exc)
+        return error_response(422, "invalid_data", _("Data tidak valid."))
 
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:

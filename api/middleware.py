@@ -14,23 +14,13 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from api.errors import error_response
+from api.errors import HTTP_ERROR_CODES, error_response
 
 API_PREFIX = "/api/"
 # Batch uploads judge each item on its own (one bad visit must not refuse the others): they check NUL per item.
 PER_ITEM_BODY_PATHS = frozenset({"/api/v1/sync/visits"})
 # A JSON string escape for NUL: \u0000 preceded by an even number of backslashes (so not a literal "\\u0000").
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
-
-_STATUS_CODES = {
-    400: "bad_request",
-    401: "unauthenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-}
 
 
 def _has_nul(request: HttpRequest) -> str | None:
@@ -76,7 +66,7 @@ class ApiGuardMiddleware:
         if response.status_code >= 400 and not content_type.startswith("application/json"):
             rewritten = error_response(
                 response.status_code,
-                _STATUS_CODES.get(
+                HTTP_ERROR_CODES.get(
                     response.status_code, "error" if response.status_code < 500 else "internal_error"
                 ),
                 _message_for(response.status_code),
