@@ -1,0 +1,58 @@
+"""The monthly monitoring report: JSON, or a CSV / XLSX download."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema
+
+from api.auth import current_user
+from api.schemas.accounts import ErrorOut
+from api.schemas.reports import MonthlyReportOut
+from backend.reports.exports import report_csv, report_filename, report_json, report_xlsx
+from backend.reports.queries import monthly_report
+from backend.reports.selectors import report_spec_for
+
+router = Router()
+E = ErrorOut
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class MonthlyQuery(Schema):
+    month: str = Field(description="Bulan kalender YYYY-MM di zona waktu wilayah; paling lambat bulan ini.")
+    area: str | None = Field(
+        None, description="Kode Kemendagri wilayah; wajib kecuali untuk laporan fasilitas (`facility`)."
+    )
+    facility: uuid.UUID | None = Field(None, description="Admin fasilitas: hanya kasus fasilitasnya.")
+    format: Literal["json", "csv", "xlsx"] = Field("json", description="json, csv atau xlsx (unduhan).")
+
+
+@router.get(
+    "/monthly",
+    response={200: MonthlyReportOut, 401: E, 403: E, 404: E, 422: E},
+    summary="Laporan bulanan",
+    url_name="monthly_report",
+)
+def monthly(request: HttpRequest, query: Query[MonthlyQuery]):  # type: ignore[no-untyped-def]
+    """Aggregates per child area (province: regencies, regency: districts, district: villages) with a total.
+    403 `forbidden` for roles without reports; 404 for an area or facility outside one's scope."""
+    spec = report_spec_for(
+        user=current_user(request),
+        area=query.area,
+        month=query.month,
+        facility_id=str(query.facility) if query.facility else None,
+    )
+    report = monthly_report(spec=spec)
+    if query.format == "json":
+        return report_json(report=report)
+    body = report_csv(report=report) if query.format == "csv" else report_xlsx(report=report)
+    response = HttpResponse(body, content_type=CONTENT_TYPES[query.format])
+    filename = report_filename(report=report, ext=query.format)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
