@@ -6,6 +6,10 @@ Who may do what here:
   assignment inside one of their areas: a region whose code lies in the area, or a facility whose village
   does. They can only assign regions and facilities inside their areas, cannot grant the system-admin role
   or superuser rights, and see only the in-area assignments of a user (the rest stay untouched).
+- Editing a user is taking them over (their phone is their sign-in, the admin resets passwords), so a
+  coordinator never reaches a superuser, a system admin, or another coordinator of their area or a wider one
+  (404), even one who also serves in a village of theirs; and for a user who also serves outside their area
+  they can change the in-area roles and the name, but not the phone, the password or the active/staff flags.
 - Nobody else gets in. Deleting users is for system admins only; coordinators deactivate.
 Areas nest by Kemendagri code prefix (backend/accounts/access.py).
 """
@@ -16,10 +20,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.access import region_code_q, scope_for
@@ -58,6 +63,36 @@ def users_in_area_q(areas: frozenset[str]) -> Q:
     return region_code_q("roles__region__code", areas) | region_code_q(
         "roles__facility__village__code", areas
     )
+
+
+def _area_and_above(areas: frozenset[str]) -> set[str]:
+    """Every area code and the codes of the regions containing it: "62.06" gives {"62", "62.06"}."""
+    parts = (code.split(".") for code in areas)
+    return {".".join(p[:i]) for p in parts for i in range(1, len(p) + 1)}
+
+
+def users_above_q(request: HttpRequest, areas: frozenset[str]) -> QuerySet[RoleAssignment]:
+    """User ids a coordinator must never edit: system admins, and other coordinators of their area or wider.
+
+    Editing a user is taking them over (their phone is their sign-in, the admin can reset their password), so a
+    regency coordinator must not reach the province coordinator, a peer, or a system admin who also happens to
+    volunteer in a village of the regency.
+    """
+    return (
+        RoleAssignment.objects.filter(active=True)
+        .filter(Q(role=Role.SYSTEM_ADMIN) | Q(role=Role.COORDINATOR, region_id__in=_area_and_above(areas)))
+        .exclude(user_id=request.user.pk)
+        .values("user_id")
+    )
+
+
+def _serves_outside(request: HttpRequest, user: User) -> bool:
+    """True if a coordinator looks at a user with an active role outside the coordinator's area (not themselves)."""
+    areas = admin_area_codes(request)
+    if areas is ALL or user.pk == request.user.pk:
+        return False
+    in_area = region_code_q("region__code", areas) | region_code_q("facility__village__code", areas)
+    return RoleAssignment.objects.filter(user_id=user.pk, active=True).exclude(in_area).exists()
 
 
 class _ProvisioningPermissions:
@@ -281,7 +316,21 @@ class UserAdmin(_ProvisioningPermissions, DjangoUserAdmin):
             return qs.none()
         # Distinct through a subquery, so the changelist can still order and count plainly.
         in_area = User.objects.filter(users_in_area_q(areas), is_superuser=False).values("pk")
-        return qs.filter(pk__in=in_area)
+        return qs.filter(pk__in=in_area).exclude(pk__in=users_above_q(request, areas))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and _serves_outside(request, obj):
+            # Their phone is their sign-in (Firebase): changing it would hand their other areas to this coordinator.
+            fields += ("phone", "is_active", "is_staff")
+        return fields
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> Any:
+        # A password reset is a takeover: a coordinator resets only users who serve nowhere else.
+        user = self.get_object(request, unquote(id))
+        if user is None or _serves_outside(request, user):
+            raise Http404(_("Pengguna tidak ditemukan."))
+        return super().user_change_password(request, id, form_url)
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         fieldsets = super().get_fieldsets(request, obj)

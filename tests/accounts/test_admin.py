@@ -182,3 +182,102 @@ def test_a_coordinator_can_deactivate_a_user_of_their_area_but_not_make_a_superu
     assert response.status_code == 302, response.context["adminform"].form.errors
     user.refresh_from_db()
     assert not user.is_active and not user.is_superuser
+
+
+# --- nobody above the coordinator (reviewer A: a coordinator could reset a system admin's password) ---------
+
+TAKEOVER = "Takeover-12345!"
+
+
+def password_form() -> dict[str, str]:
+    return {"password1": TAKEOVER, "password2": TAKEOVER, "usable_password": "true"}
+
+
+def assert_untouchable(client: Client, user: User) -> None:
+    """Change page, password page and history 404; a posted password changes nothing; not in the list."""
+    before = User.objects.get(pk=user.pk).password
+    for suffix in ("change/", "password/", "history/"):
+        response = client.get(f"{CHANGELIST}{user.pk}/{suffix}")
+        assert response.status_code in (302, 404), suffix
+        assert "/change/" not in response.get("Location", "") or suffix != "change/"
+    assert client.post(f"{CHANGELIST}{user.pk}/password/", password_form()).status_code == 404
+    assert client.post(f"{CHANGELIST}{user.pk}/change/", {"name": "Diambil alih"}).status_code in (302, 404)
+    after = User.objects.get(pk=user.pk)
+    assert after.password == before and not after.check_password(TAKEOVER)
+    assert after.name != "Diambil alih"
+    assert user.phone not in changelist_phones(client)
+
+
+def test_a_coordinator_cannot_reach_a_system_admin_who_volunteers_in_their_area(cast) -> None:  # type: ignore[no-untyped-def]
+    """Bug: a system admin with a volunteer role in Katingan was editable by the Katingan coordinator, who
+    could reset their password in the admin and so become a system admin."""
+    RoleAssignment.objects.create(user=cast.system_admin, role=Role.VOLUNTEER, region_id="62.06.02.1003")
+    assert_untouchable(admin_client(cast.coordinator_katingan), cast.system_admin)
+
+
+def test_a_coordinator_cannot_reach_a_superuser_of_their_area(cast) -> None:  # type: ignore[no-untyped-def]
+    """Bug class: a superuser without the system-admin role, volunteering in the area, stays out of reach."""
+    User.objects.filter(pk=cast.volunteer_talian.pk).update(is_superuser=True)
+    assert_untouchable(admin_client(cast.coordinator_katingan), cast.volunteer_talian)
+
+
+def test_a_regency_coordinator_cannot_reach_the_province_coordinator(cast) -> None:  # type: ignore[no-untyped-def]
+    """Bug: the province coordinator with a role in a Katingan village was editable by the Katingan one."""
+    RoleAssignment.objects.create(
+        user=cast.coordinator_kalteng, role=Role.VOLUNTEER, region_id="62.06.02.1003"
+    )
+    assert_untouchable(admin_client(cast.coordinator_katingan), cast.coordinator_kalteng)
+
+
+def test_a_coordinator_cannot_reach_a_peer_coordinator_of_the_same_area(cast) -> None:  # type: ignore[no-untyped-def]
+    peer = User.objects.create_user("081270000050", "Rahasia-123456", name="Koordinator Kedua")
+    RoleAssignment.objects.create(user=peer, role=Role.COORDINATOR, region_id="62.06")
+    assert_untouchable(admin_client(cast.coordinator_katingan), peer)
+
+
+def test_a_province_coordinator_still_manages_a_regency_coordinator_below(cast) -> None:  # type: ignore[no-untyped-def]
+    client = admin_client(cast.coordinator_kalteng)
+    user = cast.coordinator_katingan
+    assert client.get(f"{CHANGELIST}{user.pk}/change/").status_code == 200
+    assert client.get(f"{CHANGELIST}{user.pk}/password/").status_code == 200
+    response = client.post(f"{CHANGELIST}{user.pk}/password/", password_form())
+    assert response.status_code == 302
+    assert User.objects.get(pk=user.pk).check_password(TAKEOVER)
+
+
+def test_a_coordinator_resets_the_password_of_a_volunteer_of_their_area(cast) -> None:  # type: ignore[no-untyped-def]
+    client = admin_client(cast.coordinator_katingan)
+    response = client.post(f"{CHANGELIST}{cast.volunteer_talian.pk}/password/", password_form())
+    assert response.status_code == 302
+    assert User.objects.get(pk=cast.volunteer_talian.pk).check_password(TAKEOVER)
+
+
+def test_a_user_serving_outside_the_area_keeps_phone_and_password_out_of_reach(cast) -> None:  # type: ignore[no-untyped-def]
+    """Bug class: a Mataram coordinator who also volunteers in Katingan could be taken over by the Katingan
+    coordinator (new password, or their own phone number) and with them the Mataram area. The in-area roles
+    and the name stay editable; the phone, password and flags do not."""
+    other = cast.coordinator_mataram
+    RoleAssignment.objects.create(user=other, role=Role.VOLUNTEER, region_id="62.06.02.1003")
+    client = admin_client(cast.coordinator_katingan)
+    page = client.get(f"{CHANGELIST}{other.pk}/change/")
+    assert page.status_code == 200
+    fields = page.context["adminform"].form.fields
+    assert not {"phone", "is_active", "is_staff"} & set(fields)
+    assert client.get(f"{CHANGELIST}{other.pk}/password/").status_code == 404
+    assert client.post(f"{CHANGELIST}{other.pk}/password/", password_form()).status_code == 404
+    assert not User.objects.get(pk=other.pk).check_password(TAKEOVER)
+    role = other.roles.get(region_id="62.06.02.1003")
+    form = add_user_form(
+        cast.coordinator_katingan.phone,  # ignored: the phone is read-only here
+        Role.VOLUNTEER,
+        "62.06.02.1003",
+        name="Nama Baru",
+        caseload_cap="15",
+        **{"roles-INITIAL_FORMS": "1", "roles-0-id": str(role.pk), "roles-0-user": str(other.pk)},
+    )
+    del form["usable_password"]
+    response = client.post(f"{CHANGELIST}{other.pk}/change/", form)
+    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    other.refresh_from_db()
+    assert other.name == "Nama Baru"
+    assert other.phone == "+6281200000033" and other.is_active
