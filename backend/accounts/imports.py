@@ -5,7 +5,8 @@ aparatur_desa | kader | konselor | asesor | admin_fasilitas | koordinator. Villa
 a coordinator a regency or province code, facility roles a facility code; the column a role does not use is
 ignored. Spreadsheets save CSV with a BOM and often with `;`: both are accepted.
 
-1. Every row is validated on its own; refused rows are reported with their line number and reason.
+1. Every row is validated on its own (lengths against the model fields, no NUL characters); refused rows are
+   reported with their line number and reason.
 2. Valid rows are applied in one transaction. The import is idempotent: an existing phone keeps its user (and
    name) and gets only the roles it lacks; a repeated file changes nothing.
 3. New users get an unusable password (they sign in with Firebase phone auth) unless a password is given.
@@ -39,6 +40,10 @@ ROLE_NAMES: dict[str, str] = {
     "koordinator": Role.COORDINATOR,
 }
 REQUIRED_COLUMNS = ("nama", "no_hp", "peran", "kode_wilayah", "kode_fasilitas")
+# Checked per row: one over-long name must not abort the whole file with a database error.
+NAME_MAX = User._meta.get_field("name").max_length
+PHONE_MAX = User._meta.get_field("phone").max_length
+PHONE_ECHO = 40  # how much of a rejected number the report repeats
 
 
 @dataclass(frozen=True)
@@ -94,10 +99,14 @@ def _validate(
     region_code, facility_code = row["kode_wilayah"], row["kode_fasilitas"]
     if not name:
         return str(_("nama kosong"))
+    if len(name) > NAME_MAX:
+        return str(_("nama terlalu panjang (paling banyak %(max)s karakter)") % {"max": NAME_MAX})
     try:
         phone = normalize_phone(row["no_hp"])
     except ValidationFailed:
-        return str(_("no_hp tidak valid: %(value)s") % {"value": row["no_hp"]})
+        return str(_("no_hp tidak valid: %(value)s") % {"value": row["no_hp"][:PHONE_ECHO]})
+    if len(phone) > PHONE_MAX:
+        return str(_("no_hp tidak valid: %(value)s") % {"value": row["no_hp"][:PHONE_ECHO]})
     role = ROLE_NAMES.get(peran)
     if role is None:
         return str(_("peran tidak dikenal: %(value)s") % {"value": row["peran"]})
@@ -139,17 +148,30 @@ def users_import_csv(*, stream: TextIO, dry_run: bool = False) -> ImportResult:
     """Validate every row, apply the valid ones in one transaction (rolled back on a dry run)."""
     reader = _reader(stream)
     raw_rows: list[tuple[int, dict[str, str]]] = []
+    refused: list[RefusedRow] = []
     for row in reader:
         clean = {k: (v or "").strip() for k, v in row.items() if k}
-        if any(clean.values()):  # spreadsheets leave blank lines at the end
-            raw_rows.append((reader.line_num, clean))
+        if not any(clean.values()):  # spreadsheets leave blank lines at the end
+            continue
+        if any("\x00" in v for v in clean.values()):
+            # PostgreSQL stores no NUL character, and the row is damaged anyway: refused before any lookup.
+            refused.append(
+                RefusedRow(
+                    reader.line_num,
+                    clean.get("no_hp", "").replace("\x00", ""),
+                    clean.get("nama", "").replace("\x00", ""),
+                    str(_("berisi karakter NUL (berkas rusak?)")),
+                )
+            )
+            continue
+        raw_rows.append((reader.line_num, clean))
     regions = dict(
         Region.objects.filter(code__in={r["kode_wilayah"] for _, r in raw_rows}).values_list("code", "level")
     )
     facilities = dict(
         Facility.objects.filter(code__in={r["kode_fasilitas"] for _, r in raw_rows}).values_list("code", "id")
     )
-    result = ImportResult(rows=len(raw_rows), dry_run=dry_run)
+    result = ImportResult(rows=len(raw_rows) + len(refused), dry_run=dry_run, refused=refused)
     valid: list[_ValidRow] = []
     for line, row in raw_rows:
         outcome = _validate(line, row, regions, facilities)
@@ -157,6 +179,7 @@ def users_import_csv(*, stream: TextIO, dry_run: bool = False) -> ImportResult:
             result.refused.append(RefusedRow(line, row.get("no_hp", ""), row.get("nama", ""), outcome))
         else:
             valid.append(outcome)
+    result.refused.sort(key=lambda r: r.line)
     with transaction.atomic():
         _apply(valid, result)
         if dry_run:

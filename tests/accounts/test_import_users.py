@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from backend.accounts.imports import users_import_csv
 from backend.accounts.models import Role, RoleAssignment, User
 
 pytestmark = pytest.mark.django_db
@@ -130,3 +131,37 @@ def test_it_reads_a_spreadsheet_export_with_a_bom_and_semicolons(cast, tmp_path)
 def test_a_file_without_the_required_columns_is_refused_whole(cast, tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(CommandError, match="kode_fasilitas"):
         run(tmp_path, "nama,no_hp,peran,kode_wilayah\nAni,081271000001,kader,62.06.02.2005\n")
+
+
+def test_an_over_long_name_or_a_nul_character_refuses_that_row_only(cast, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Bug: a 200-character name made the whole import fail with a DataError and import nothing; a NUL
+    character would do the same. Both are now refused rows with a reason, and the valid rows are imported."""
+    report = tmp_path / "ditolak.csv"
+    out, err = run(
+        tmp_path,
+        HEADER
+        + "Siti,081311112222,kader,62.06.02.1003,\n"  # line 2
+        + "X" * 200
+        + ",081311113333,kader,62.06.02.1003,\n"  # line 3
+        + "Nul\x00Nama,081311114444,kader,62.06.02.1003,\n"  # line 4
+        + "Kode Nul,081311115555,kader,62.06\x00,\n"  # line 5
+        + "Y" * 150
+        + ",081311116666,kader,62.06.02.1003,\n",  # line 6: exactly the limit
+        "--report",
+        str(report),
+    )
+    assert "5 baris: 2 pengguna baru" in out and "3 ditolak" in out
+    rows = list(csv.DictReader(report.open(encoding="utf-8")))
+    assert [int(r["baris"]) for r in rows] == [3, 4, 5]
+    assert "nama" in rows[0]["alasan"] and "NUL" in rows[1]["alasan"] and "NUL" in rows[2]["alasan"]
+    assert "\x00" not in report.read_text(encoding="utf-8")
+    assert set(User.objects.filter(phone__startswith="+628131111").values_list("phone", flat=True)) == {
+        "+6281311112222",
+        "+6281311116666",
+    }
+
+
+def test_the_library_call_reports_the_long_name_instead_of_raising(cast) -> None:  # type: ignore[no-untyped-def]
+    """Same bug through users_import_csv directly (the admin upload uses it too)."""
+    result = users_import_csv(stream=StringIO(HEADER + "Z" * 151 + ",081311117777,kader,62.06.02.1003,\n"))
+    assert result.users_created == 0 and [r.line for r in result.refused] == [2]
