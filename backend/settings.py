@@ -229,7 +229,13 @@ AUTH_PASSWORD_VALIDATORS = [
 ACCESS_TOKEN_TTL = timedelta(seconds=envint("ACCESS_TOKEN_TTL_SECONDS", 15 * 60))
 REFRESH_TOKEN_TTL = timedelta(days=envint("REFRESH_TOKEN_TTL_DAYS", 30))
 LOGIN_RATE_LIMIT_PER_PHONE = envint("LOGIN_RATE_LIMIT_PER_PHONE", 5)
-LOGIN_RATE_LIMIT_PER_IP = envint("LOGIN_RATE_LIMIT_PER_IP", 30)
+# Per address only a brake on guessing across many phones (each phone has its own limit above): generous,
+# because Indonesian mobile carriers put thousands of subscribers behind one CGNAT address.
+LOGIN_RATE_LIMIT_PER_IP = envint("LOGIN_RATE_LIMIT_PER_IP", 200)
+# Reverse proxies in front of Django that append to X-Forwarded-For (nginx, a load balancer): the client
+# address is then the one this many hops from the right. 0 (default): no proxy, REMOTE_ADDR is the client;
+# never set it higher than the real number of proxies, or callers choose their own address.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
 LOGIN_RATE_WINDOW_SECONDS = envint("LOGIN_RATE_WINDOW_SECONDS", 15 * 60)
 # Password login is for development and deployments without Firebase; production may switch it off.
 PASSWORD_LOGIN_ENABLED = envbool("PASSWORD_LOGIN_ENABLED", True)

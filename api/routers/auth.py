@@ -8,6 +8,7 @@ from ninja.responses import Status
 
 from api.auth import current_user
 from api.schemas.accounts import ErrorOut, FirebaseLoginIn, LoginIn, RefreshIn, TokenPairOut
+from backend.accounts.client_ip import client_ip
 from backend.accounts.selectors import user_profile
 from backend.accounts.services import (
     ClientInfo,
@@ -24,10 +25,8 @@ _SIGN_IN_ERRORS = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut, 429: ErrorOut}
 
 
 def _client(request: HttpRequest) -> ClientInfo:
-    # REMOTE_ADDR only: X-Forwarded-For is whatever the caller wants it to be unless a trusted proxy sets it.
-    return ClientInfo(
-        ip=request.META.get("REMOTE_ADDR") or None, user_agent=request.META.get("HTTP_USER_AGENT", "")
-    )
+    # REMOTE_ADDR, or X-Forwarded-For as far as TRUSTED_PROXY_COUNT trusted proxies vouch for it.
+    return ClientInfo(ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""))
 
 
 def _pair_out(pair: TokenPair) -> dict:

@@ -11,8 +11,12 @@ from django.test import Client
 from backend.accounts.ratelimit import KEY_PREFIX, _redis
 
 
-def post(path: str, body: Any, *, ip: str = "127.0.0.1", token: str | None = None) -> Any:
+def post(
+    path: str, body: Any, *, ip: str = "127.0.0.1", token: str | None = None, forwarded_for: str | None = None
+) -> Any:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if forwarded_for is not None:
+        headers["X-Forwarded-For"] = forwarded_for
     return Client().post(
         "/api/v1" + path,
         data=json.dumps(body),

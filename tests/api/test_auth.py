@@ -391,6 +391,93 @@ def test_too_many_failures_from_one_address_are_throttled(cast, settings) -> Non
     assert login("081200000001", ip="10.9.9.9").status_code == 200
 
 
+def test_without_a_trusted_proxy_a_forged_forwarded_for_does_not_escape_the_address_limit(
+    cast, settings
+) -> None:  # type: ignore[no-untyped-def]
+    """TRUSTED_PROXY_COUNT = 0: X-Forwarded-For is the caller's own invention, a fresh value per guess must not
+    give a fresh counter; REMOTE_ADDR is the client."""
+    settings.TRUSTED_PROXY_COUNT = 0
+    settings.LOGIN_RATE_LIMIT_PER_IP = 3
+    for i in range(3):
+        response = post(
+            "/auth/login",
+            {"phone": f"08127777100{i}", "password": "salah-sandi-123"},
+            ip="10.6.0.1",
+            forwarded_for=f"203.0.113.{i}",
+        )
+        assert response.status_code == 401
+    response = post(
+        "/auth/login", {"phone": "081200000001", "password": PASSWORD}, ip="10.6.0.1", forwarded_for="1.1.1.1"
+    )
+    assert response.status_code == 429
+
+
+def test_behind_a_trusted_proxy_the_limit_counts_per_forwarded_client(cast, settings) -> None:  # type: ignore[no-untyped-def]
+    """Bug: behind a reverse proxy every sign-in came from the proxy's REMOTE_ADDR, so a handful of failures
+    anywhere locked out the whole country. With TRUSTED_PROXY_COUNT = 1 the client is the rightmost
+    X-Forwarded-For entry; what the caller wrote further left is ignored."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.LOGIN_RATE_LIMIT_PER_IP = 3
+    proxy = "10.7.0.1"
+    for i in range(3):
+        # The caller forges a different leftmost entry each time: the proxy-appended one still counts.
+        forged = f"198.51.100.{i}, 203.0.113.9"
+        response = post(
+            "/auth/login",
+            {"phone": f"08127777200{i}", "password": "salah-sandi-123"},
+            ip=proxy,
+            forwarded_for=forged,
+        )
+        assert response.status_code == 401
+    body = {"phone": "081200000001", "password": PASSWORD}
+    assert post("/auth/login", body, ip=proxy, forwarded_for="203.0.113.9").status_code == 429
+    # Another client behind the same proxy is not affected.
+    response = post("/auth/login", body, ip=proxy, forwarded_for="198.51.100.0, 203.0.113.10")
+    assert response.status_code == 200
+    token = RefreshToken.objects.filter(user__phone="+6281200000001").latest("created_at")
+    assert token.ip == "203.0.113.10"
+
+
+def test_the_client_address_is_read_as_many_hops_from_the_right_as_there_are_proxies(settings) -> None:  # type: ignore[no-untyped-def]
+    from django.test import RequestFactory
+
+    from backend.accounts.client_ip import client_ip
+
+    def ip(count: int, forwarded: str | None) -> str | None:
+        settings.TRUSTED_PROXY_COUNT = count
+        extra = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded is not None else {}
+        return client_ip(RequestFactory().post("/", REMOTE_ADDR="10.0.0.5", **extra))
+
+    assert ip(0, "1.2.3.4") == "10.0.0.5"
+    assert ip(1, "9.9.9.9, 1.2.3.4") == "1.2.3.4"
+    assert ip(2, "9.9.9.9, 1.2.3.4, 172.16.0.2") == "1.2.3.4"
+    assert ip(2, "1.2.3.4") == "10.0.0.5"  # fewer entries than proxies: misconfigured, not trusted
+    assert ip(1, "not-an-address") == "10.0.0.5"
+    assert ip(1, None) == "10.0.0.5"
+    assert ip(1, " 2001:db8::1 ") == "2001:db8::1"
+
+
+def test_the_defaults_trust_no_proxy_and_are_generous_per_address_for_carrier_grade_nat() -> None:
+    """Thousands of subscribers share one CGNAT address: the per-address limit is only a brake on guessing
+    across phones and sits far above the per-phone limit. No proxy is trusted unless configured."""
+    names = ("TRUSTED_PROXY_COUNT", "LOGIN_RATE_LIMIT_PER_IP", "LOGIN_RATE_LIMIT_PER_PHONE")
+    env = {k: v for k, v in os.environ.items() if k not in names and k.removesuffix("_FILE") not in names}
+    code = (
+        "import backend.settings as s; "
+        "print(s.TRUSTED_PROXY_COUNT, s.LOGIN_RATE_LIMIT_PER_IP, s.LOGIN_RATE_LIMIT_PER_PHONE)"
+    )
+
+    def run(**extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-c", code], env={**env, **extra}, capture_output=True, text=True, timeout=60
+        )
+
+    proxies, per_ip, per_phone = map(int, run().stdout.split())
+    assert proxies == 0 and per_ip >= 100 > per_phone
+    assert run(TRUSTED_PROXY_COUNT="2").stdout.split()[0] == "2"
+    assert "TRUSTED_PROXY_COUNT" in run(TRUSTED_PROXY_COUNT="nginx").stderr
+
+
 def test_invalid_firebase_tokens_count_against_the_address(cast, settings, firebase_auth_fake) -> None:  # type: ignore[no-untyped-def]
     settings.LOGIN_RATE_LIMIT_PER_IP = 2
     assert firebase("not.a.jwt", ip="10.4.4.4").status_code == 401
