@@ -44,11 +44,9 @@ def transition(when: datetime, client: Client, to: str, actor: Any) -> None:
         client_transition(client_id=client.id, to_status=to, actor=actor)
 
 
-def escalate(when: datetime, client: Client, actor: Any) -> Escalation:
+def escalate(when: datetime, client: Client, actor: Any, need: str = "counseling") -> Escalation:
     with time_machine.travel(when):
-        return escalation_create(
-            actor=actor, client=client, need="counseling", urgency="routine", reason="uji"
-        )
+        return escalation_create(actor=actor, client=client, need=need, urgency="routine", reason="uji")
 
 
 def accept(when: datetime, escalation: Escalation) -> None:
@@ -93,8 +91,10 @@ def world(cast: SimpleNamespace) -> SimpleNamespace:
       visited 7 Oct, screened in September and on 4 Oct (high risk, injecting); drops out on 5 Nov.
     - budi (Talian Kereng), registered 2 Oct, lost contact 15 Oct, never visited.
     - citra (Kasongan Baru), registered in August, never visited; escalated at 23:00 on 31 Oct, accepted at 00:10 on 1 Nov.
-    Barito Timur (62.13): dedi (Tamiang Layang), registered 10 Oct, visited twice in October.
-    Mataram (52.71, WITA): eka, registered 1 Oct; visits at 23:30 WITA on 31 Oct and 00:30 WITA on 1 Nov.
+    Barito Timur (62.13): dedi (Tamiang Layang), registered 10 Oct, inpatient 13 Oct, post-rehab 30 Oct,
+    visited twice in October.
+    Mataram (52.71, WITA): eka, registered 1 Oct, escalated 20 Oct with no assessor in reach (to the
+    coordinator); visits at 23:30 WITA on 31 Oct and 00:30 WITA on 1 Nov.
     """
     c = cast
     w = SimpleNamespace(cast=c)
@@ -113,6 +113,10 @@ def world(cast: SimpleNamespace) -> SimpleNamespace:
     transition(at(2026, 10, 20, 10), w.ani, "outpatient", c.counselor_near)
     transition(at(2026, 10, 15, 10), w.budi, "lost_contact", c.volunteer_talian)
     w.esc_citra = escalate(at(2026, 10, 31, 23), w.citra, c.volunteer_katingan)
+    for day, status in ((12, "escalated"), (13, "inpatient"), (30, "post_rehab")):
+        transition(at(2026, 10, day, 10), w.dedi, status, c.coordinator_kalteng)
+    # No assessor within reach of Mataram: the case goes to the coordinator and is still waiting at month end.
+    w.esc_eka = escalate(at(2026, 10, 20, 10, tz=WITA), w.eka, c.volunteer_mataram, need="assessment")
     visit(at(2026, 10, 11, 10), w.dedi, w.volunteer_tamiang)
     visit(at(2026, 10, 25, 10), w.dedi, w.volunteer_tamiang)
     visit(at(2026, 10, 31, 23, 30, tz=WITA), w.eka, c.volunteer_mataram)

@@ -163,3 +163,28 @@ def test_the_api_answers_in_a_bounded_number_of_queries(api, world, django_asser
 
     with django_assert_max_num_queries(10):
         assert user.get(URL, area="62", month="2026-10").status_code == 200
+
+
+def test_no_report_format_carries_a_clients_name_or_code(api, world):
+    user = api.as_(world.cast.system_admin)
+    outputs = [
+        user.get(URL, month="2026-10").content.decode(),
+        user.get(URL, month="2026-10", format="csv").content.decode("utf-8-sig"),
+    ]
+    sheets = load_workbook(io.BytesIO(user.get(URL, month="2026-10", format="xlsx").content)).worksheets
+    outputs.append(repr([list(r) for s in sheets for r in s.iter_rows(values_only=True)]))
+
+    for client in (world.ani, world.budi, world.citra, world.dedi, world.eka):
+        for text in outputs:
+            assert client.name not in text
+            assert client.code not in text
+
+
+def test_the_xlsx_says_what_the_report_covers(api, world):
+    res = api.as_(world.cast.coordinator_mataram).get(URL, area="52.71", month="2026-10", format="xlsx")
+
+    about = load_workbook(io.BytesIO(res.content)).worksheets[1]
+    facts = {r[0]: r[1] for r in about.iter_rows(values_only=True)}
+    assert facts["Wilayah"] == "52.71 Kota Mataram"
+    assert facts["Bulan"] == "2026-10"
+    assert facts["Zona waktu"] == "Asia/Makassar"

@@ -66,7 +66,7 @@ def test_a_province_report_breaks_down_by_regency_and_totals_them(world):
     assert list(by_code) == ["62.06", "62.13"]
     assert by_code["62.06"].figures == KATINGAN_HILIR_OCTOBER
     assert by_code["62.13"].figures == figures(
-        clients_registered=1, clients_active=1, visits=2, clients_visited=1
+        clients_registered=1, clients_active=1, clients_post_rehab=1, visits=2, clients_visited=1
     )
     assert r.total.figures["visits"] == 3
     assert r.total.figures["clients_registered"] == 2
@@ -91,6 +91,14 @@ def test_the_month_is_the_calendar_month_in_the_areas_time_zone(world):
     assert october["visits"] == 1
     assert november["visits"] == 1
     assert october["clients_registered"] == 1
+
+
+def test_an_escalation_sent_to_the_coordinator_is_counted_and_still_waiting(world):
+    october = report(world.cast.coordinator_mataram, "52.71").total.figures
+
+    assert world.esc_eka.to_coordinator_at is not None
+    assert (october["escalations_created"], october["escalations_to_coordinator"]) == (1, 1)
+    assert (october["escalations_waiting"], october["escalations_accepted"]) == (1, 0)
 
 
 def test_a_facility_report_counts_only_the_cases_escalated_to_that_facility(world):
