@@ -117,3 +117,11 @@ def test_the_report_takes_a_bounded_number_of_queries(world, django_assert_max_n
 
     with django_assert_max_num_queries(6):
         monthly_report(spec=spec)
+
+
+def test_a_village_report_is_one_row_the_village_itself(world):
+    r = report(world.cast.coordinator_katingan, "62.06.02.2005")
+
+    assert [(row.code, row.name) for row in r.rows] == [("62.06.02.2005", "Talian Kereng")]
+    assert r.total.figures == r.rows[0].figures
+    assert r.total.figures["clients_lost_contact"] == 1
