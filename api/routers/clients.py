@@ -28,23 +28,26 @@ from api.schemas.clients import (
     DuplicateClientOut,
     FamilyMemberIn,
     FamilyMemberOut,
+    FamilyMemberPatchIn,
     ScreeningIn,
     ScreeningOut,
     StaleClientOut,
+    StaleFamilyMemberOut,
     TimelinePageOut,
     TransitionIn,
     VisitPageOut,
 )
 from backend.recovery.consents import consent_record
-from backend.recovery.family import family_member_link, family_member_unlink
+from backend.recovery.family import family_member_link, family_member_unlink, family_member_update
 from backend.recovery.screenings import screening_record
 from backend.recovery.selectors import (
     client_get_for,
     client_get_for_write,
     client_get_full_for,
     client_list_for,
-    client_list_item,
+    client_list_items,
     client_record,
+    client_record_after_write,
     consent_in_force,
     consents_in_force,
     family_member_record,
@@ -80,12 +83,12 @@ def create_client(request: HttpRequest, payload: ClientCreateIn) -> Status:
 def list_clients(
     request: HttpRequest, filters: Query[ClientListParams], page: Query[PageParams]
 ) -> dict[str, Any]:
-    """The caller's clients, newest first; `q` matches the name or the code."""
-    qs = client_list_for(
-        user=current_user(request), q=filters.q, village=filters.village, status=filters.status
-    )
+    """The caller's clients, newest first; `q` matches the name or the code. Rows shown in full are
+    audit-logged (endpoint `client_list`)."""
+    user = current_user(request)
+    qs = client_list_for(user=user, q=filters.q, village=filters.village, status=filters.status)
     result = paginate(qs, page)
-    result["items"] = [client_list_item(client=c) for c in result["items"]]
+    result["items"] = client_list_items(user=user, clients=list(result["items"]))
     return result
 
 
@@ -109,12 +112,12 @@ def get_client(request: HttpRequest, client_id: uuid.UUID) -> dict[str, Any]:
     url_name="update_client",
 )
 def update_client(request: HttpRequest, client_id: uuid.UUID, payload: ClientPatchIn) -> dict[str, Any]:
-    """Only the fields sent change. 409 `stale_version` with `current` (the record as it is now), or
-    `duplicate_client`."""
+    """Only the fields sent change; `nik: null` removes the NIK. 409 `stale_version` with `current` (the record
+    as it is now), or `duplicate_client`; 422 `nik_sex_mismatch` on `sex` when the stored NIK says otherwise."""
     user = current_user(request)
     changes = payload.dict(exclude_unset=True, exclude={"version"})
     client = client_update(actor=user, client_id=client_id, version=payload.version, changes=changes)
-    return client_record(user=user, client=client, full=True)
+    return client_record_after_write(user=user, client=client, endpoint="PATCH /clients/{id}")
 
 
 @router.post(
@@ -133,6 +136,27 @@ def link_family_member(request: HttpRequest, client_id: uuid.UUID, payload: Fami
     return Status(
         201 if created else 200, family_member_record(member=member, link=link, contact_allowed=allowed)
     )
+
+
+@router.patch(
+    "/{client_id}/family-members/{member_id}",
+    response={200: FamilyMemberOut, 401: E, 403: E, 404: E, 409: StaleFamilyMemberOut, 422: E},
+    summary="Ubah data anggota keluarga",
+    url_name="update_family_member",
+)
+def update_family_member(
+    request: HttpRequest, client_id: uuid.UUID, member_id: uuid.UUID, payload: FamilyMemberPatchIn
+) -> dict[str, Any]:
+    """Only the fields sent change. 404 when the member is not linked to this client; 409 `stale_version`
+    with `current` (the member as it is now)."""
+    user = current_user(request)
+    client = client_get_for_write(user=user, client_id=client_id)
+    changes = payload.dict(exclude_unset=True, exclude={"version"})
+    member, link = family_member_update(
+        actor=user, client=client, member_id=member_id, version=payload.version, changes=changes
+    )
+    allowed = consent_in_force(client_id=client.id, scope="contact_family")
+    return family_member_record(member=member, link=link, contact_allowed=allowed)
 
 
 @router.delete(
@@ -166,17 +190,19 @@ def record_consent(request: HttpRequest, client_id: uuid.UUID, payload: ConsentI
 
 @router.post(
     "/{client_id}/transitions",
-    response={200: ClientOut, 401: E, 403: E, 404: E, 422: E},
+    response={200: ClientOut, 401: E, 403: E, 404: E, 409: E, 422: E},
     summary="Ubah status klien",
     url_name="transition_client",
 )
 def transition_client(request: HttpRequest, client_id: uuid.UUID, payload: TransitionIn) -> dict[str, Any]:
-    """422 `invalid_transition` (details list the statuses allowed next)."""
+    """422 `invalid_transition` (details list the statuses allowed next). Escalated and the treatment statuses
+    need referral consent (409 `consent_required`); escalated by hand also a case a staff member took (409
+    `escalation_required`: otherwise start an escalation)."""
     user = current_user(request)
     client = client_status_change(
         actor=user, client_id=client_id, to_status=payload.to, reason=payload.reason
     )
-    return client_record(user=user, client=client, full=True)
+    return client_record_after_write(user=user, client=client, endpoint="POST /clients/{id}/transitions")
 
 
 @router.post(

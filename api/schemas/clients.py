@@ -66,7 +66,9 @@ class ClientPatchIn(Schema):
     village_code: str | None = Field(None, max_length=13)
     address: str | None = Field(None, max_length=300)
     substances: list[str] | None = None
-    nik: str | None = Field(None, max_length=32)
+    nik: str | None = Field(
+        None, max_length=32, description="NIK baru; null menghapus NIK yang tersimpan (hash dan 4 digit)."
+    )
     notes: str | None = Field(None, max_length=4000)
     assigned_volunteer_ids: list[uuid.UUID] | None = None
 
@@ -171,6 +173,20 @@ class FamilyMemberIn(Schema):
     phone: str | None = Field(None, max_length=24)
     role: FamilyRoleName | None = None
     may_contact: bool = False
+
+
+class FamilyMemberPatchIn(Schema):
+    version: int = Field(description="Versi data anggota yang sedang diubah; versi lama menjawab 409.")
+    name: str | None = Field(None, min_length=1, max_length=150)
+    relationship: str | None = Field(None, min_length=1, max_length=40)
+    phone: str | None = Field(None, max_length=24, description="Kosong atau null menghapus nomor.")
+    role: FamilyRoleName | None = None
+    may_contact: bool | None = None
+
+
+class StaleFamilyMemberOut(Schema):
+    error: ErrorBodyOut
+    current: FamilyMemberOut
 
 
 class ConsentOut(Schema):

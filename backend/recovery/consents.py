@@ -17,9 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
-from backend.errors import ErrorDetail, ValidationFailed
+from backend.errors import ErrorDetail, FieldErrors, ValidationFailed
 from backend.recovery.codes import village_today
 from backend.recovery.models import Client, ClientFamilyLink, Consent, ConsentScope, FamilyRole
+from backend.recovery.texts import text_clean
 from backend.sync.services import change_record
 
 ADULT_AGE = 18
@@ -62,6 +63,9 @@ def consent_record(
         raise ValidationFailed(
             details=[ErrorDetail("given_by", "invalid_choice", _("Pilih client atau guardian."))]
         )
+    errors = FieldErrors()
+    note = text_clean(note, field="note", max_length=1000, errors=errors)
+    errors.raise_if_any()
     with transaction.atomic():
         # The client row lock orders events of one client, so "latest" is never a tie.
         locked = Client.objects.select_for_update().get(id=client.id)

@@ -13,10 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
-from backend.errors import ErrorDetail, FieldErrors, NotFound, ValidationFailed
+from backend.errors import Conflict, ErrorDetail, FieldErrors, NotFound, ValidationFailed
 from backend.recovery.models import Client, ClientFamilyLink, FamilyMember, FamilyRole
 from backend.recovery.selectors import client_qs_for
 from backend.recovery.services import phone_or_blank
+from backend.recovery.texts import text_clean
 from backend.sync.services import change_record
 
 
@@ -59,34 +60,84 @@ def family_member_link(
     return member, link, True
 
 
+def _member_fields(*, fields: dict[str, Any], errors: FieldErrors, creating: bool) -> dict[str, Any]:
+    """The member fields sent, validated (all problems in `errors`). A new member needs a name and a relationship;
+    an edit changes only the fields sent, and may not blank them."""
+    out: dict[str, Any] = {}
+    for name, max_length in (("name", 150), ("relationship", 40)):
+        if creating or fields.get(name) is not None:
+            out[name] = text_clean(
+                fields.get(name), field=name, max_length=max_length, errors=errors, required=True
+            )
+    if creating or fields.get("role") is not None:
+        out["role"] = fields.get("role") or FamilyRole.SUPPORTER
+        if out["role"] not in FamilyRole.values:
+            errors.add("role", "invalid_choice", _("Peran tidak dikenal."))
+    if creating or "phone" in fields:
+        out["phone"] = phone_or_blank(fields.get("phone"), errors)
+    if creating or fields.get("may_contact") is not None:
+        out["may_contact"] = bool(fields.get("may_contact"))
+    return out
+
+
 def _member_create(
     *, actor: User, client: Client, member_id: uuid.UUID, fields: dict[str, Any]
 ) -> FamilyMember:
     errors = FieldErrors()
-    for required in ("name", "relationship"):
-        if not (fields.get(required) or "").strip():
-            errors.add(required, "required", _("Wajib diisi."))
-    role = fields.get("role") or FamilyRole.SUPPORTER
-    if role not in FamilyRole.values:
-        errors.add("role", "invalid_choice", _("Peran tidak dikenal."))
-    phone = phone_or_blank(fields.get("phone"), errors)
+    values = _member_fields(fields=fields, errors=errors, creating=True)
     errors.raise_if_any()
     try:
         with transaction.atomic():
             return FamilyMember.objects.create(
-                id=member_id,
-                name=fields["name"].strip(),
-                relationship=fields["relationship"].strip(),
-                phone=phone,
-                role=role,
-                may_contact=bool(fields.get("may_contact")),
-                village_id=client.village_id,
-                created_by=actor,
+                id=member_id, village_id=client.village_id, created_by=actor, **values
             )
     except IntegrityError:
         raise ValidationFailed(
             details=[ErrorDetail("id", "id_conflict", _("Id ini sudah dipakai."))], code="id_conflict"
         ) from None
+
+
+def family_member_update(
+    *, actor: User, client: Client, member_id: uuid.UUID, version: int, changes: dict[str, Any]
+) -> tuple[FamilyMember, ClientFamilyLink]:
+    """Edit a member linked to `client` (already scope-checked): only the fields sent change.
+
+    404 when the member is not (or no longer) linked to this client: the link is what puts the member in the
+    caller's scope. `version` must be the member's current one, else 409 `stale_version` with `current`. Every
+    client the member is linked to hears of it (their phones hold the member under each of them).
+    """
+    errors = FieldErrors()
+    values = _member_fields(fields=changes, errors=errors, creating=False)
+    with transaction.atomic():
+        link = (
+            ClientFamilyLink.objects.filter(client=client, member_id=member_id, unlinked_at__isnull=True)
+            .order_by("-linked_at")
+            .first()
+        )
+        if link is None:
+            raise NotFound(_("Anggota keluarga tidak ditemukan."), code="family_member_not_found")
+        member = FamilyMember.objects.select_for_update().get(id=member_id)
+        if version != member.version:
+            from backend.recovery.selectors import consent_in_force, family_member_record
+
+            allowed = consent_in_force(client_id=client.id, scope="contact_family")
+            raise Conflict(
+                _("Data anggota keluarga sudah diubah orang lain. Muat ulang lalu coba lagi."),
+                code="stale_version",
+                extra={"current": family_member_record(member=member, link=link, contact_allowed=allowed)},
+            )
+        errors.raise_if_any()
+        for name, value in values.items():
+            setattr(member, name, value)
+        member.version += 1
+        member.updated_at = timezone.now()
+        member.save()
+        linked = ClientFamilyLink.objects.filter(
+            member_id=member.id, unlinked_at__isnull=True
+        ).select_related("client")
+        for other in linked:
+            _record_change(other.client, member)
+    return member, link
 
 
 def family_member_unlink(*, actor: User, client: Client, member_id: uuid.UUID) -> ClientFamilyLink:

@@ -188,6 +188,8 @@ class Screening(models.Model):
     # The escalation the result started, or why none was (e.g. "consent_required": the need is still recorded).
     escalation_id = models.UUIDField(null=True, blank=True)
     escalation_blocked_reason = models.CharField(max_length=40, blank=True)
+    # sha256 of the canonical answers + q8: a resend with the same id but other answers is not a resend.
+    answers_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
 

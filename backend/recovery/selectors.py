@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.access import Scope, region_code_q, scope_for
 from backend.accounts.models import Role, User
-from backend.audit.services import access_log_record
+from backend.audit.services import access_log_record, access_log_record_many
 from backend.errors import Conflict, ErrorDetail, NotFound, PermissionDenied
 from backend.recovery.models import Client, ClientFamilyLink, Consent, FamilyMember, Screening, Visit
 
@@ -67,7 +67,13 @@ def _minimal_q(scope: Scope, user: User) -> Q:
             id__in=_escalation_client_ids(Q(offers__staff_id=user.id, offers__status__in=_OPEN_OR_ACCEPTED))
         )
     if scope.admin_facility_ids:
-        q |= Q(id__in=_escalation_client_ids(Q(offers__facility_id__in=scope.admin_facility_ids)))
+        # One filter on the same offer row: an offer to their facility that is still open or was accepted. A
+        # declined, expired or withdrawn offer shows the client to no one at that facility any more.
+        q |= Q(
+            id__in=_escalation_client_ids(
+                Q(offers__facility_id__in=scope.admin_facility_ids, offers__status__in=_OPEN_OR_ACCEPTED)
+            )
+        )
     return q
 
 
@@ -236,13 +242,19 @@ def _open_offer_for(*, user: User, client_id: uuid.UUID) -> dict[str, Any] | Non
         Escalation.objects.filter(client_id=client_id)
         .filter(
             Q(offers__staff_id=user.id, offers__status__in=_OPEN_OR_ACCEPTED)
-            | Q(offers__facility_id__in=scope.admin_facility_ids)
+            | Q(offers__facility_id__in=scope.admin_facility_ids, offers__status__in=_OPEN_OR_ACCEPTED)
         )
         .order_by("-created_at")
         .values("id", "need", "urgency", "status")
         .first()
     )
     return esc
+
+
+def client_record_after_write(*, user: User, client: Client, endpoint: str) -> dict[str, Any]:
+    """The full record a write answers with (PATCH, a transition): it shows the record, so the read is logged."""
+    access_log_record(user=user, client_id=client.id, endpoint=endpoint)
+    return client_record(user=user, client=client, full=True)
 
 
 def client_record(*, user: User, client: Client, full: bool) -> dict[str, Any]:
@@ -297,6 +309,15 @@ def client_list_for(*, user: User, q: str = "", village: str = "", status: str =
             Q(code__iexact=text) | Q(code__istartswith=text) | Q(full_access=True, name__icontains=text)
         )
     return qs.order_by("-created_at", "id")
+
+
+def client_list_items(*, user: User, clients: list[Client]) -> list[dict[str, Any]]:
+    """The rows of a GET /clients page, audit-logged: a fully visible row shows the client's name and status,
+    so it is a read of the record (one AccessLog row per such client, in one INSERT). Minimal rows are not."""
+    full_ids = [c.id for c in clients if c.full_access]  # type: ignore[attr-defined]
+    if full_ids:
+        access_log_record_many(user=user, client_ids=full_ids, endpoint="client_list")
+    return [client_list_item(client=c) for c in clients]
 
 
 def client_list_item(*, client: Client) -> dict[str, Any]:

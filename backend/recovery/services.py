@@ -21,18 +21,21 @@ from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.access import scope_for
 from backend.accounts.models import Role, RoleAssignment, User
 from backend.accounts.phones import normalize_phone
-from backend.errors import Conflict, FieldErrors, PermissionDenied
+from backend.audit.services import access_log_record
+from backend.errors import Conflict, ErrorDetail, FieldErrors, PermissionDenied
 from backend.recovery.assist import SUBSTANCES
 from backend.recovery.codes import client_code_next, village_today
-from backend.recovery.models import Client
+from backend.recovery.models import Client, Sex
 from backend.recovery.nik import NikFacts, nik_validate
 from backend.recovery.selectors import client_get_for_write, client_qs_for, client_record
+from backend.recovery.texts import text_clean
 from backend.sync.services import change_record
 from villages.models import Region, RegionLevel
 
@@ -174,6 +177,7 @@ def client_create(
         raise PermissionDenied(code="registration_not_allowed")
     client = Client(sex=sex, registered_by=actor)
     fields = {
+        "sex": sex,
         "name": name,
         "village_code": village_code,
         "birth_date": birth_date,
@@ -214,6 +218,7 @@ def _save_refusing_duplicates(*, actor: User, client: Client) -> None:
 
 
 def _stale(*, actor: User, client: Client) -> Conflict:
+    """409 with the current record (a read of it: logged by client_update once the transaction is undone)."""
     return Conflict(
         _("Data klien sudah diubah orang lain. Muat ulang lalu coba lagi."),
         code="stale_version",
@@ -229,6 +234,17 @@ def client_update(*, actor: User, client_id: uuid.UUID, version: int, changes: d
     who lose sight of the client (an unassigned volunteer, the old village's field workers after a move).
     """
     client_get_for_write(user=actor, client_id=client_id)
+    try:
+        return _client_update_locked(actor=actor, client_id=client_id, version=version, changes=changes)
+    except Conflict as exc:
+        if exc.code == "stale_version":  # the answer carries the full current record: a read of it
+            access_log_record(user=actor, client_id=client_id, endpoint="PATCH /clients/{id}")
+        raise
+
+
+def _client_update_locked(
+    *, actor: User, client_id: uuid.UUID, version: int, changes: dict[str, Any]
+) -> Client:
     with transaction.atomic():
         client = Client.objects.select_for_update().select_related("village").get(id=client_id)
         if version != client.version:
@@ -245,11 +261,7 @@ def client_update(*, actor: User, client_id: uuid.UUID, version: int, changes: d
             client.assigned_volunteers.set(volunteer_ids)
             lost |= before_volunteers - set(volunteer_ids)
         if client.village_id != old_village:
-            lost |= set(
-                RoleAssignment.objects.filter(
-                    region_id=old_village, role__in=[Role.VOLUNTEER, Role.VILLAGE_OFFICIAL], active=True
-                ).values_list("user_id", flat=True)
-            )
+            lost |= _left_behind(old_village=old_village, new_village=client.village_id)
         change_record(
             entity="client", entity_id=client.id, village_code=client.village_id, client_id=client.id
         )
@@ -264,13 +276,29 @@ def client_update(*, actor: User, client_id: uuid.UUID, version: int, changes: d
     return client
 
 
+def _left_behind(*, old_village: str, new_village: str) -> set[uuid.UUID]:
+    """Who saw the client through the place they lived and no longer does after a move: the old village's
+    volunteers and officials, and the coordinators of areas that hold the old village but not the new one."""
+    parts = old_village.split(".")
+    old_areas = {".".join(parts[:i]) for i in range(1, len(parts))}
+    still = {a for a in old_areas if new_village.startswith(a + ".")}
+    rows = RoleAssignment.objects.filter(active=True).filter(
+        Q(region_id=old_village, role__in=[Role.VOLUNTEER, Role.VILLAGE_OFFICIAL])
+        | Q(region_id__in=old_areas - still, role=Role.COORDINATOR)
+    )
+    return set(rows.values_list("user_id", flat=True))
+
+
 def _apply_changes(*, actor: User, client: Client, changes: dict[str, Any]) -> list[uuid.UUID] | None:
     """Validate the fields sent and set them on `client` (not saved). The new volunteer ids, if sent."""
     errors = FieldErrors()
     if "village_code" in changes and changes["village_code"] != client.village_id:
-        village = _village_for(actor=actor, village_code=changes["village_code"] or "", errors=errors)
-        if village:
-            client.village = village
+        before = len(errors.details)
+        code = text_clean(changes["village_code"], field="village_code", max_length=13, errors=errors)
+        if len(errors.details) == before:
+            village = _village_for(actor=actor, village_code=code, errors=errors)
+            if village:
+                client.village = village
     if {"birth_date", "birth_year"} & changes.keys():
         # A year sent on its own replaces a known date; a date sent on its own sets the year.
         client.birth_date = changes.get("birth_date")
@@ -278,27 +306,53 @@ def _apply_changes(*, actor: User, client: Client, changes: dict[str, Any]) -> l
             birth_date=client.birth_date, birth_year=changes.get("birth_year"), errors=errors
         )
     if "name" in changes:
-        client.name = (changes["name"] or "").strip()
+        client.name = text_clean(changes["name"], field="name", max_length=150, errors=errors)
         client.name_normalized = name_normalize(client.name)
-        if not client.name_normalized:
+        if not client.name_normalized and not any(d.field == "name" for d in errors.details):
             errors.add("name", "required", _("Nama atau alias wajib diisi."))
     if "phone" in changes:
         client.phone = phone_or_blank(changes["phone"], errors)
     if "substances" in changes:
         client.substances = _substances(changes["substances"] or [], errors)
-    if changes.get("nik"):
-        facts = _nik(changes["nik"], changes.get("sex") or client.sex, errors)
-        if facts:
-            client.nik_hash, client.nik_last4 = facts.hash, facts.last4
-    for plain in ("sex", "address", "notes"):
+    _apply_sex_and_nik(client=client, changes=changes, errors=errors)
+    for plain, max_length in (("address", 300), ("notes", 4000)):
         if changes.get(plain) is not None:
-            setattr(client, plain, changes[plain])
+            setattr(
+                client, plain, text_clean(changes[plain], field=plain, max_length=max_length, errors=errors)
+            )
     volunteer_ids = None
     if "assigned_volunteer_ids" in changes and client.village_id:
         ids = changes["assigned_volunteer_ids"] or []
         volunteer_ids = _volunteers_for(actor=actor, village=client.village, ids=ids, errors=errors)
     errors.raise_if_any()
     return volunteer_ids
+
+
+def _apply_sex_and_nik(*, client: Client, changes: dict[str, Any], errors: FieldErrors) -> None:
+    """Sex and NIK agree: a NIK encodes the holder's sex (day of birth + 40 for women).
+
+    A new NIK is checked against the sex it will stand beside. A stored NIK was checked when it was set, so a
+    change of sex without a new NIK (or without removing it: `nik: null`) would leave the two disagreeing.
+    """
+    new_sex = changes.get("sex")
+    if new_sex is not None and new_sex not in Sex.values:
+        errors.add("sex", "invalid_choice", _("Pilih male atau female."))
+        return
+    sex_changes = new_sex is not None and new_sex != client.sex
+    if "nik" in changes and changes["nik"] is None:
+        client.nik_hash, client.nik_last4 = None, ""  # removed on purpose: a wrong or mistyped NIK
+    elif changes.get("nik"):
+        facts = _nik(changes["nik"], new_sex or client.sex, errors)
+        if facts:
+            client.nik_hash, client.nik_last4 = facts.hash, facts.last4
+    elif sex_changes and client.nik_hash:
+        errors.add(
+            "sex",
+            "nik_sex_mismatch",
+            _("Jenis kelamin tidak sesuai NIK yang tersimpan: kirim NIK yang benar atau hapus NIK."),
+        )
+    if new_sex is not None:
+        client.sex = new_sex
 
 
 def _refuse_duplicates(*, actor: User, client: Client) -> None:
@@ -312,9 +366,45 @@ def _refuse_duplicates(*, actor: User, client: Client) -> None:
         raise _duplicate(actor=actor, existing=existing)
 
 
+# Escalation statuses of a case a staff member has taken on: the client's "escalated" status mirrors one of these.
+_CASE_TAKEN = ("accepted", "scheduled")
+
+
 def client_status_change(*, actor: User, client_id: uuid.UUID, to_status: str, reason: str = "") -> Client:
-    """A lifecycle transition requested through the API: scope first, then the one transition service."""
+    """A lifecycle transition requested through the API: scope first, then the rules a person's hand must meet,
+    then the one transition service.
+
+    Escalated and the treatment statuses mean the client was referred: they need the client's referral consent
+    in force (409 `consent_required`, as for an escalation). "Escalated" is, moreover, the escalation's doing:
+    offer_accept moves the client there when a staff member takes the case. By hand it is accepted only while
+    such a case exists (the client's status had drifted from it); otherwise 409 `escalation_required`: start an
+    escalation instead, which routes the case to someone who will take it. The escalation services call
+    client_transition directly and are not bound by these checks (they run their own).
+    """
+    from backend.escalations.models import Escalation
+    from backend.recovery.lifecycle import IN_TREATMENT, ClientStatus, can_transition
+    from backend.recovery.selectors import consent_require
     from backend.recovery.transitions import client_transition
 
+    errors = FieldErrors()
+    reason = text_clean(reason, field="reason", max_length=1000, errors=errors)
+    errors.raise_if_any()
     client_get_for_write(user=actor, client_id=client_id)
-    return client_transition(client_id=client_id, to_status=to_status, actor=actor, reason=reason)
+    with transaction.atomic():
+        # The row lock orders this check with consent events (they take the same lock): a withdrawal cannot
+        # slip between the check and the move.
+        status = Client.objects.select_for_update().values_list("status", flat=True).get(id=client_id)
+        if can_transition(status, to_status) and (
+            to_status == ClientStatus.ESCALATED or to_status in IN_TREATMENT
+        ):
+            consent_require(client_id=client_id, scope="referral")
+            case_taken = Escalation.objects.filter(client_id=client_id, status__in=_CASE_TAKEN).exists()
+            if to_status == ClientStatus.ESCALATED and not case_taken:
+                raise Conflict(
+                    _("Status dieskalasi diberikan saat petugas menerima kasus: buat eskalasi."),
+                    code="escalation_required",
+                    details=[
+                        ErrorDetail("to", "escalation_required", _("Tidak ada kasus yang diterima petugas."))
+                    ],
+                )
+        return client_transition(client_id=client_id, to_status=to_status, actor=actor, reason=reason)

@@ -160,11 +160,32 @@ def test_the_minimal_view_is_logged_too(api, cast):
     assert AccessLog.objects.filter(user=cast.counselor_near, client_id=client.id).count() == 1
 
 
-def test_writes_and_the_list_are_not_reads_of_a_record(api, cast):
-    client = register(cast)
+def test_the_list_logs_each_client_it_shows_in_full_and_not_the_minimal_rows(api, cast):
+    """Regression (review B): GET /clients showed names and statuses of fully visible clients without any
+    access-log row. Now one row per client shown in full (endpoint client_list); a minimal row is not a read."""
+    seen = [register(cast, name=f"Klien {i}") for i in range(3)]
     api.as_(cast.volunteer_katingan).get("/clients")
-    api.as_(cast.volunteer_katingan).patch(f"/clients/{client.id}", {"version": 1, "notes": "x"})
-    assert AccessLog.objects.count() == 0
+    logged = AccessLog.objects.filter(user=cast.volunteer_katingan, endpoint="client_list")
+    assert sorted(logged.values_list("client_id", flat=True)) == sorted(c.id for c in seen)
+    offer(cast, seen[0])
+    api.as_(cast.counselor_near).get("/clients")
+    assert not AccessLog.objects.filter(user=cast.counselor_near).exists()
+
+
+def test_writes_that_answer_with_the_full_record_log_the_read(api, cast):
+    """Regression (review B): PATCH /clients/{id}, a transition and a stale PATCH answer with the full record
+    (409 `current`) and left no access-log row. Writes answering with something else log nothing."""
+    client = register(cast)
+    as_vol = api.as_(cast.volunteer_katingan)
+    as_vol.patch(f"/clients/{client.id}", {"version": 1, "notes": "x"})
+    as_vol.post(f"/clients/{client.id}/transitions", {"to": "community_recovery"})
+    assert as_vol.patch(f"/clients/{client.id}", {"version": 1, "notes": "y"}).status_code == 409
+    as_vol.post(f"/clients/{client.id}/consents", {"scope": "contact_family", "given": True})
+    assert list(AccessLog.objects.order_by("id").values_list("endpoint", flat=True)) == [
+        "PATCH /clients/{id}",
+        "POST /clients/{id}/transitions",
+        "PATCH /clients/{id}",
+    ]
 
 
 def test_no_api_endpoint_can_change_the_access_log(api, cast):
