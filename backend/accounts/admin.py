@@ -16,18 +16,24 @@ Areas nest by Kemendagri code prefix (backend/accounts/access.py).
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.access import region_code_q, scope_for
+from backend.accounts.imports import ImportResult, users_import_csv
 from backend.accounts.models import (
     AREA_ROLES,
     VILLAGE_ROLES,
@@ -342,3 +348,107 @@ class UserAdmin(_ProvisioningPermissions, DjangoUserAdmin):
             (title, {**opts, "fields": tuple(f for f in opts["fields"] if f not in hidden)})
             for title, opts in fieldsets
         ]
+
+    # --- CSV import (the same file as `manage.py import_users`), checked first, then applied ---------------
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view(self.import_view)
+        return [path("impor/", view, name="accounts_user_import"), *super().get_urls()]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload -> dry run showing the refused rows -> import exactly the file that was checked."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        areas = admin_area_codes(request)
+        context: dict[str, Any] = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Impor pengguna dari CSV"),
+            "form": UserImportForm(),
+            "areas": sorted(areas) if areas is not ALL else None,
+        }
+        if request.method == "POST" and "payload" in request.POST:
+            text = _import_payload_read(request, request.POST["payload"])
+            if text is None:
+                result: ImportResult | str = str(_("Pemeriksaan sudah kedaluwarsa; unggah berkasnya lagi."))
+            else:
+                result = _run_import(text, areas=areas, dry_run=False)
+            if isinstance(result, str):
+                messages.error(request, result)
+            else:
+                context["result"] = result
+                messages.success(request, _import_summary(result))
+        elif request.method == "POST":
+            form = context["form"] = UserImportForm(request.POST, request.FILES)
+            if form.is_valid():
+                text = form.cleaned_data["file"]
+                result = _run_import(text, areas=areas, dry_run=True)
+                if isinstance(result, str):
+                    form.add_error("file", result)
+                else:
+                    context["result"] = result
+                    if result.users_created or result.roles_added:
+                        context["payload"] = signing.dumps(
+                            {"user": str(request.user.pk), "csv": text}, salt=IMPORT_SALT, compress=True
+                        )
+        return TemplateResponse(request, "admin/accounts/user/import.html", context)
+
+
+IMPORT_SALT = "pulih.admin.user-import"
+IMPORT_MAX_BYTES = 2 * 1024 * 1024
+IMPORT_PAYLOAD_MAX_AGE = 60 * 60  # a check is good for an hour
+
+
+class UserImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Berkas CSV"),
+        help_text=_(
+            "Kolom: nama, no_hp, peran, kode_wilayah, kode_fasilitas (dan boleh password). "
+            "Berkas diperiksa dulu; belum ada yang disimpan."
+        ),
+    )
+
+    def clean_file(self) -> str:
+        upload = self.cleaned_data["file"]
+        if upload.size > IMPORT_MAX_BYTES:
+            raise forms.ValidationError(_("Berkas terlalu besar (paling banyak 2 MB)."), code="too_large")
+        raw = upload.read()
+        # Spreadsheets save UTF-8 (with a BOM) or, on older Windows Excel, cp1252.
+        for encoding in ("utf-8-sig", "cp1252"):
+            try:
+                return raw.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+        raise forms.ValidationError(_("Berkas bukan teks CSV yang terbaca (simpan sebagai CSV UTF-8)."))
+
+
+def _import_payload_read(request: HttpRequest, payload: str) -> str | None:
+    """The checked file back from the confirmation form, if it is this user's and recent (signed)."""
+    try:
+        data = signing.loads(payload, salt=IMPORT_SALT, max_age=IMPORT_PAYLOAD_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return data["csv"] if data.get("user") == str(request.user.pk) else None
+
+
+def _run_import(text: str, *, areas: frozenset[str] | None, dry_run: bool) -> ImportResult | str:
+    """Every row is validated again on the real run: the area and the database may have changed meanwhile."""
+    try:
+        return users_import_csv(stream=io.StringIO(text), dry_run=dry_run, areas=areas)
+    except ValidationFailed as exc:
+        return str(exc.message)
+
+
+def _import_summary(result: ImportResult) -> str:
+    return str(
+        _(
+            "%(rows)s baris: %(created)s pengguna baru, %(roles)s peran ditambahkan, %(unchanged)s tidak berubah, %(refused)s ditolak"
+        )
+        % {
+            "rows": result.rows,
+            "created": result.users_created,
+            "roles": result.roles_added,
+            "unchanged": result.unchanged,
+            "refused": len(result.refused),
+        }
+    )

@@ -9,7 +9,10 @@ ignored. Spreadsheets save CSV with a BOM and often with `;`: both are accepted.
    reported with their line number and reason.
 2. Valid rows are applied in one transaction. The import is idempotent: an existing phone keeps its user (and
    name) and gets only the roles it lacks; a repeated file changes nothing.
-3. New users get an unusable password (they sign in with Firebase phone auth) unless a password is given.
+3. New users get an unusable password (they sign in with Firebase phone auth) unless a password is given;
+   an existing user's password is never touched.
+4. A coordinator imports through the admin (backend/accounts/admin.py) and only into their own area: a row
+   whose region, or whose facility's village, lies outside it is refused.
 """
 
 from __future__ import annotations
@@ -75,6 +78,10 @@ class ImportResult:
     dry_run: bool = False
 
 
+def _in_areas(code: str, areas: frozenset[str]) -> bool:
+    return any(code == a or code.startswith(a + ".") for a in areas)
+
+
 def _reader(stream: TextIO) -> csv.DictReader:
     text = stream.read()
     if text.startswith("\ufeff"):
@@ -92,7 +99,11 @@ def _reader(stream: TextIO) -> csv.DictReader:
 
 
 def _validate(
-    line: int, row: dict[str, str], regions: dict[str, str], facilities: dict[str, Any]
+    line: int,
+    row: dict[str, str],
+    regions: dict[str, str],
+    facilities: dict[str, tuple[Any, str]],
+    areas: frozenset[str] | None,
 ) -> _ValidRow | str:
     """A valid row, or the reason it is refused (in Bahasa Indonesia)."""
     name, peran = row["nama"], row["peran"].lower()
@@ -128,13 +139,18 @@ def _validate(
                 _("koordinator harus di kabupaten/kota atau provinsi, bukan %(value)s")
                 % {"value": region_code}
             )
+        if areas is not None and not _in_areas(region_code, areas):
+            return str(_("kode_wilayah di luar wilayah Anda: %(value)s") % {"value": region_code})
     elif role in FACILITY_ROLES:
         region_code = ""
         if not facility_code:
             return str(_("kode_fasilitas wajib diisi untuk peran %(role)s") % {"role": peran})
-        facility_id = facilities.get(facility_code)
-        if facility_id is None:
+        facility = facilities.get(facility_code)
+        if facility is None:
             return str(_("kode_fasilitas tidak ditemukan: %(value)s") % {"value": facility_code})
+        facility_id, village_code = facility
+        if areas is not None and not _in_areas(village_code, areas):
+            return str(_("kode_fasilitas di luar wilayah Anda: %(value)s") % {"value": facility_code})
     password = row.get("password") or ""
     if password:
         try:
@@ -144,8 +160,14 @@ def _validate(
     return _ValidRow(line, phone, name, role, region_code or None, facility_id, password)
 
 
-def users_import_csv(*, stream: TextIO, dry_run: bool = False) -> ImportResult:
-    """Validate every row, apply the valid ones in one transaction (rolled back on a dry run)."""
+def users_import_csv(
+    *, stream: TextIO, dry_run: bool = False, areas: frozenset[str] | None = None
+) -> ImportResult:
+    """Validate every row, apply the valid ones in one transaction (rolled back on a dry run).
+
+    `areas`: a coordinator's area codes; a row placing a role outside them is refused. None: anywhere (the
+    command line, a system admin).
+    """
     reader = _reader(stream)
     raw_rows: list[tuple[int, dict[str, str]]] = []
     refused: list[RefusedRow] = []
@@ -168,13 +190,16 @@ def users_import_csv(*, stream: TextIO, dry_run: bool = False) -> ImportResult:
     regions = dict(
         Region.objects.filter(code__in={r["kode_wilayah"] for _, r in raw_rows}).values_list("code", "level")
     )
-    facilities = dict(
-        Facility.objects.filter(code__in={r["kode_fasilitas"] for _, r in raw_rows}).values_list("code", "id")
-    )
+    facilities = {
+        code: (pk, village_code)
+        for code, pk, village_code in Facility.objects.filter(
+            code__in={r["kode_fasilitas"] for _, r in raw_rows}
+        ).values_list("code", "id", "village_id")
+    }
     result = ImportResult(rows=len(raw_rows) + len(refused), dry_run=dry_run, refused=refused)
     valid: list[_ValidRow] = []
     for line, row in raw_rows:
-        outcome = _validate(line, row, regions, facilities)
+        outcome = _validate(line, row, regions, facilities, areas)
         if isinstance(outcome, str):
             result.refused.append(RefusedRow(line, row.get("no_hp", ""), row.get("nama", ""), outcome))
         else:
