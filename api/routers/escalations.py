@@ -21,6 +21,8 @@ from api.pagination import PageParams, paginate
 from api.schemas.accounts import ErrorOut
 from api.schemas.escalations import (
     AssignIn,
+    CancelIn,
+    CloseIn,
     DeclineIn,
     EscalationConflictOut,
     EscalationCreateIn,
@@ -121,9 +123,13 @@ def accept_escalation(request: HttpRequest, escalation_id: uuid.UUID) -> dict:
     url_name="decline_escalation",
 )
 def decline_escalation(request: HttpRequest, escalation_id: uuid.UUID, payload: DeclineIn) -> dict:
-    """The next candidate is offered the case. 403 `not_offered_to_you`; 409 `offer_not_open`."""
-    services.offer_decline(escalation_id=escalation_id, actor=current_user(request), reason=payload.reason)
-    return _out(request, escalation_id)
+    """The next candidate is offered the case, and it leaves the caller's list (later reads: 404).
+    403 `not_offered_to_you`; 409 `offer_not_open`."""
+    user = current_user(request)
+    services.offer_decline(escalation_id=escalation_id, actor=user, reason=payload.reason)
+    # The decline takes the case out of the caller's view; this response is the last they see of it.
+    esc = selectors.escalation_get_after_answer(user=user, escalation_id=escalation_id)
+    return selectors.escalation_record(user=user, esc=esc)
 
 
 @router.post(
@@ -159,12 +165,34 @@ def record_escalation_outcome(request: HttpRequest, escalation_id: uuid.UUID, pa
 
 @router.post(
     "/{escalation_id}/close",
-    response={200: EscalationOut, 401: E, 403: E, 404: E, 409: E},
+    response={200: EscalationOut, 401: E, 403: E, 404: E, 409: E, 422: E},
     summary="Tutup kasus",
     url_name="close_escalation",
 )
-def close_escalation(request: HttpRequest, escalation_id: uuid.UUID) -> dict:
-    services.escalation_close(escalation_id=escalation_id, actor=current_user(request))
+def close_escalation(request: HttpRequest, escalation_id: uuid.UUID, payload: CloseIn | None = None) -> dict:
+    """Body optional; with `version`, a stale one answers 409 `stale_version` with the current record."""
+    services.escalation_close(
+        escalation_id=escalation_id, actor=current_user(request), version=payload.version if payload else None
+    )
+    return _out(request, escalation_id)
+
+
+@router.post(
+    "/{escalation_id}/cancel",
+    response={200: EscalationOut, 401: E, 403: E, 404: E, 409: E, 422: E},
+    summary="Batalkan eskalasi (sebelum diterima petugas)",
+    url_name="cancel_escalation",
+)
+def cancel_escalation(request: HttpRequest, escalation_id: uuid.UUID, payload: CancelIn) -> dict:
+    """The creator or a coordinator of the area, while no staff member has accepted (consent withdrawn, say):
+    the pending offer is withdrawn. 403 `not_allowed_to_cancel`; 409 `escalation_accepted`,
+    `invalid_escalation_status` or `stale_version`."""
+    services.escalation_cancel(
+        escalation_id=escalation_id,
+        actor=current_user(request),
+        reason=payload.reason,
+        version=payload.version,
+    )
     return _out(request, escalation_id)
 
 
@@ -176,8 +204,12 @@ def close_escalation(request: HttpRequest, escalation_id: uuid.UUID) -> dict:
 )
 def assign_escalation(request: HttpRequest, escalation_id: uuid.UUID, payload: AssignIn) -> dict:
     """A coordinator of the area offers the case to a certified staff member of their choice (they must still
-    accept). 403 `not_coordinator`; 409 `invalid_escalation_status`; 422 `staff_not_eligible`."""
+    accept). 403 `not_coordinator`; 409 `invalid_escalation_status`, `escalation_busy` (an offer is being
+    answered right now) or `stale_version`; 422 `staff_not_eligible`."""
     services.escalation_assign(
-        escalation_id=escalation_id, actor=current_user(request), staff_id=payload.staff_id
+        escalation_id=escalation_id,
+        actor=current_user(request),
+        staff_id=payload.staff_id,
+        version=payload.version,
     )
     return _out(request, escalation_id)

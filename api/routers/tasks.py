@@ -46,8 +46,13 @@ def list_tasks(request: HttpRequest, query: Query[TaskQuery], page: Query[PagePa
     url_name="complete_task",
 )
 def complete_task(request: HttpRequest, task_id: uuid.UUID, payload: TaskCompleteIn) -> dict:
-    """Idempotent. 403 `not_your_task`; 409 `task_cancelled`; 422 `visit_not_found` on visit_id."""
+    """Idempotent. 403 `not_your_task`; 409 `task_cancelled` or `stale_version` (open task, `version` sent and
+    not current); 422 `visit_not_found` on visit_id."""
     task = task_complete(
-        task_id=task_id, actor=current_user(request), visit_id=payload.visit_id, note=payload.note
+        task_id=task_id,
+        actor=current_user(request),
+        visit_id=payload.visit_id,
+        note=payload.note,
+        version=payload.version,
     )
     return task_record(task)

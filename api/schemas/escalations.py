@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
+from pydantic import AwareDatetime, StringConstraints
 
 from api.schemas.accounts import ErrorBodyOut
 
@@ -25,6 +26,15 @@ EscalationStatusLit = Literal[
 ]
 
 
+def _text(max_length: int) -> type[str]:
+    """Required free text: surrounding whitespace stripped, then at least one character (422 `string_too_short`)."""
+    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)]  # type: ignore[return-value]
+
+
+Reason2000 = _text(2000)
+Reason1000 = _text(1000)
+
+
 class LocationIn(Schema):
     lat: float = Field(ge=-90, le=90, description="Lintang (WGS 84).")
     lon: float = Field(ge=-180, le=180, description="Bujur (WGS 84).")
@@ -36,18 +46,33 @@ class EscalationCreateIn(Schema):
     urgency: UrgencyLit = Field(
         "routine", description="routine (SLA 24 jam) atau urgent (SLA 2 jam), bawaan."
     )
-    reason: str = Field(min_length=1, max_length=2000, description="Alasan eskalasi.")
+    reason: Reason2000 = Field(description="Alasan eskalasi (wajib, bukan hanya spasi).")
     location: LocationIn | None = Field(
         None, description="Titik GPS klien; tanpa ini jarak diukur dari titik pusat desa."
     )
 
 
 class DeclineIn(Schema):
-    reason: str = Field(min_length=1, max_length=1000, description="Alasan menolak (wajib).")
+    reason: Reason1000 = Field(description="Alasan menolak (wajib, bukan hanya spasi).")
+
+
+class CancelIn(Schema):
+    reason: Reason1000 = Field(description="Alasan pembatalan (wajib), mis. persetujuan ditarik.")
+    version: int | None = Field(
+        None, ge=1, description="Versi eskalasi yang terakhir dibaca; jika sudah berubah: 409 stale_version."
+    )
+
+
+class CloseIn(Schema):
+    version: int | None = Field(
+        None, ge=1, description="Versi eskalasi yang terakhir dibaca; jika sudah berubah: 409 stale_version."
+    )
 
 
 class ScheduleIn(Schema):
-    appointment_at: datetime = Field(description="Waktu janji temu (ISO 8601 dengan offset), di masa depan.")
+    appointment_at: AwareDatetime = Field(
+        description="Waktu janji temu (ISO 8601 dengan offset), di masa depan, paling lambat 366 hari lagi."
+    )
     version: int | None = Field(
         None, ge=1, description="Versi eskalasi yang terakhir dibaca; jika sudah berubah: 409 stale_version."
     )
@@ -69,6 +94,9 @@ class OutcomeIn(Schema):
 
 class AssignIn(Schema):
     staff_id: uuid.UUID = Field(description="Petugas bersertifikat yang ditawari kasus oleh koordinator.")
+    version: int | None = Field(
+        None, ge=1, description="Versi eskalasi yang terakhir dibaca; jika sudah berubah: 409 stale_version."
+    )
 
 
 class OfferOut(Schema):
@@ -89,7 +117,7 @@ class RoutingRowOut(Schema):
     name: str
     facility_id: uuid.UUID
     facility: str
-    distance_km: float
+    distance_km: float | None = Field(description="Kosong bila tidak ada titik asal (penugasan manual).")
     caseload: int = Field(description="Kasus terbuka + tawaran yang menunggu.")
 
 
@@ -121,7 +149,7 @@ class AssignedByOut(Schema):
     at: datetime
 
 
-class RoutingOut(Schema):
+class RoutingDecisionOut(Schema):
     attempt: int | None = Field(None, description="Putaran perutean (1 = tawaran pertama).")
     decided_at: datetime | None = None
     day: date | None = Field(
@@ -139,7 +167,25 @@ class RoutingOut(Schema):
     coordinator_reason: str | None = Field(
         None, description="no_candidate_in_radius, max_attempts atau no_origin."
     )
+    notified: Literal["coordinators", "system_admins"] | None = Field(
+        None,
+        description="Ke koordinator: siapa yang diberi tahu (admin sistem bila wilayah tidak punya koordinator).",
+    )
+    notified_user_ids: list[uuid.UUID] = Field(default_factory=list)
     assigned_by: AssignedByOut | None = Field(None, description="Koordinator yang menugaskan secara manual.")
+
+
+class RoutingOut(RoutingDecisionOut):
+    history: list[RoutingDecisionOut] = Field(
+        default_factory=list, description="Keputusan perutean sebelumnya, yang terlama dahulu."
+    )
+
+
+class PreviousAppointmentOut(Schema):
+    appointment_at: datetime
+    scheduled_at: datetime | None = None
+    replaced_at: datetime | None = None
+    replaced_by: uuid.UUID | None = None
 
 
 class EscalationOut(Schema):
@@ -169,6 +215,11 @@ class EscalationOut(Schema):
     outcome_at: datetime | None
     closed_at: datetime | None
     to_coordinator_at: datetime | None
+    cancelled_at: datetime | None = None
+    cancel_reason: str = ""
+    previous_appointments: list[PreviousAppointmentOut] = Field(
+        default_factory=list, description="Janji temu yang digantikan oleh penjadwalan ulang, terlama dahulu."
+    )
     version: int
     offer: OfferOut | None = Field(
         None, description="Bagi petugas: tawaran untuk dirinya; bagi yang lain: tawaran yang sedang terbuka."
@@ -225,3 +276,6 @@ class TaskPageOut(Schema):
 class TaskCompleteIn(Schema):
     visit_id: uuid.UUID | None = Field(None, description="Kunjungan yang menyelesaikan tugas ini (opsional).")
     note: str = Field("", max_length=2000)
+    version: int | None = Field(
+        None, ge=1, description="Versi tugas yang terakhir dibaca; jika sudah berubah: 409 stale_version."
+    )

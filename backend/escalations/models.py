@@ -81,6 +81,14 @@ class Escalation(models.Model):
     outcome_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     to_coordinator_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.TextField(blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Appointments replaced by a reschedule, oldest first: [{"appointment_at", "scheduled_at", "by"}] (ISO
+    # strings, user id), so the timeline still shows the earlier date.
+    previous_appointments = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name = _("eskalasi")

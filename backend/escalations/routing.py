@@ -145,11 +145,18 @@ def facilities_near(
 ) -> list[Facility]:
     """Active facilities nearest `origin` (KNN on the GiST index) having staff (eligible ones when `need`).
 
+    With `need=None` (the explanation) any active counselor/assessor post counts, whatever the person's leave or
+    account state: a facility whose only counselor is on leave must still show them, passed over `on_leave`.
+
     No radius in the SQL on purpose: `ST_DWithin` makes the planner fetch every facility inside the radius by
     bitmap scan, test each, and sort (25 ms in a city of 500 facilities); without it the index is walked in
     distance order and stops after `limit` hits. The caller cuts at the radius (`distance` is annotated).
     """
-    staff = RoleAssignment.objects.filter(eligible_staff_q(need=need, day=day), facility_id=OuterRef("id"))
+    if need is None:
+        posted = Q(role__in=STAFF_ROLES, active=True)
+    else:
+        posted = eligible_staff_q(need=need, day=day)
+    staff = RoleAssignment.objects.filter(posted, facility_id=OuterRef("id"))
     qs = Facility.objects.filter(Exists(staff), active=True)
     if only_facility_id is not None:
         qs = qs.filter(id=only_facility_id)
@@ -184,6 +191,7 @@ def staff_facts(
     day: date,
     declined: set[str],
     radius_km: float | None,
+    full: frozenset[str] = frozenset(),
 ) -> list[StaffFacts]:
     """Every counselor/assessor posted at `facilities` with the facts the rules need (three queries)."""
     if not facilities:
@@ -228,7 +236,10 @@ def staff_facts(
                 valid_kinds=frozenset(valid[post.user_id]),
                 held_kinds=frozenset(held[post.user_id]),
                 on_leave=user.is_on_leave(day),
-                caseload=load.get(str(post.user_id), 0),
+                # `full`: found full when their row was locked (a concurrent creation filled the last place).
+                caseload=max(
+                    load.get(str(post.user_id), 0), user.caseload_cap if str(post.user_id) in full else 0
+                ),
                 cap=user.caseload_cap,
                 declined=str(post.user_id) in declined,
                 within_radius=radius_km is None or km <= radius_km,
@@ -276,6 +287,7 @@ def route(
     radius_km: float,
     declined: set[str],
     only_facility_id: uuid.UUID | None = None,
+    full: frozenset[str] = frozenset(),
 ) -> Decision:
     """The nearest eligible person within `radius_km` of `origin`, and the explanation of the choice.
 
@@ -287,7 +299,7 @@ def route(
         origin=origin, need=None, day=day, limit=EXPLAIN_FACILITIES, only_facility_id=only_facility_id
     )
     explained = nearest_post_per_person(
-        staff_facts(facilities=near, day=day, declined=declined, radius_km=radius_km)
+        staff_facts(facilities=near, day=day, declined=declined, radius_km=radius_km, full=full)
     )[:EXPLAIN_LIMIT]
     chosen = choose(explained, need=need)
     offset = 0
@@ -302,7 +314,8 @@ def route(
         )
         batch = [f for f in fetched if f.distance.km <= radius_km]  # type: ignore[attr-defined]
         chosen = choose(
-            staff_facts(facilities=batch, day=day, declined=declined, radius_km=radius_km), need=need
+            staff_facts(facilities=batch, day=day, declined=declined, radius_km=radius_km, full=full),
+            need=need,
         )
         if len(batch) < KNN_BATCH:  # the radius (or the table) ends inside this batch
             break

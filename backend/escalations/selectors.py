@@ -3,7 +3,9 @@
 Escalations:
 - volunteer / village official: escalations of clients of their village, of clients assigned to them, and the
   ones they created;
-- counselor / assessor: escalations offered to them (their offer history included) or assigned to them;
+- counselor / assessor: escalations with an open (pending) or accepted offer to them, or assigned to them; a
+  declined, expired or withdrawn offer no longer keeps the case in view (the client's record follows the same
+  rule, backend/recovery/selectors.py `_OPEN_OR_ACCEPTED`);
 - facility admin: escalations of their facility, or offered to one of its staff;
 - coordinator: escalations of clients living in their area; system admin: all.
 The routing explanation (who was passed over and why: names, leave, caseload) is shown to coordinators, system
@@ -31,6 +33,8 @@ from backend.escalations.models import Escalation, Offer, Task
 from backend.escalations.sla import is_overdue, local_date
 from villages.models import TimeZoneName
 
+OFFER_IN_SCOPE = ("pending", "accepted")  # offers that keep a case in the staff member's view
+
 
 def _area_clients(codes: frozenset[str]) -> QuerySet[Any]:
     from backend.recovery.models import Client
@@ -57,11 +61,11 @@ def escalation_qs_for(*, user: User) -> QuerySet[Escalation]:
         q |= Q(client_id__in=_area_clients(scope.area_codes))
     if scope.is_staff_member:
         q |= Q(assigned_to_id=user.id) | Q(
-            id__in=Offer.objects.filter(staff_id=user.id).values("escalation_id")
+            id__in=Offer.objects.filter(staff_id=user.id, status__in=OFFER_IN_SCOPE).values("escalation_id")
         )
     if scope.admin_facility_ids:
         offered = Offer.objects.filter(
-            facility_id__in=scope.admin_facility_ids, status__in=["pending", "accepted"]
+            facility_id__in=scope.admin_facility_ids, status__in=OFFER_IN_SCOPE
         ).values("escalation_id")
         q |= Q(facility_id__in=scope.admin_facility_ids) | Q(id__in=offered)
     return Escalation.objects.filter(q)
@@ -82,6 +86,18 @@ def escalation_list(*, user: User, status: str | None = None) -> QuerySet[Escala
 
 def escalation_get_for(*, user: User, escalation_id: uuid.UUID) -> Escalation:
     esc = _with_relations(escalation_qs_for(user=user)).filter(id=escalation_id).first()
+    if esc is None:
+        raise NotFound(_("Eskalasi tidak ditemukan."), code="escalation_not_found")
+    return esc
+
+
+def escalation_get_after_answer(*, user: User, escalation_id: uuid.UUID) -> Escalation:
+    """The case as it stands right after `user` answered their offer: a decline takes it out of their scope,
+    yet the decline's own response still shows it once (their offer, now declined; no routing)."""
+    qs = Escalation.objects.filter(
+        Q(id__in=escalation_qs_for(user=user).values("id")) | Q(offers__staff_id=user.id)
+    )
+    esc = _with_relations(qs.filter(id=escalation_id).distinct()).first()
     if esc is None:
         raise NotFound(_("Eskalasi tidak ditemukan."), code="escalation_not_found")
     return esc
@@ -178,7 +194,8 @@ def escalation_record(*, user: User, esc: Escalation) -> dict[str, Any]:
             for f in (
                 "id client_id need urgency reason status source created_by_id assigned_to_id facility_id attempts"
                 " appointment_at outcome outcome_notes referred_from_id referred_to_facility_id created_at"
-                " accepted_at scheduled_at outcome_at closed_at to_coordinator_at version"
+                " accepted_at scheduled_at outcome_at closed_at to_coordinator_at cancelled_at cancel_reason"
+                " previous_appointments version"
             ).split()
         },
         "client_code": esc.client.code,

@@ -135,10 +135,16 @@ def post_rehab_tasks_plan(*, client_id: uuid.UUID, tz: str, start: date | None =
 
 
 def task_complete(
-    *, task_id: uuid.UUID, actor: User, visit_id: uuid.UUID | None = None, note: str = ""
+    *,
+    task_id: uuid.UUID,
+    actor: User,
+    visit_id: uuid.UUID | None = None,
+    note: str = "",
+    version: int | None = None,
 ) -> Task:
-    """The assignee marks a task done (again: no change). Out of scope: 404; someone else's: 403."""
-    from backend.escalations.selectors import task_qs_for
+    """The assignee marks a task done (again: no change). Out of scope: 404; someone else's: 403. An open task
+    whose `version` (when sent) is not the one the phone read: 409 `stale_version` with the current task."""
+    from backend.escalations.selectors import task_qs_for, task_record
     from backend.recovery.models import Visit
 
     with transaction.atomic():
@@ -151,6 +157,12 @@ def task_complete(
             return task
         if task.status == TaskStatus.CANCELLED:
             raise Conflict(_("Tugas ini sudah dibatalkan."), code="task_cancelled")
+        if version is not None and version != task.version:
+            raise Conflict(
+                _("Tugas sudah diubah di tempat lain."),
+                code="stale_version",
+                extra={"current": task_record(task)},
+            )
         if visit_id is not None and not Visit.objects.filter(id=visit_id, client_id=task.client_id).exists():
             raise ValidationFailed(
                 details=[

@@ -42,9 +42,11 @@ def make_client(
     )
     client.assigned_volunteers.set(volunteers)
     if consent:
-        Consent.objects.create(
-            client=client, scope="referral", given=True, given_by="client", recorded_by=registered_by
-        )
+        # Data collection too: visits logged for the client (accompaniments completing tasks) need it.
+        for scope in ("data_collection", "referral"):
+            Consent.objects.create(
+                client=client, scope=scope, given=True, given_by="client", recorded_by=registered_by
+            )
     return client
 
 

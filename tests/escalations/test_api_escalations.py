@@ -187,13 +187,15 @@ def test_declining_offers_the_case_to_the_next_candidate(api, cast, offered):
     )
 
     assert response.status_code == 200
+    # The decline's own answer still shows the decliner their offer, now declined (the last they see of it).
+    mine = response.json()["offer"]
+    assert mine["status"] == "declined" and mine["decline_reason"] == "Cuti besok"
+    assert response.json()["routing"] is None
     body = api.as_(cast.coordinator_katingan).get(f"/escalations/{offered['id']}").json()
     assert body["offer"]["staff_id"] == str(cast.counselor_far.id)
     assert body["attempts"] == 1
     reasons = {r["name"]: r["reason"] for r in body["routing"]["passed_over"]}
     assert reasons[cast.counselor_near.name] == "already_declined"
-    mine = api.as_(cast.counselor_near).get(f"/escalations/{offered['id']}").json()["offer"]
-    assert mine["status"] == "declined" and mine["decline_reason"] == "Cuti besok"
 
 
 def test_a_decline_needs_a_reason(api, cast, offered):

@@ -23,6 +23,7 @@ from backend.escalations.services.cases import (
 from backend.escalations.services.common import OPEN_STATUSES, OUTCOMES, field_workers
 from backend.escalations.services.offers import (
     escalation_assign,
+    escalation_cancel,
     escalation_create,
     offer_accept,
     offer_decline,
@@ -38,6 +39,7 @@ __all__ = [
     "appointments_missed_sweep",
     "can_escalate",
     "escalation_assign",
+    "escalation_cancel",
     "escalation_close",
     "escalation_create",
     "escalation_outcome_record",

@@ -24,6 +24,7 @@ from backend.escalations.services.common import (
     OUTCOME_CLIENT_STATUS,
     OUTCOMES,
     S,
+    _check_version,
     _ids,
     _lock,
     _notify,
@@ -35,6 +36,9 @@ from backend.escalations.services.common import (
 from backend.escalations.services.offers import escalation_create
 from backend.recovery.models import Client
 from villages.models import Facility
+
+APPOINTMENT_HORIZON_DAYS = 366  # an appointment further ahead is a typing mistake (year 9999 once gave a 500)
+APPOINTMENT_HISTORY_MAX = 20  # earlier appointments kept on the escalation
 
 # --- Acting on a case --------------------------------------------------------------------------------------
 
@@ -64,15 +68,7 @@ def _for_action(
             code="invalid_escalation_status",
             extra={"current_status": esc.status},
         )
-    if version is not None and version != esc.version:
-        from backend.escalations.selectors import escalation_get_for, escalation_record
-
-        current = escalation_record(user=actor, esc=escalation_get_for(user=actor, escalation_id=esc.id))
-        raise Conflict(
-            _("Eskalasi sudah diubah di tempat lain."),
-            code="stale_version",
-            extra={"current": current},
-        )
+    _check_version(esc, actor=actor, version=version)
     return esc
 
 
@@ -83,10 +79,29 @@ def escalation_schedule(
     from backend.escalations.task_rules import task_ensure
 
     now = timezone.now()
+    if appointment_at.tzinfo is None or appointment_at.utcoffset() is None:
+        raise ValidationFailed(
+            details=[
+                ErrorDetail(
+                    "appointment_at", "timezone_required", _("Waktu harus menyertakan zona waktu (offset).")
+                )
+            ]
+        )
     if appointment_at <= now:
         raise ValidationFailed(
             details=[
                 ErrorDetail("appointment_at", "not_in_future", _("Waktu janji temu harus di masa depan."))
+            ]
+        )
+    if appointment_at > now + timedelta(days=APPOINTMENT_HORIZON_DAYS):
+        raise ValidationFailed(
+            details=[
+                ErrorDetail(
+                    "appointment_at",
+                    "too_far_ahead",
+                    _("Waktu janji temu paling lambat %(days)d hari dari sekarang.")
+                    % {"days": APPOINTMENT_HORIZON_DAYS},
+                )
             ]
         )
     with transaction.atomic():
@@ -94,8 +109,19 @@ def escalation_schedule(
             escalation_id=escalation_id, actor=actor, statuses=(S.ACCEPTED, S.SCHEDULED), version=version
         )
         area = area_settings(village_code=esc.client.village_id)
+        if esc.appointment_at is not None and esc.appointment_at != appointment_at:
+            # A reschedule keeps the earlier appointment for the timeline.
+            esc.previous_appointments = [
+                *esc.previous_appointments,
+                {
+                    "appointment_at": esc.appointment_at.isoformat(),
+                    "scheduled_at": esc.scheduled_at.isoformat() if esc.scheduled_at else None,
+                    "replaced_at": now.isoformat(),
+                    "replaced_by": str(actor.id),
+                },
+            ][-APPOINTMENT_HISTORY_MAX:]
         esc.status, esc.appointment_at, esc.scheduled_at = S.SCHEDULED, appointment_at, now
-        _save(esc, now, "status", "appointment_at", "scheduled_at")
+        _save(esc, now, "status", "appointment_at", "scheduled_at", "previous_appointments")
         due = sla.due_on(instant=appointment_at, tz=area.timezone)
         for user in field_workers(esc):
             task_ensure(
@@ -192,8 +218,9 @@ def escalation_outcome_record(
         return esc
 
 
-def escalation_close(*, escalation_id: uuid.UUID, actor: User) -> Escalation:
-    """Close the case. Open accompany/missed-appointment tasks of it are cancelled; follow-ups stay."""
+def escalation_close(*, escalation_id: uuid.UUID, actor: User, version: int | None = None) -> Escalation:
+    """Close the case. Open accompany/missed-appointment tasks of it are cancelled; follow-ups stay.
+    A stale `version` (when sent): 409 `stale_version` with the current record."""
     from backend.escalations.task_rules import tasks_cancel_for
 
     now = timezone.now()
@@ -202,6 +229,7 @@ def escalation_close(*, escalation_id: uuid.UUID, actor: User) -> Escalation:
             escalation_id=escalation_id,
             actor=actor,
             statuses=(S.ACCEPTED, S.SCHEDULED, S.OUTCOME_RECORDED, S.REFERRED),
+            version=version,
         )
         esc.status, esc.closed_at = S.CLOSED, now
         _save(esc, now, "status", "closed_at")

@@ -10,7 +10,7 @@ from django.contrib.gis.geos import Point
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import Role, RoleAssignment, User
-from backend.errors import NotFound
+from backend.errors import Conflict, NotFound
 from backend.escalations.areas import AreaSettings, ancestor_codes
 from backend.escalations.models import (
     Escalation,
@@ -61,6 +61,31 @@ def _record(esc: Escalation, *, staff_id: Any = None) -> None:
     )
 
 
+def _record_left(esc: Escalation, *, staff_id: Any) -> None:
+    """Change log rows addressed to a staff member whose offer was declined, expired or withdrawn: the case (and
+    with it the client's minimal view) has left their scope, so their phone's feed must learn it (as `leave`)."""
+    change_record(
+        entity="escalation",
+        entity_id=esc.id,
+        village_code=esc.client.village_id,
+        client_id=esc.client_id,
+        user_id=staff_id,
+    )
+    change_record(entity="client", entity_id=esc.client_id, client_id=esc.client_id, user_id=staff_id)
+
+
+ROUTING_HISTORY_MAX = 20  # earlier routing decisions kept on the escalation (a case rarely passes 5)
+
+
+def _routing_push(esc: Escalation, decision: dict[str, Any]) -> None:
+    """Make `decision` the current routing, keeping the earlier ones (oldest first) in `history`."""
+    previous = dict(esc.routing or {})
+    history = list(previous.pop("history", []))
+    if previous:
+        history.append(previous)
+    esc.routing = {**decision, "history": history[-ROUTING_HISTORY_MAX:]}
+
+
 def _save(esc: Escalation, now: datetime, *fields: str) -> None:
     esc.version += 1
     esc.updated_at = now
@@ -99,11 +124,28 @@ def _coordinators(area: AreaSettings) -> list[User]:
     return list(User.objects.filter(id__in=ids, is_active=True))
 
 
+def _system_admins() -> list[User]:
+    ids = RoleAssignment.objects.filter(role=Role.SYSTEM_ADMIN, active=True).values("user_id")
+    return list(User.objects.filter(id__in=ids, is_active=True))
+
+
 def _lock(escalation_id: uuid.UUID) -> Escalation:
     return (
         Escalation.objects.select_for_update(of=("self",))
         .select_related("client", "referred_from", "referred_to_facility", "facility")
         .get(id=escalation_id)
+    )
+
+
+def _check_version(esc: Escalation, *, actor: User, version: int | None) -> None:
+    """A stale `version` (when the phone sends the one it last read): 409 `stale_version` with the record."""
+    if version is None or version == esc.version:
+        return
+    from backend.escalations.selectors import escalation_get_for, escalation_record
+
+    current = escalation_record(user=actor, esc=escalation_get_for(user=actor, escalation_id=esc.id))
+    raise Conflict(
+        _("Eskalasi sudah diubah di tempat lain."), code="stale_version", extra={"current": current}
     )
 
 

@@ -29,14 +29,18 @@ from backend.escalations.models import (
 from backend.escalations.services.common import (
     OPEN_STATUSES,
     S,
+    _check_version,
     _coordinators,
     _ids,
     _lock,
     _notify,
     _origin,
     _record,
+    _record_left,
     _require_in_scope,
+    _routing_push,
     _save,
+    _system_admins,
     field_workers,
 )
 from backend.recovery.models import Client
@@ -46,13 +50,25 @@ from villages.models import Facility
 
 
 def _to_coordinator(esc: Escalation, *, area: AreaSettings, now: datetime, reason: str) -> None:
+    """Hand the case to the area's coordinators; with none at any level above the village, the system admins
+    (someone must see it). Who was told is recorded in the routing."""
     esc.status = S.WITH_COORDINATOR
     esc.to_coordinator_at = now
-    esc.routing = {**esc.routing, "result": "with_coordinator", "coordinator_reason": reason}
+    recipients = _coordinators(area)
+    notified = "coordinators"
+    if not recipients:
+        recipients, notified = _system_admins(), "system_admins"
+    esc.routing = {
+        **esc.routing,
+        "result": "with_coordinator",
+        "coordinator_reason": reason,
+        "notified": notified,
+        "notified_user_ids": [str(u.id) for u in recipients],
+    }
     _save(esc, now, "status", "to_coordinator_at", "routing")
-    for coordinator in _coordinators(area):
+    for recipient in recipients:
         _notify(
-            recipient=coordinator,
+            recipient=recipient,
             kind="escalation_to_coordinator",
             event_key=f"escalation:{esc.id}:to_coordinator:{esc.attempts}",
             params={"client_code": esc.client.code},
@@ -89,29 +105,41 @@ def _offer_make(
     return offer
 
 
+def _has_room(user_id: uuid.UUID) -> bool:
+    """Lock the staff member's row, then count their open caseload again: concurrent creations choosing the same
+    person queue here, and each sees the offers committed before it (READ COMMITTED reads afresh per statement).
+    The lock is held to the end of the transaction, so the offer made next is counted by whoever waits."""
+    user = User.objects.select_for_update().only("id", "caseload_cap").get(id=user_id)
+    return routing.caseloads(user_ids=[user_id]).get(str(user_id), 0) < user.caseload_cap
+
+
 def _offer_next(esc: Escalation, *, now: datetime) -> None:
     """Route again (skipping everyone who declined or let an offer expire) and offer, or go to the coordinator.
 
     1. Too many declines/expiries: the coordinator.  2. No point to measure from: the coordinator.
     3. The nearest eligible person gets an offer; nobody within the radius: the coordinator.
+    The previous routing decision moves into `routing.history`.
     """
     area = area_settings(village_code=esc.client.village_id)
-    if esc.attempts >= settings.ROUTING_DEFAULT_MAX_ATTEMPTS:
-        return _to_coordinator(esc, area=area, now=now, reason="max_attempts")
     origin, origin_source = _origin(esc, area)
     day = sla.local_date(instant=now, tz=area.timezone)
-    esc.routing = {
-        "attempt": esc.attempts + 1,
-        "decided_at": now.isoformat(),
-        "day": day.isoformat(),
-        "time_zone": area.timezone,
-        "need": esc.need,
-        "radius_km": area.max_radius_km,
-        "origin": {"lat": origin.y, "lon": origin.x, "source": origin_source} if origin else None,
-        "considered": [],
-        "chosen": None,
-        "passed_over": [],
-    }
+    _routing_push(
+        esc,
+        {
+            "attempt": esc.attempts + 1,
+            "decided_at": now.isoformat(),
+            "day": day.isoformat(),
+            "time_zone": area.timezone,
+            "need": esc.need,
+            "radius_km": area.max_radius_km,
+            "origin": {"lat": origin.y, "lon": origin.x, "source": origin_source} if origin else None,
+            "considered": [],
+            "chosen": None,
+            "passed_over": [],
+        },
+    )
+    if esc.attempts >= settings.ROUTING_DEFAULT_MAX_ATTEMPTS:
+        return _to_coordinator(esc, area=area, now=now, reason="max_attempts")
     if origin is None:
         return _to_coordinator(esc, area=area, now=now, reason="no_origin")
     declined = {
@@ -120,19 +148,25 @@ def _offer_next(esc: Escalation, *, now: datetime) -> None:
             "staff_id", flat=True
         )
     }
-    decision = routing.route(
-        origin=origin,
-        need=esc.need,
-        day=day,
-        radius_km=area.max_radius_km,
-        declined=declined,
-        only_facility_id=esc.referred_to_facility_id,
-    )
-    esc.routing.update(decision.as_json())
-    if decision.chosen is None:
-        return _to_coordinator(esc, area=area, now=now, reason="no_candidate_in_radius")
+    full: set[str] = set()
+    while True:
+        decision = routing.route(
+            origin=origin,
+            need=esc.need,
+            day=day,
+            radius_km=area.max_radius_km,
+            declined=declined,
+            only_facility_id=esc.referred_to_facility_id,
+            full=frozenset(full),
+        )
+        esc.routing.update(decision.as_json())
+        if decision.chosen is None:
+            return _to_coordinator(esc, area=area, now=now, reason="no_candidate_in_radius")
+        chosen = decision.chosen
+        if _has_room(uuid.UUID(chosen.user_id)):
+            break
+        full.add(chosen.user_id)  # filled meanwhile by a concurrent creation: the next nearest
     esc.routing["result"] = "offered"
-    chosen = decision.chosen
     _offer_make(
         esc,
         staff_id=uuid.UUID(chosen.user_id),
@@ -211,11 +245,15 @@ def escalation_create(
 
 
 def _answer_offer(*, escalation_id: uuid.UUID, actor: User, accept: bool, reason: str = "") -> Offer:
-    """Close the actor's pending offer with one conditional UPDATE: exactly one racing answer wins."""
-    _require_in_scope(escalation_id=escalation_id, actor=actor)
+    """Close the actor's pending offer with one conditional UPDATE: exactly one racing answer wins.
+
+    Someone who was ever offered the case gets 409 `offer_not_open` for a late answer even though a declined,
+    expired or withdrawn offer no longer keeps the case in their scope: they know of the case already, and a
+    409 tells their phone why better than a 404 would. Anyone else out of scope: 404."""
     now = timezone.now()
     mine = Offer.objects.filter(escalation_id=escalation_id, staff_id=actor.id)
     if not mine.exists():
+        _require_in_scope(escalation_id=escalation_id, actor=actor)
         raise PermissionDenied(_("Kasus ini tidak ditawarkan kepada Anda."), code="not_offered_to_you")
     offer = mine.filter(status=OfferStatus.PENDING).first()
     won = 0
@@ -275,6 +313,7 @@ def offer_decline(*, escalation_id: uuid.UUID, actor: User, reason: str) -> Esca
         esc = _lock(escalation_id)
         esc.attempts += 1
         _save(esc, offer.answered_at, "attempts")  # type: ignore[arg-type]
+        _record_left(esc, staff_id=offer.staff_id)
         _offer_next(esc, now=offer.answered_at)  # type: ignore[arg-type]
         return esc
 
@@ -303,6 +342,7 @@ def offers_expire(*, now: datetime | None = None, limit: int = 500) -> int:
             esc = _lock(offer.escalation_id)
             esc.attempts += 1
             _save(esc, now, "attempts")
+            _record_left(esc, staff_id=offer.staff_id)
             _notify(
                 recipient=offer.staff,
                 kind="escalation_offer_expired",
@@ -315,13 +355,45 @@ def offers_expire(*, now: datetime | None = None, limit: int = 500) -> int:
     return done
 
 
-def escalation_assign(*, escalation_id: uuid.UUID, actor: User, staff_id: uuid.UUID) -> Escalation:
+def _lock_pending_offers(escalation_id: uuid.UUID) -> tuple[Escalation, list[Offer]]:
+    """Lock the escalation's pending offers, then the escalation: the order every path takes (an answer and the
+    expiry sweep claim the offer, then lock the escalation), so two paths never wait on each other in a cycle.
+
+    An offer made between the two locks (a decline or expiry that committed meanwhile re-routed the case) is
+    locked without waiting: if its staff member is answering it right now, they hold it and wait for the
+    escalation we hold, so we step back with 409 `escalation_busy` rather than deadlock."""
+    from django.db import DatabaseError
+
+    pending = Offer.objects.select_for_update(of=("self",)).filter(
+        escalation_id=escalation_id, status=OfferStatus.PENDING
+    )
+    locked = list(pending.order_by("id"))
+    esc = _lock(escalation_id)
+    known = [o.id for o in locked]
+    try:
+        with transaction.atomic():
+            locked += list(
+                Offer.objects.select_for_update(of=("self",), nowait=True)
+                .filter(escalation_id=escalation_id, status=OfferStatus.PENDING)
+                .exclude(id__in=known)
+            )
+    except DatabaseError:
+        raise Conflict(
+            _("Eskalasi ini sedang diubah oleh orang lain; coba lagi."), code="escalation_busy"
+        ) from None
+    return esc, locked
+
+
+def escalation_assign(
+    *, escalation_id: uuid.UUID, actor: User, staff_id: uuid.UUID, version: int | None = None
+) -> Escalation:
     """A coordinator of the client's area offers the case by hand to a certified staff member of their choice
-    (any distance, any caseload): any pending offer is withdrawn and the chosen person must still accept."""
+    (any distance, any caseload): any pending offer is withdrawn and the chosen person must still accept.
+    The routing names the chosen person; the automatic decision before moves into `routing.history`."""
     now = timezone.now()
     with transaction.atomic():
         _require_in_scope(escalation_id=escalation_id, actor=actor)
-        esc = _lock(escalation_id)
+        esc, pending = _lock_pending_offers(escalation_id)
         scope = scope_for(actor)
         if not (scope.is_system_admin or (scope.area_codes and scope.covers_region(esc.client.village_id))):
             raise PermissionDenied(
@@ -333,25 +405,51 @@ def escalation_assign(*, escalation_id: uuid.UUID, actor: User, staff_id: uuid.U
                 code="invalid_escalation_status",
                 extra={"current_status": esc.status},
             )
+        _check_version(esc, actor=actor, version=version)
         area = area_settings(village_code=esc.client.village_id)
-        origin, _src = _origin(esc, area)
+        origin, origin_source = _origin(esc, area)
         day = sla.local_date(instant=now, tz=area.timezone)
         post = _eligible_post(
             staff_id=staff_id, need=esc.need, day=day, origin=origin or Point(0, 0, srid=4326)
         )
-        esc.offers.filter(status=OfferStatus.PENDING).update(status=OfferStatus.WITHDRAWN, answered_at=now)
-        esc.routing = {
-            **esc.routing,
-            "result": "assigned_by_coordinator",
-            "assigned_by": {"user_id": str(actor.id), "name": actor.name, "at": now.isoformat()},
-        }
+        Offer.objects.filter(id__in=[o.id for o in pending]).update(
+            status=OfferStatus.WITHDRAWN, answered_at=now
+        )
+        for offer in pending:
+            _record_left(esc, staff_id=offer.staff_id)
+        staff = User.objects.get(id=staff_id)
+        distance_km = post.distance.km if origin is not None else None  # type: ignore[attr-defined]
+        _routing_push(
+            esc,
+            {
+                "attempt": esc.attempts + 1,
+                "decided_at": now.isoformat(),
+                "day": day.isoformat(),
+                "time_zone": area.timezone,
+                "need": esc.need,
+                "radius_km": area.max_radius_km,
+                "origin": {"lat": origin.y, "lon": origin.x, "source": origin_source} if origin else None,
+                "considered": [],
+                "chosen": {
+                    "user_id": str(staff.id),
+                    "name": staff.name,
+                    "facility_id": str(post.id),
+                    "facility": post.name,
+                    "distance_km": round(distance_km, 2) if distance_km is not None else None,
+                    "caseload": routing.caseloads(user_ids=[staff.id]).get(str(staff.id), 0),
+                },
+                "passed_over": [],
+                "result": "assigned_by_coordinator",
+                "assigned_by": {"user_id": str(actor.id), "name": actor.name, "at": now.isoformat()},
+            },
+        )
         _offer_make(
             esc,
             staff_id=staff_id,
             facility_id=post.id,
-            distance_km=post.distance.km,
+            distance_km=post.distance.km,  # type: ignore[attr-defined]
             area=area,
-            now=now,  # type: ignore[attr-defined]
+            now=now,
         )
         return esc
 
@@ -380,3 +478,50 @@ def _eligible_post(*, staff_id: uuid.UUID, need: str, day: Any, origin: Point) -
             ]
         )
     return post
+
+
+def escalation_cancel(
+    *, escalation_id: uuid.UUID, actor: User, reason: str, version: int | None = None
+) -> Escalation:
+    """Call the escalation off before staff took it (consent withdrawn, the client moved away, a mistake): any
+    pending offer is withdrawn and the case is cancelled. Allowed to its creator and to a coordinator of the
+    client's area (or a system admin). Accepted by staff already: 409 `escalation_accepted` (the case is then
+    closed by the staff member instead); closed or cancelled: 409 `invalid_escalation_status`."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed(details=[ErrorDetail("reason", "required", _("Wajib diisi."))])
+    now = timezone.now()
+    with transaction.atomic():
+        _require_in_scope(escalation_id=escalation_id, actor=actor)
+        esc, pending = _lock_pending_offers(escalation_id)
+        scope = scope_for(actor)
+        coordinator = scope.is_system_admin or bool(
+            scope.area_codes and scope.covers_region(esc.client.village_id)
+        )
+        if not (coordinator or esc.created_by_id == actor.id):
+            raise PermissionDenied(
+                _("Hanya pembuat eskalasi atau koordinator wilayah ini yang dapat membatalkannya."),
+                code="not_allowed_to_cancel",
+            )
+        if esc.status in (S.ACCEPTED, S.SCHEDULED, S.OUTCOME_RECORDED, S.REFERRED):
+            raise Conflict(
+                _("Eskalasi sudah diterima petugas dan tidak dapat dibatalkan lagi."),
+                code="escalation_accepted",
+                extra={"current_status": esc.status},
+            )
+        if esc.status not in (S.OFFERED, S.WITH_COORDINATOR):
+            raise Conflict(
+                _("Langkah ini tidak sesuai dengan status eskalasi."),
+                code="invalid_escalation_status",
+                extra={"current_status": esc.status},
+            )
+        _check_version(esc, actor=actor, version=version)
+        Offer.objects.filter(id__in=[o.id for o in pending]).update(
+            status=OfferStatus.WITHDRAWN, answered_at=now
+        )
+        for offer in pending:
+            _record_left(esc, staff_id=offer.staff_id)
+        esc.status, esc.cancelled_at, esc.cancel_reason, esc.cancelled_by = S.CANCELLED, now, reason, actor
+        _save(esc, now, "status", "cancelled_at", "cancel_reason", "cancelled_by")
+        _record(esc)
+        return esc
