@@ -51,7 +51,8 @@ def idempotency_key_parse(raw: str | None) -> uuid.UUID | None:
 
 def request_hash(body: Any) -> str:
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    # surrogatepass: a lone surrogate in one item is that item's problem (rejected alone), not the hash's.
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _claim(user: User, key: uuid.UUID, digest: str) -> int | None:

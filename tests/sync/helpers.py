@@ -10,15 +10,24 @@ from typing import Any
 from django.utils import timezone
 
 from backend.accounts.models import User
-from backend.recovery.models import Client, ClientFamilyLink, FamilyMember
+from backend.recovery.models import Client, ClientFamilyLink, Consent, FamilyMember
 from backend.sync.services import change_record
 
 _codes = itertools.count(1)
 
 
+DEFAULT_CONSENTS = ("data_collection", "contact_family")
+
+
 def make_client(
-    *, village: str, by: User, name: str = "Klien Uji", status: str = "community_recovery"
+    *,
+    village: str,
+    by: User,
+    name: str = "Klien Uji",
+    status: str = "community_recovery",
+    consents: tuple[str, ...] = DEFAULT_CONSENTS,
 ) -> Client:
+    """A client with the consents a visit needs (data collection; contacting the family) unless told otherwise."""
     n = next(_codes)
     client = Client.objects.create(
         code=f"TST-2026-{n:05d}-{uuid.uuid4().hex[:4]}",
@@ -30,13 +39,24 @@ def make_client(
         status=status,
         registered_by=by,
     )
+    Consent.objects.bulk_create(
+        Consent(client=client, scope=scope, given=True, given_by="client", recorded_by=by)
+        for scope in consents
+    )
     change_record(entity="client", entity_id=client.id, village_code=village, client_id=client.id)
     return client
 
 
-def make_member(*, client: Client, by: User, name: str = "Ibu Klien") -> FamilyMember:
+def make_member(
+    *, client: Client, by: User, name: str = "Ibu Klien", phone: str = "", may_contact: bool = True
+) -> FamilyMember:
     member = FamilyMember.objects.create(
-        name=name, relationship="ibu", village_id=client.village_id, created_by=by, may_contact=True
+        name=name,
+        relationship="ibu",
+        village_id=client.village_id,
+        created_by=by,
+        may_contact=may_contact,
+        phone=phone,
     )
     ClientFamilyLink.objects.create(client=client, member=member, linked_by=by)
     return member
@@ -94,5 +114,6 @@ def drain(  # type: ignore[no-untyped-def]
         time.sleep(0.2)
 
 
-def ids_of(items: list[dict[str, Any]], entity: str, op: str = "upsert") -> list[str]:
-    return [i["id"] for i in items if i["entity"] == entity and i["op"] == op]
+def ids_of(items: list[dict[str, Any]], entity: str, op: str | None = "upsert") -> list[str]:
+    """Ids of `entity` items with `op` (None: whatever the op, e.g. to catch a `leave` that names an id)."""
+    return [i["id"] for i in items if i["entity"] == entity and (op is None or i["op"] == op)]

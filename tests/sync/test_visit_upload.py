@@ -236,3 +236,72 @@ def test_a_synced_visit_completes_the_authors_open_task_for_that_client(api, cas
     task.refresh_from_db()
     assert task.status == TaskStatus.DONE
     assert str(task.completed_by_visit) == visits[-1]["id"]
+
+
+def _withdraw(client, scope: str, by) -> None:  # type: ignore[no-untyped-def]
+    from backend.recovery.models import Consent
+
+    Consent.objects.create(
+        client=client,
+        scope=scope,
+        given=False,
+        given_by="client",
+        recorded_by=by,
+        recorded_at=timezone.now() + timedelta(seconds=1),
+    )
+
+
+def test_a_visit_needs_the_clients_data_collection_consent(api, cast, kasongan):
+    """Visits used to be stored whatever the client's consent: a visit is data collected about the client."""
+    never = make_client(village="62.06.02.1003", by=cast.official_katingan, consents=())
+    withdrawn = make_client(village="62.06.02.1003", by=cast.official_katingan)
+    _withdraw(withdrawn, "data_collection", cast.official_katingan)
+    good = visit_payload(kasongan)
+    results = upload(
+        api, cast.volunteer_katingan, [visit_payload(never), good, visit_payload(withdrawn)]
+    ).json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "created", "rejected"]
+    for r in (results[0], results[2]):
+        assert (r["error"]["code"], r["error"]["field"]) == ("consent_required", "client_id")
+    assert list(Visit.objects.values_list("id", flat=True)) == [uuid.UUID(good["id"])]
+
+
+def test_a_stored_visit_resent_after_consent_is_withdrawn_is_still_a_duplicate(api, cast, kasongan):
+    visit = visit_payload(kasongan)
+    upload(api, cast.volunteer_katingan, [visit])
+    _withdraw(kasongan, "data_collection", cast.official_katingan)
+    again = upload(api, cast.volunteer_katingan, [visit]).json()["results"][0]
+    assert again["status"] == "duplicate"
+    edit = upload(api, cast.volunteer_katingan, [{**visit, "notes": "x", "version": 1}]).json()["results"][0]
+    assert edit["error"]["code"] == "consent_required"
+
+
+def test_a_family_member_takes_part_only_if_they_may_be_contacted(api, cast, kasongan):
+    """Visits used to accept any linked member, even one who refused contact or whose client withdrew
+    contact_family consent."""
+    willing = make_member(client=kasongan, by=cast.official_katingan)
+    unwilling = make_member(client=kasongan, by=cast.official_katingan, may_contact=False)
+    no_contact = make_client(
+        village="62.06.02.1003", by=cast.official_katingan, consents=("data_collection",)
+    )
+    member_of_no_contact = make_member(client=no_contact, by=cast.official_katingan)
+    batch = [
+        visit_payload(kasongan, type="family_session", participants=["client", str(willing.id)]),
+        visit_payload(kasongan, type="family_session", participants=["client", str(unwilling.id)]),
+        visit_payload(no_contact, type="family_session", participants=[str(member_of_no_contact.id)]),
+        visit_payload(no_contact),  # the client alone: data collection is enough
+    ]
+    results = upload(api, cast.volunteer_katingan, batch).json()["results"]
+    assert [r["status"] for r in results] == ["created", "rejected", "rejected", "created"]
+    assert (results[1]["error"]["code"], results[1]["error"]["field"]) == (
+        "family_contact_not_allowed",
+        "participants",
+    )
+    assert (results[2]["error"]["code"], results[2]["error"]["field"]) == ("consent_required", "participants")
+
+
+def test_visit_create_without_consent_raises_consent_required(cast):
+    never = make_client(village="62.06.02.1003", by=cast.official_katingan, consents=())
+    with pytest.raises(Conflict) as raised:
+        visit_create(actor=cast.volunteer_katingan, data=visit_payload(never))
+    assert raised.value.code == "consent_required"

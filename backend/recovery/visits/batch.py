@@ -20,12 +20,13 @@ is recognised whatever order its keys or participants came in.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -34,9 +35,12 @@ from django.utils.translation import gettext_lazy as _
 from backend.accounts.access import scope_for
 from backend.accounts.models import User
 from backend.errors import ErrorDetail, PermissionDenied
-from backend.recovery.models import ClientFamilyLink, Screening, Visit
-from backend.recovery.visits.rules import FIELD_ROLES, VisitData, visit_as_dict, visit_clean
+from backend.recovery.models import ClientFamilyLink, ConsentScope, Screening, Visit
+from backend.recovery.visits.consent import consents_in_force_many
+from backend.recovery.visits.rules import FIELD_ROLES, VisitData, text_storable, visit_as_dict, visit_clean
 from backend.sync.services import change_record_many
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -106,15 +110,22 @@ def visits_apply(*, actor: User, items: list[Any], mode: str = "upsert") -> list
         if client_ids
         else {}
     )
-    links = (
-        set(
-            ClientFamilyLink.objects.filter(client_id__in=clients, unlinked_at__isnull=True).values_list(
-                "client_id", "member_id"
-            )
-        )
-        if any(len(r.data.participants) > 1 or "client" not in r.data.participants for r in todo)
-        else set()
-    )  # type: ignore[union-attr]
+    with_family = any(len(r.data.participants) > 1 or "client" not in r.data.participants for r in todo)  # type: ignore[union-attr]
+    # (client, member) -> the member agreed to be contacted.
+    links: dict[tuple[uuid.UUID, uuid.UUID], bool] = (
+        {
+            (cid, mid): may_contact
+            for cid, mid, may_contact in ClientFamilyLink.objects.filter(
+                client_id__in=clients, unlinked_at__isnull=True
+            ).values_list("client_id", "member_id", "member__may_contact")
+        }
+        if with_family
+        else {}
+    )
+    consents = consents_in_force_many(
+        client_ids=clients,
+        scopes=[ConsentScope.DATA_COLLECTION] + ([ConsentScope.CONTACT_FAMILY] if with_family else []),
+    )
     screening_ids = {r.data.screening_id for r in todo if r.data.screening_id}  # type: ignore[union-attr]
     screenings = (
         {
@@ -140,6 +151,9 @@ def visits_apply(*, actor: User, items: list[Any], mode: str = "upsert") -> list
                 inserts.append(r)
         else:
             _classify_existing(r, d, stored, actor, clients, mode, updates)
+    # Only what would be written needs consent: a resend of a stored visit is still answered `duplicate`.
+    inserts = [r for r in inserts if _check_consent(r, r.data, consents, links)]  # type: ignore[arg-type]
+    updates = [r for r in updates if _check_consent(r, r.data, consents, links)]  # type: ignore[arg-type]
     with transaction.atomic():
         created = _insert(inserts, actor, now)
         updated = _update(updates, actor, now)
@@ -159,9 +173,11 @@ def _clean_all(items: list[Any], now: datetime) -> tuple[list[VisitResult], list
     for index, item in enumerate(items):
         data, errs = visit_clean(data=item, now=now)
         raw_id = item.get("id") if isinstance(item, dict) else None
+        if not (isinstance(raw_id, str) and len(raw_id) <= 64 and text_storable(raw_id)):
+            raw_id = None  # the answer is stored (Idempotency-Key): it must not echo what PostgreSQL refuses
         r = VisitResult(
             index=index,
-            id=str(data.id) if data else (raw_id if isinstance(raw_id, str) else None),
+            id=str(data.id) if data else raw_id,
             status="pending",
             data=data,
         )
@@ -176,7 +192,43 @@ def _clean_all(items: list[Any], now: datetime) -> tuple[list[VisitResult], list
     return results, firsts
 
 
-def _check_refs(r: VisitResult, d: VisitData, clients: dict, links: set, screenings: dict) -> bool:
+def _check_consent(
+    r: VisitResult, d: VisitData, consents: set, links: dict[tuple[uuid.UUID, uuid.UUID], bool]
+) -> bool:
+    """A visit is data collected about the client: data_collection must be in force. A family member takes part
+    only if they may be contacted about the client: they agreed, and the client's contact_family is in force."""
+    if (d.client_id, ConsentScope.DATA_COLLECTION) not in consents:
+        message = _("Persetujuan pengumpulan data dari klien belum ada atau sudah ditarik.")
+        r.reject(
+            "consent_required",
+            message,
+            "client_id",
+            [ErrorDetail("client_id", "consent_required", message)],
+        )
+        return False
+    members = [uuid.UUID(p) for p in d.participants if p != "client"]
+    if members and (d.client_id, ConsentScope.CONTACT_FAMILY) not in consents:
+        message = _("Persetujuan klien untuk menghubungi keluarga belum ada atau sudah ditarik.")
+        r.reject(
+            "consent_required",
+            message,
+            "participants",
+            [ErrorDetail("participants", "consent_required", message)],
+        )
+        return False
+    if any(not links.get((d.client_id, m), False) for m in members):
+        message = _("Anggota keluarga ini tidak bersedia dihubungi.")
+        r.reject(
+            "family_contact_not_allowed",
+            message,
+            "participants",
+            [ErrorDetail("participants", "family_contact_not_allowed", message)],
+        )
+        return False
+    return True
+
+
+def _check_refs(r: VisitResult, d: VisitData, clients: dict, links: dict, screenings: dict) -> bool:
     """The client in scope, the participants linked to it, the screening of it and still free."""
     if d.client_id not in clients:
         # Out of scope and unknown answer alike: existence is never revealed.
@@ -343,8 +395,9 @@ def _insert(inserts: list[VisitResult], actor: User, now: datetime) -> list[Visi
     try:
         with transaction.atomic():
             inserted = _insert_rows(list(rows.values()))
-    except IntegrityError:
-        # A client or screening removed meanwhile: fall back to one savepoint per row to find the culprit.
+    except (IntegrityError, DataError):
+        # A client or screening removed meanwhile, or a value PostgreSQL refuses that the rules let through:
+        # fall back to one savepoint per row to find the culprit; the other rows are still stored.
         inserted = set()
         for r in inserts:
             try:
@@ -352,6 +405,14 @@ def _insert(inserts: list[VisitResult], actor: User, now: datetime) -> list[Visi
                     inserted |= _insert_rows([rows[r.data.id]])  # type: ignore[union-attr]
             except IntegrityError:
                 r.reject("not_found", _("Klien atau skrining tidak ditemukan."), "client_id")
+            except DataError:
+                logger.warning("visit %s refused by the database", r.data.id, exc_info=True)  # type: ignore[union-attr]
+                r.reject(
+                    "validation_error",
+                    _("Data kunjungan tidak valid."),
+                    "body",
+                    [ErrorDetail("body", "invalid", _("Data kunjungan tidak dapat disimpan."))],
+                )
     lost = [r for r in inserts if r.status == "pending" and r.data.id not in inserted]  # type: ignore[union-attr]
     now_stored = _visits_by_id([r.data.id for r in lost])  # type: ignore[union-attr]
     created = []
@@ -400,6 +461,15 @@ def _update(updates: list[VisitResult], actor: User, now: datetime) -> list[Visi
                 count = Visit.objects.filter(id=d.id, version=d.version).update(
                     version=F("version") + 1, **fields
                 )
+        except DataError:
+            logger.warning("visit %s edit refused by the database", d.id, exc_info=True)
+            r.reject(
+                "validation_error",
+                _("Data kunjungan tidak valid."),
+                "body",
+                [ErrorDetail("body", "invalid", _("Data kunjungan tidak dapat disimpan."))],
+            )
+            continue
         except IntegrityError:
             r.reject(
                 "validation_error",

@@ -81,7 +81,24 @@ def _uuid(raw: Any) -> uuid.UUID | None:
 def _number(raw: Any) -> float | None:
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         return None
-    return float(raw)
+    try:
+        return float(raw)
+    except (OverflowError, ValueError):  # an integer beyond any float (10**400) is no coordinate
+        return None
+
+
+def text_storable(value: str) -> bool:
+    """Can PostgreSQL store this text? Not with a NUL character, nor with a lone surrogate (invalid UTF-8).
+
+    The API guard refuses NUL for every other path; a visit batch judges each item on its own, so it checks here.
+    """
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def visit_clean(*, data: Any, now: datetime) -> tuple[VisitData | None, list[ErrorDetail]]:
@@ -108,8 +125,12 @@ def visit_clean(*, data: Any, now: datetime) -> tuple[VisitData | None, list[Err
     outcome, notes = data.get("outcome") or "", data.get("notes") or ""
     if not isinstance(outcome, str) or len(outcome) > MAX_OUTCOME:
         bad("outcome", "too_long", _("Hasil kunjungan paling banyak 40 karakter."))
+    elif not text_storable(outcome):
+        bad("outcome", "invalid_character", _("Teks berisi karakter yang tidak diizinkan."))
     if not isinstance(notes, str) or len(notes) > MAX_NOTES:
         bad("notes", "too_long", _("Catatan paling banyak 4000 karakter."))
+    elif not text_storable(notes):
+        bad("notes", "invalid_character", _("Teks berisi karakter yang tidak diizinkan."))
     next_visit_on = _clean_next_visit(data.get("next_visit_on"), occurred_at, bad)
     screening_id = None
     if data.get("screening_id") is not None:
@@ -157,10 +178,14 @@ def _clean_occurred_at(raw: Any, now: datetime, bad: Any) -> datetime | None:
     if value.tzinfo is None:
         bad("occurred_at", "timezone_required", _("Waktu kunjungan harus menyertakan zona waktu."))
         return None
+    # A flagged time is returned as None: later checks must not compute with a date near year 1 or 9999
+    # (next_visit_on's range would overflow).
     if value > now + FUTURE_TOLERANCE:
         bad("occurred_at", "in_future", _("Waktu kunjungan ada di masa depan: periksa jam perangkat."))
-    elif value < now - MAX_AGE:
+        return None
+    if value < now - MAX_AGE:
         bad("occurred_at", "too_old", _("Waktu kunjungan terlalu lama: periksa jam perangkat."))
+        return None
     return value
 
 

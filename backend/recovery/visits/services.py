@@ -25,6 +25,9 @@ def _one(result: VisitResult) -> Visit:
         raise PermissionDenied(message)
     if code in ("id_conflict", "stale_version"):
         raise Conflict(message, code=code, extra={"current": result.current} if result.current else None)
+    if code in ("consent_required", "family_contact_not_allowed"):
+        # 409 like recovery.selectors.consent_require: the request is well-formed, the client's consent is not.
+        raise Conflict(message, code=code, details=details)
     raise ValidationFailed(message, code=code, details=details)
 
 
