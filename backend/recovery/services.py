@@ -386,10 +386,10 @@ def client_status_change(*, actor: User, client_id: uuid.UUID, to_status: str, r
     from backend.recovery.selectors import consent_require
     from backend.recovery.transitions import client_transition
 
+    client_get_for_write(user=actor, client_id=client_id)
     errors = FieldErrors()
     reason = text_clean(reason, field="reason", max_length=1000, errors=errors)
     errors.raise_if_any()
-    client_get_for_write(user=actor, client_id=client_id)
     with transaction.atomic():
         # The row lock orders this check with consent events (they take the same lock): a withdrawal cannot
         # slip between the check and the move.
@@ -398,8 +398,10 @@ def client_status_change(*, actor: User, client_id: uuid.UUID, to_status: str, r
             to_status == ClientStatus.ESCALATED or to_status in IN_TREATMENT
         ):
             consent_require(client_id=client_id, scope="referral")
-            case_taken = Escalation.objects.filter(client_id=client_id, status__in=_CASE_TAKEN).exists()
-            if to_status == ClientStatus.ESCALATED and not case_taken:
+            if (
+                to_status == ClientStatus.ESCALATED
+                and not Escalation.objects.filter(client_id=client_id, status__in=_CASE_TAKEN).exists()
+            ):
                 raise Conflict(
                     _("Status dieskalasi diberikan saat petugas menerima kasus: buat eskalasi."),
                     code="escalation_required",
