@@ -98,6 +98,8 @@ class ClientStatusChange(models.Model):
 
     class Meta:
         ordering = ["at"]
+        # Status as of a date (monthly reports, timeline) reads a client's history in time order.
+        indexes = [models.Index(fields=["client", "at"], name="status_change_client_at_idx")]
 
 
 class FamilyRole(models.TextChoices):
