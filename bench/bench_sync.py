@@ -55,7 +55,7 @@ def timed(fn, runs: int) -> list[float]:  # type: ignore[no-untyped-def]
 
 def build_world():  # type: ignore[no-untyped-def]
     """The cast, 200 clients with 5,000 visits in Kasongan Baru, and 50 clients in Talian Kereng for uploads."""
-    from backend.recovery.models import Client, Visit
+    from backend.recovery.models import Client, Consent, Visit
     from tests.cast import build_cast
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -81,6 +81,11 @@ def build_world():  # type: ignore[no-untyped-def]
 
     home = clients("62.06.02.1003", N_CLIENTS, "BEN")
     uploads = clients("62.06.02.2005", 50, "UPL")
+    # A visit needs the client's data_collection consent in force.
+    Consent.objects.bulk_create(
+        Consent(client=c, scope="data_collection", given=True, given_by="client", recorded_by=official)
+        for c in home + uploads
+    )
     now = timezone.now()
     Visit.objects.bulk_create(
         [

@@ -68,7 +68,10 @@ class SyncVisitsIn(Schema):
 
 class ItemErrorOut(Schema):
     code: str = Field(
-        description="not_found | validation_error | id_conflict | stale_version | forbidden (kode stabil)."
+        description=(
+            "not_found | validation_error | id_conflict | stale_version | forbidden | consent_required | "
+            "family_contact_not_allowed (kode stabil)."
+        )
     )
     message: str
     field: str = Field(description="Isian yang bermasalah.")
@@ -116,10 +119,14 @@ class SyncVisitsOut(Schema):
 
 
 class ChangeItemOut(Schema):
-    entity: Literal["client", "family_member", "visit", "task", "escalation", "notification"]
+    entity: Literal["client", "family_member", "visit", "task", "escalation", "notification", "scope"]
     id: UUID
-    op: Literal["upsert", "delete", "leave"] = Field(
-        description="upsert: simpan data ini; delete: dihapus; leave: keluar dari data ponsel (hapus lokal)."
+    op: Literal["upsert", "delete", "leave", "reset"] = Field(
+        description=(
+            "upsert: simpan data ini; delete: dihapus; leave: keluar dari data ponsel (hapus lokal); "
+            "reset (entity scope, id pengguna): cakupan pengguna berubah, hapus semua data lokal lalu "
+            "lanjutkan dengan next_cursor (sinkron awal)."
+        )
     )
     data: dict[str, Any] | None = Field(description="Keadaan terkini entitas (upsert), selain itu null.")
 
@@ -128,4 +135,9 @@ class ChangesOut(Schema):
     items: list[ChangeItemOut]
     next_cursor: str = Field(description="Kirim kembali sebagai `cursor` untuk halaman berikutnya.")
     has_more: bool = Field(description="true: segera minta halaman berikutnya.")
-    visit_window_days: int = Field(description="Ponsel menyimpan kunjungan sekian hari terakhir saja.")
+    visit_window_days: int = Field(
+        description=(
+            "Ponsel menyimpan kunjungan sekian hari terakhir saja; kunjungan yang keluar dari jendela ini "
+            "dikirim sebagai leave."
+        )
+    )

@@ -5,17 +5,24 @@ it), the family members linked to them, their visits of the last `SYNC_VISIT_WIN
 open tasks, the open escalations of those clients, and the caller's notifications of that window.
 
 Two kinds of cursor, both opaque base64 to the phone:
-- snapshot `s:<horizon>:<phase>:<last id>`: a first sync (no cursor) pages through the current set, entity by
-  entity, keyset by id. `horizon` is `pg_snapshot_xmin(pg_current_snapshot())` taken at the first call: every
-  change of a transaction below it was committed before the snapshot began, so the snapshot shows it; every
-  change at or above it is replayed from the log afterwards (an upsert of the current state is harmless twice).
-- changes `<txid>:<id>`: log rows after (txid, id), and only below the current horizon, so a transaction that
-  commits later (it has a txid at or above the horizon) is never skipped (see models.ChangeLog).
+- snapshot `s:<horizon>:<phase>:<last id>:<window start>`: a first sync (no cursor) pages through the current
+  set, entity by entity, keyset by id. `horizon` is `pg_snapshot_xmin(pg_current_snapshot())` taken at the
+  first call: every change of a transaction below it was committed before the snapshot began, so the snapshot
+  shows it; every change at or above it is replayed from the log afterwards (an upsert of the current state is
+  harmless twice).
+- changes `<txid>:<id>:<window start>:<last visit id>`: log rows after (txid, id), and only below the current
+  horizon, so a transaction that commits later (it has a txid at or above the horizon) is never skipped (see
+  models.ChangeLog). The window start (microseconds since 1970) is where the phone's visit window began when
+  it was last aligned: once the log is drained, visits that aged out since then are sent as `leave`
+  (`_aged_visits`; nothing is written when a visit ages out). Cursors without it (`<txid>:<id>`,
+  `s:<horizon>:<phase>:<last id>`) are still accepted.
 
 Several log rows for one entity in a page become one item carrying the entity's current state, read in bulk per
 entity type. An entity no longer in the caller's set answers `leave` (a client that closed, a visit outside the
 window, a client no longer in scope), or `delete` when its last change was a deletion. A client's `leave`
-means: drop the client and everything attached to it.
+means: drop the client and everything attached to it. Task, notification and scope rows go to their addressee
+(`user_id`) only. A `scope` row (`services.sync_scope_reset`: the user's role changed) answers one item
+`{"entity": "scope", "op": "reset"}`: drop everything; the next cursor is a first sync's.
 """
 
 from __future__ import annotations
@@ -26,8 +33,8 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -43,8 +50,9 @@ from backend.audit.services import access_log_record_many
 from backend.errors import ValidationFailed
 from backend.escalations.models import Escalation, EscalationStatus, Task, TaskStatus
 from backend.recovery.lifecycle import CLOSED
-from backend.recovery.models import Client, ClientFamilyLink, FamilyMember, Visit
+from backend.recovery.models import Client, ClientFamilyLink, ConsentScope, FamilyMember, Visit
 from backend.recovery.selectors import client_qs_for, client_qs_with_access_for
+from backend.recovery.visits.consent import consents_in_force_many
 from backend.sync.models import ChangeLog, SyncSetReport
 from notifications.models import Notification
 
@@ -61,31 +69,73 @@ _OPEN_ESCALATION = [
 # --- the cursor ---------------------------------------------------------------------------------------------
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _us(when: datetime) -> int:
+    return (when - _EPOCH) // timedelta(microseconds=1)
+
+
 @dataclass(frozen=True)
 class Cursor:
     kind: str  # "s" (snapshot) | "c" (changes)
     txid: int  # the horizon of a snapshot, or the last served log row's txid
     phase: int = 0  # snapshot: index into ENTITIES
     last: str = ""  # snapshot: last id served in that phase; changes: last log row id
+    # The visit window's start the phone's set was last aligned to (see `_aged_visits`), and the last visit
+    # served a `leave` at that time (a sweep cut by the page limit goes on from there). None: "now", i.e. an
+    # old cursor without it (nothing to sweep).
+    window_start: datetime | None = None
+    window_last: str = ""
 
     def encode(self) -> str:
-        raw = f"s:{self.txid}:{self.phase}:{self.last}" if self.kind == "s" else f"{self.txid}:{self.last}"
+        ws = "" if self.window_start is None else str(_us(self.window_start))
+        if self.kind == "s":
+            raw = f"s:{self.txid}:{self.phase}:{self.last}:{ws}"
+        else:
+            raw = f"{self.txid}:{self.last}:{ws}:{self.window_last}"
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+def _uuid_text(raw: str) -> str:
+    if raw and str(uuid.UUID(raw)) != raw:
+        raise ValueError
+    return raw
+
+
+def _bigint(raw: str) -> int:
+    """A txid or log id: PostgreSQL's bigint, so a forged cursor never reaches the database as a DataError."""
+    value = int(raw)
+    if not 0 <= value < 2**63:
+        raise ValueError
+    return value
+
+
+def _window_decode(raw: str) -> datetime | None:
+    return _EPOCH + timedelta(microseconds=int(raw)) if raw else None
+
+
 def cursor_decode(raw: str) -> Cursor:
+    """Decode a cursor; cursors of the earlier formats (without the visit window) are still accepted."""
     try:
         text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
         parts = text.split(":")
-        if parts[0] == "s" and len(parts) == 4:
-            phase, last = int(parts[2]), parts[3]
-            if not 0 <= phase < len(ENTITIES) or (last and str(uuid.UUID(last)) != last):
+        if parts[0] == "s" and len(parts) in (4, 5):
+            phase = int(parts[2])
+            if not 0 <= phase < len(ENTITIES):
                 raise ValueError
-            return Cursor("s", int(parts[1]), phase, last)
-        if len(parts) == 2:
-            return Cursor("c", int(parts[0]), 0, str(int(parts[1])))
+            window = _window_decode(parts[4]) if len(parts) == 5 else None
+            return Cursor("s", _bigint(parts[1]), phase, _uuid_text(parts[3]), window)
+        if len(parts) in (2, 4):
+            window, window_last = (
+                (_window_decode(parts[2]), _uuid_text(parts[3])) if len(parts) == 4 else (None, "")
+            )
+            if window is None and window_last:
+                raise ValueError
+            txid, last_id = _bigint(parts[0]), _bigint(parts[1])
+            return Cursor("c", txid, 0, str(last_id), window, window_last)
         raise ValueError
-    except (ValueError, UnicodeDecodeError, binascii.Error):
+    except (ValueError, OverflowError, UnicodeDecodeError, binascii.Error):
         raise ValidationFailed(
             _("Cursor tidak valid: mulai sinkronisasi dari awal."), code="invalid_cursor"
         ) from None
@@ -157,23 +207,34 @@ def _members_visible(user: User, now: datetime) -> QuerySet[FamilyMember]:
 
 
 def _members_serialize(user: User, rows: list[FamilyMember]) -> dict[uuid.UUID, dict[str, Any]]:
-    links: dict[uuid.UUID, list[str]] = {}
+    links: dict[uuid.UUID, list[uuid.UUID]] = {}
     for mid, cid in ClientFamilyLink.objects.filter(
         member_id__in=[m.id for m in rows],
         unlinked_at__isnull=True,
         client_id__in=_full_active_client_ids(user),
     ).values_list("member_id", "client_id"):
-        links.setdefault(mid, []).append(str(cid))
+        links.setdefault(mid, []).append(cid)
+    # The API's rule (recovery.selectors.family_member_record): the phone number only when the member agreed to
+    # be contacted and the contact_family consent of a client they are linked to (and the caller sees) is in
+    # force. One consent query for the page.
+    contactable = {
+        cid
+        for cid, _scope in consents_in_force_many(
+            client_ids={cid for cids in links.values() for cid in cids}, scopes=[ConsentScope.CONTACT_FAMILY]
+        )
+    }
     return {
         m.id: {
             "id": str(m.id),
             "name": m.name,
             "relationship": m.relationship,
-            "phone": m.phone,
+            "phone": m.phone
+            if m.may_contact and any(cid in contactable for cid in links.get(m.id, []))
+            else None,
             "role": m.role,
             "may_contact": m.may_contact,
             "village_code": m.village_id,
-            "client_ids": sorted(links.get(m.id, [])),
+            "client_ids": sorted(str(cid) for cid in links.get(m.id, [])),
             "version": m.version,
             "updated_at": m.updated_at.isoformat(),
         }
@@ -357,30 +418,40 @@ def _snapshot_page(user: User, cur: Cursor, limit: int, now: datetime) -> tuple[
         data = entity.serialize(user, rows)
         items += [{"entity": entity.name, "id": str(r.id), "op": "upsert", "data": data[r.id]} for r in rows]
         if full:
-            return items, Cursor("s", cur.txid, phase, str(rows[-1].id) if rows else last), False
+            return items, replace(cur, phase=phase, last=str(rows[-1].id) if rows else last), False
         phase, last = phase + 1, ""
-    # Every change below the horizon is in the snapshot; the log takes over from there.
-    return items, Cursor("c", cur.txid, 0, "0"), True
+    # Every change below the horizon is in the snapshot; the log takes over from there. The window start is the
+    # first call's: every visit a snapshot page sent is at or after it (see `_aged_visits`).
+    window_start = cur.window_start or now - timedelta(days=VISIT_WINDOW_DAYS)
+    return items, Cursor("c", cur.txid, 0, "0", window_start), True
 
 
-def _log_scope_q(user: User) -> Q | None:
+SCOPE_RESET = "reset"
+# Log rows addressed to one user (`user_id`) that no one else may be sent, whatever client they name.
+PERSONAL_ENTITIES = ("task", "notification", "scope")
+
+
+def _log_scope_q(user: User) -> Q:
     """Log rows the caller may learn of: about a client in scope, in their villages/areas, or addressed to them."""
     scope = scope_for(user)
     if scope.is_system_admin:
-        return None
-    q = Q(client_id__in=client_qs_for(user=user).values("id")) | Q(user_id=user.id)
+        # Everything in reach, but another user's own rows (tasks, inbox, resets) are theirs alone.
+        return Q(user_id=user.id) | ~Q(entity__in=PERSONAL_ENTITIES)
+    shared = Q(client_id__in=client_qs_for(user=user).values("id"))
     if scope.village_codes or scope.area_codes:
-        q |= region_code_q("village_code", scope.village_codes | scope.area_codes)
-    return q
+        shared |= region_code_q("village_code", scope.village_codes | scope.area_codes)
+    # A task or a notification row names its client too, but goes to its addressee only: matched on the client
+    # it served others a `leave` naming someone else's task.
+    return Q(user_id=user.id) | (~Q(entity__in=PERSONAL_ENTITIES) & shared)
 
 
 def _changes_page(user: User, cur: Cursor, limit: int, now: datetime) -> tuple[list[dict], Cursor, bool]:
-    """Log rows after `cur` and below the current horizon, deduplicated to the entities' current state."""
+    """Log rows after `cur` and below the current horizon, deduplicated to the entities' current state; once the
+    log is drained, the visits that aged out of the window since the cursor's window start (`_aged_visits`)."""
     qs = ChangeLog.objects.extra(  # noqa: S610 - fixed SQL, values are parameters
         where=["(txid, id) > (%s, %s)", f"txid < {_HORIZON_SQL}"], params=[cur.txid, int(cur.last)]
     )
-    if (scope_q := _log_scope_q(user)) is not None:
-        qs = qs.filter(scope_q)
+    qs = qs.filter(_log_scope_q(user))
     rows = list(
         qs.order_by("txid", "id").values_list("txid", "id", "entity", "entity_id", "op", "client_id")[
             : limit + 1
@@ -388,8 +459,25 @@ def _changes_page(user: User, cur: Cursor, limit: int, now: datetime) -> tuple[l
     )
     has_more = len(rows) > limit
     rows = rows[:limit]
-    if not rows:
-        return [], cur, True
+    if any(entity == "scope" and op == SCOPE_RESET for _t, _i, entity, _e, op, _c in rows):
+        # What the user may see changed (a role ended or moved): the phone drops its whole set, and the next
+        # cursor is a first sync's, taken now (everything logged before it is in that snapshot).
+        reset = {"entity": "scope", "id": str(user.id), "op": SCOPE_RESET, "data": None}
+        return [reset], Cursor("s", _horizon(), window_start=now - timedelta(days=VISIT_WINDOW_DAYS)), False
+    items: list[dict] = []
+    nxt = cur
+    if rows:
+        items = _log_items(user, rows, now)
+        nxt = replace(cur, txid=rows[-1][0], last=str(rows[-1][1]))
+    if has_more:
+        return items, nxt, False
+    if len(items) >= limit:
+        return items, nxt, True  # the sweep waits for the next call
+    aged, nxt, swept = _aged_visits(user, nxt, limit - len(items), now, {i["id"] for i in items})
+    return items + aged, nxt, swept
+
+
+def _log_items(user: User, rows: list[tuple], now: datetime) -> list[dict]:
     latest: dict[tuple[str, uuid.UUID], str] = {}
     for _txid, _id, entity, entity_id, op, client_id in rows:
         if entity == "escalation" and client_id is not None:
@@ -399,6 +487,13 @@ def _changes_page(user: User, cur: Cursor, limit: int, now: datetime) -> tuple[l
         if entity in BY_NAME:
             latest.pop((entity, entity_id), None)  # re-insert: the item sits where its last change was
             latest[(entity, entity_id)] = op
+    if client_ids := [i for e, i in latest if e == "client"]:
+        # A client's change may be a consent (contact_family) given or withdrawn: its family members are re-sent,
+        # so the phone number the phone holds follows the consent.
+        for mid in ClientFamilyLink.objects.filter(
+            client_id__in=client_ids, unlinked_at__isnull=True
+        ).values_list("member_id", flat=True):
+            latest.setdefault(("family_member", mid), "upsert")
     current: dict[str, dict[uuid.UUID, dict[str, Any]]] = {}
     for name in {e for e, _i in latest}:
         entity = BY_NAME[name]
@@ -419,8 +514,38 @@ def _changes_page(user: User, cur: Cursor, limit: int, now: datetime) -> tuple[l
                     "data": None,
                 }
             )
-    last_txid, last_id = rows[-1][0], rows[-1][1]
-    return items, Cursor("c", last_txid, 0, str(last_id)), not has_more
+    return items
+
+
+def _aged_visits(
+    user: User, cur: Cursor, room: int, now: datetime, sent: set[str]
+) -> tuple[list[dict], Cursor, bool]:
+    """`leave` for the visits of the caller's set that crossed out of the visit window since `cur.window_start`.
+
+    Nothing is written when a visit ages out, so the log cannot say it: the cursor carries the window start the
+    phone was last aligned to, and each call sends `leave` for the visits with occurred_at between it and the
+    current window start (keyset on (occurred_at, id), so a long absence is paged like anything else).
+    """
+    window_start = now - timedelta(days=VISIT_WINDOW_DAYS)
+    start = cur.window_start or window_start
+    if start >= window_start:
+        return [], replace(cur, window_start=start, window_last=""), True
+    qs = Visit.objects.filter(client_id__in=_full_active_client_ids(user), occurred_at__lt=window_start)
+    if cur.window_last:
+        qs = qs.filter(Q(occurred_at__gt=start) | Q(occurred_at=start, id__gt=cur.window_last))
+    else:
+        qs = qs.filter(occurred_at__gte=start)
+    rows = list(qs.order_by("occurred_at", "id").values_list("id", "occurred_at")[: room + 1])
+    full = len(rows) > room
+    rows = rows[:room]
+    items = [
+        {"entity": "visit", "id": str(vid), "op": "leave", "data": None}
+        for vid, _at in rows
+        if str(vid) not in sent
+    ]
+    if full:
+        return items, replace(cur, window_start=rows[-1][1], window_last=str(rows[-1][0])), False
+    return items, replace(cur, window_start=window_start, window_last=""), True
 
 
 def _report_oversize(user: User, now: datetime) -> None:
@@ -459,7 +584,7 @@ def changes_page(*, user: User, cursor: str | None, limit: int) -> dict[str, Any
     if cursor:
         cur = cursor_decode(cursor)
     else:
-        cur = Cursor("s", _horizon())
+        cur = Cursor("s", _horizon(), window_start=now - timedelta(days=VISIT_WINDOW_DAYS))
         _report_oversize(user, now)
     items: list[dict] = []
     done = True

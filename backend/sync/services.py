@@ -83,3 +83,14 @@ def visits_upload(*, actor: Any, items: list[Any], idempotency_key: str | None) 
         return 200, {"results": results, "summary": summary}
 
     return idempotent_run(user=actor, key=key, body=items, work=work)
+
+
+def sync_scope_reset(*, user_id: uuid.UUID) -> None:
+    """Tell the user's phone to drop its whole offline set and sync from the start.
+
+    For a change of what the user may see that no entity's change log row describes: a role assignment ended,
+    deactivated or moved to other villages. The feed answers the row with one item
+    `{"entity": "scope", "op": "reset"}` and a first sync's cursor. Call it inside the transaction that changes
+    the assignment (no signal: the accounts service calls it).
+    """
+    change_record(entity="scope", entity_id=user_id, op="reset", user_id=user_id)

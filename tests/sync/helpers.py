@@ -117,3 +117,29 @@ def drain(  # type: ignore[no-untyped-def]
 def ids_of(items: list[dict[str, Any]], entity: str, op: str | None = "upsert") -> list[str]:
     """Ids of `entity` items with `op` (None: whatever the op, e.g. to catch a `leave` that names an id)."""
     return [i["id"] for i in items if i["entity"] == entity and (op is None or i["op"] == op)]
+
+
+def settle(timeout: float = 30.0) -> None:
+    """Wait until every change logged so far is below the feed's horizon (transactional tests only).
+
+    A first sync's snapshot shows a change whose transaction is already committed, and the log replays it
+    again if its txid is at or above the horizon, which other sessions of the shared cluster can hold back:
+    a test that asserts exactly what a cursor serves next settles first, so set-up rows are not replayed then.
+    """
+    import time
+
+    from django.db import connection
+    from django.db.models import Max
+
+    from backend.sync.models import ChangeLog
+
+    newest = ChangeLog.objects.aggregate(m=Max("txid"))["m"]
+    if newest is None:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+            if cursor.fetchone()[0] > newest:
+                return
+        time.sleep(0.1)

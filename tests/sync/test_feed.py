@@ -162,3 +162,17 @@ def test_admins_are_notified_of_an_oversized_set_once_a_day(api, cast, world, se
     assert [n.recipient for n in sent] == [cast.system_admin]
     assert sent[0].data == {"user_id": str(cast.volunteer_katingan.id)}
     assert "12 baris (batas 5)" in sent[0].body
+
+
+def test_a_family_members_phone_number_is_sent_only_to_those_who_may_use_it(api, cast):
+    """The feed sent every member's phone number; the API shows it only when the member agreed to be contacted
+    and the client's contact_family consent is in force (recovery.selectors.family_member_record)."""
+    by = cast.official_katingan
+    consenting = make_client(village="62.06.02.1003", by=by)
+    silent = make_client(village="62.06.02.1003", by=by, consents=("data_collection",))
+    willing = make_member(client=consenting, by=by, phone="081200000001")
+    unwilling = make_member(client=consenting, by=by, phone="081200000002", may_contact=False)
+    no_consent = make_member(client=silent, by=by, phone="081200000003")
+    items, _cursor, _pages = drain(api, cast.volunteer_katingan, limit=1000)
+    phones = {i["id"]: i["data"]["phone"] for i in items if i["entity"] == "family_member"}
+    assert phones == {str(willing.id): "081200000001", str(unwilling.id): None, str(no_consent.id): None}
