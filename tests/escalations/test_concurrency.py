@@ -246,3 +246,35 @@ def test_concurrent_escalations_never_offer_past_a_caseload_cap(cast, monkeypatc
         if p["user_id"] == str(cast.counselor_near.id)
     ]
     assert passed == ["caseload_full"] * 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_finding_someone_full_does_not_keep_their_row_locked(cast):
+    """Two creations each finding their first choice full and turning to the other's would deadlock if the
+    lock on a full person were kept to the end of the transaction: it is released at once."""
+    from django.db import transaction
+
+    from backend.accounts.models import User
+    from backend.escalations.services.offers import _has_room
+
+    cast.counselor_near.caseload_cap = 0
+    cast.counselor_near.save()
+    other_could_lock: list[bool] = []
+
+    def other_connection() -> None:
+        try:
+            with transaction.atomic():
+                User.objects.select_for_update(nowait=True).get(id=cast.counselor_near.id)
+            other_could_lock.append(True)
+        except Exception:  # LockNotAvailable: still locked
+            other_could_lock.append(False)
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        assert _has_room(cast.counselor_near.id) is False
+        thread = threading.Thread(target=other_connection)
+        thread.start()
+        thread.join(10)
+
+    assert other_could_lock == [True]

@@ -105,12 +105,24 @@ def _offer_make(
     return offer
 
 
+class _NoRoom(Exception):
+    pass
+
+
 def _has_room(user_id: uuid.UUID) -> bool:
     """Lock the staff member's row, then count their open caseload again: concurrent creations choosing the same
     person queue here, and each sees the offers committed before it (READ COMMITTED reads afresh per statement).
-    The lock is held to the end of the transaction, so the offer made next is counted by whoever waits."""
-    user = User.objects.select_for_update().only("id", "caseload_cap").get(id=user_id)
-    return routing.caseloads(user_ids=[user_id]).get(str(user_id), 0) < user.caseload_cap
+    With room, the lock is held to the end of the transaction, so the offer made next is counted by whoever
+    waits. Full: the savepoint is rolled back, which releases the lock at once (two creations each finding
+    their first choice full and trying the other's must not hold one person while waiting for the next)."""
+    try:
+        with transaction.atomic():
+            user = User.objects.select_for_update().only("id", "caseload_cap").get(id=user_id)
+            if routing.caseloads(user_ids=[user_id]).get(str(user_id), 0) >= user.caseload_cap:
+                raise _NoRoom
+    except _NoRoom:
+        return False
+    return True
 
 
 def _offer_next(esc: Escalation, *, now: datetime) -> None:
@@ -215,7 +227,7 @@ def escalation_create(
             client=client,
             need=need,
             urgency=urgency,
-            reason=reason,
+            reason=reason.strip(),
             location=location,
             status=S.OFFERED,
             created_by=actor,
