@@ -185,6 +185,31 @@ def caseloads(*, user_ids: Iterable[Any]) -> dict[str, int]:
     return load
 
 
+def caseload_of(*, user_id: Any) -> int:
+    """One person's open caseload (as `caseloads`) in a single query: read afresh after locking their row."""
+    from django.db.models import Subquery
+    from django.db.models.functions import Coalesce
+
+    from backend.escalations.models import Escalation, Offer
+
+    def counted(qs: Any, key: str) -> Coalesce:
+        return Coalesce(Subquery(qs.order_by().values(key).annotate(n=Count("id")).values("n")[:1]), 0)
+
+    row = (
+        User.objects.filter(id=user_id)
+        .annotate(
+            assigned=counted(
+                Escalation.objects.filter(assigned_to_id=OuterRef("id"), status__in=OPEN_CASE_STATUSES),
+                "assigned_to_id",
+            ),
+            pending=counted(Offer.objects.filter(staff_id=OuterRef("id"), status="pending"), "staff_id"),
+        )
+        .values_list("assigned", "pending")
+        .first()
+    )
+    return sum(row) if row else 0
+
+
 def staff_facts(
     *,
     facilities: list[Facility],

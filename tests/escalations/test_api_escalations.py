@@ -482,17 +482,20 @@ def test_the_openapi_document_describes_every_escalation_and_task_endpoint(api, 
     doc = api.as_(cast.volunteer_katingan).get("/openapi.json").json()
 
     paths = set(doc["paths"])
-    for path in ("accept", "decline", "schedule", "outcome", "close", "assign"):
+    for path in ("accept", "decline", "schedule", "outcome", "close", "assign", "cancel"):
         assert f"/api/v1/escalations/{{escalation_id}}/{path}" in paths
     assert {"/api/v1/escalations", "/api/v1/tasks", "/api/v1/tasks/{task_id}/complete"} <= paths
     reasons = doc["components"]["schemas"]["PassedOverOut"]["properties"]["reason"]
     assert "caseload_full" in str(reasons)
+    assert "history" in doc["components"]["schemas"]["RoutingOut"]["properties"]
+    assert "previous_appointments" in doc["components"]["schemas"]["EscalationOut"]["properties"]
 
 
 def test_creating_an_escalation_takes_a_bounded_number_of_queries(
     api, cast, client_kasongan, django_assert_max_num_queries
 ):
-    """26 today: auth, scope, consent, insert, area settings, two KNN/facts rounds, caseloads, offer, inbox, log."""
+    """30 today: auth, scope, consent, insert, area settings, two KNN/facts rounds, caseloads, the chosen person's
+    caseload re-counted under a lock on their row (savepoint, lock, count, release), offer, inbox, log."""
     with django_assert_max_num_queries(30):
         assert create(api, cast, client_kasongan).status_code == 201
 

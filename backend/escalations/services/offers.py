@@ -118,7 +118,7 @@ def _has_room(user_id: uuid.UUID) -> bool:
     try:
         with transaction.atomic():
             user = User.objects.select_for_update().only("id", "caseload_cap").get(id=user_id)
-            if routing.caseloads(user_ids=[user_id]).get(str(user_id), 0) >= user.caseload_cap:
+            if routing.caseload_of(user_id=user_id) >= user.caseload_cap:
                 raise _NoRoom
     except _NoRoom:
         return False
