@@ -5,30 +5,33 @@ it), the family members linked to them, their visits of the last `SYNC_VISIT_WIN
 open tasks, the open escalations of those clients, and the caller's notifications of that window.
 
 Two kinds of cursor, both opaque base64 to the phone:
-- snapshot `s:<horizon>:<phase>:<last id>:<window start>`: a first sync (no cursor) pages through the current
-  set, entity by entity, keyset by id. `horizon` is `pg_snapshot_xmin(pg_current_snapshot())` taken at the
-  first call: every change of a transaction below it was committed before the snapshot began, so the snapshot
-  shows it; every change at or above it is replayed from the log afterwards (an upsert of the current state is
-  harmless twice).
-- changes `<txid>:<id>:<window start>:<last visit id>`: log rows after (txid, id), and only below the current
-  horizon, so a transaction that commits later (it has a txid at or above the horizon) is never skipped (see
-  models.ChangeLog). The window start (microseconds since 1970) is where the phone's visit window began when
-  it was last aligned: once the log is drained, visits that aged out since then are sent as `leave`
-  (`_aged_visits`; nothing is written when a visit ages out). Cursors without it (`<txid>:<id>`,
+- snapshot `s:<horizon>:<phase>:<last id>:<window start>:<scope>`: a first sync (no cursor) pages through the
+  current set, entity by entity, keyset by id. `horizon` is `pg_snapshot_xmin(pg_current_snapshot())` taken at
+  the first call: every change of a transaction below it was committed before the snapshot began, so the
+  snapshot shows it; every change at or above it is replayed from the log afterwards (an upsert of the current
+  state is harmless twice).
+- changes `<txid>:<id>:<window start>:<last visit id>:<scope>`: log rows after (txid, id), and only below the
+  current horizon, so a transaction that commits later (it has a txid at or above the horizon) is never
+  skipped (see models.ChangeLog). The window start (microseconds since 1970) is where the phone's visit window
+  began when it was last aligned: once the log is drained, visits that aged out since then are sent as `leave`
+  (`_aged_visits`; nothing is written when a visit ages out). Cursors of the earlier formats (`<txid>:<id>`,
   `s:<horizon>:<phase>:<last id>`) are still accepted.
 
 Several log rows for one entity in a page become one item carrying the entity's current state, read in bulk per
 entity type. An entity no longer in the caller's set answers `leave` (a client that closed, a visit outside the
 window, a client no longer in scope), or `delete` when its last change was a deletion. A client's `leave`
 means: drop the client and everything attached to it. Task, notification and scope rows go to their addressee
-(`user_id`) only. A `scope` row (`services.sync_scope_reset`: the user's role changed) answers one item
-`{"entity": "scope", "op": "reset"}`: drop everything; the next cursor is a first sync's.
+(`user_id`) only. When what the user may see changed, the feed answers one item
+`{"entity": "scope", "op": "reset"}`: drop everything; the next cursor is a first sync's. Two things say so:
+every cursor carries a fingerprint of the user's role assignments (`_scope_fingerprint`), and a `scope` log row
+(`services.sync_scope_reset`) forces it for changes the fingerprint cannot see.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import logging
 import uuid
@@ -87,13 +90,15 @@ class Cursor:
     # old cursor without it (nothing to sweep).
     window_start: datetime | None = None
     window_last: str = ""
+    # The fingerprint of the caller's scope when the cursor was made (`_scope_fingerprint`); "" = unknown.
+    scope: str = ""
 
     def encode(self) -> str:
         ws = "" if self.window_start is None else str(_us(self.window_start))
         if self.kind == "s":
-            raw = f"s:{self.txid}:{self.phase}:{self.last}:{ws}"
+            raw = f"s:{self.txid}:{self.phase}:{self.last}:{ws}:{self.scope}"
         else:
-            raw = f"{self.txid}:{self.last}:{ws}:{self.window_last}"
+            raw = f"{self.txid}:{self.last}:{ws}:{self.window_last}:{self.scope}"
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -115,30 +120,66 @@ def _window_decode(raw: str) -> datetime | None:
     return _EPOCH + timedelta(microseconds=int(raw)) if raw else None
 
 
+def _scope_decode(raw: str) -> str:
+    if raw and (len(raw) != _SCOPE_HEX or any(c not in "0123456789abcdef" for c in raw)):
+        raise ValueError
+    return raw
+
+
 def cursor_decode(raw: str) -> Cursor:
-    """Decode a cursor; cursors of the earlier formats (without the visit window) are still accepted."""
+    """Decode a cursor; cursors of the earlier formats (without the visit window or the scope) are accepted."""
     try:
         text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
         parts = text.split(":")
-        if parts[0] == "s" and len(parts) in (4, 5):
+        if parts[0] == "s" and len(parts) in (4, 5, 6):
+            parts += [""] * (6 - len(parts))
             phase = int(parts[2])
             if not 0 <= phase < len(ENTITIES):
                 raise ValueError
-            window = _window_decode(parts[4]) if len(parts) == 5 else None
-            return Cursor("s", _bigint(parts[1]), phase, _uuid_text(parts[3]), window)
-        if len(parts) in (2, 4):
-            window, window_last = (
-                (_window_decode(parts[2]), _uuid_text(parts[3])) if len(parts) == 4 else (None, "")
+            return Cursor(
+                "s",
+                _bigint(parts[1]),
+                phase,
+                _uuid_text(parts[3]),
+                _window_decode(parts[4]),
+                scope=_scope_decode(parts[5]),
             )
+        if len(parts) in (2, 4, 5):
+            parts += [""] * (5 - len(parts))
+            window, window_last = _window_decode(parts[2]), _uuid_text(parts[3])
             if window is None and window_last:
                 raise ValueError
             txid, last_id = _bigint(parts[0]), _bigint(parts[1])
-            return Cursor("c", txid, 0, str(last_id), window, window_last)
+            return Cursor("c", txid, 0, str(last_id), window, window_last, _scope_decode(parts[4]))
         raise ValueError
     except (ValueError, OverflowError, UnicodeDecodeError, binascii.Error):
         raise ValidationFailed(
             _("Cursor tidak valid: mulai sinkronisasi dari awal."), code="invalid_cursor"
         ) from None
+
+
+_SCOPE_HEX = 12
+
+
+def _scope_fingerprint(user: User) -> str:
+    """A short hash of what the caller may see (their active role assignments, as access.scope_for reads them).
+
+    Carried in the cursor: when it differs on the next call (a role ended, moved or was added), the phone's set
+    no longer matches the scope and no change log row says so; the feed answers a `reset`.
+    """
+    scope = scope_for(user)
+    text = repr(
+        (
+            scope.is_system_admin,
+            sorted(scope.village_codes_volunteer),
+            sorted(scope.village_codes_official),
+            sorted(scope.area_codes),
+            sorted(map(str, scope.staff_facility_ids)),
+            sorted(map(str, scope.admin_facility_ids)),
+            sorted(scope.roles),
+        )
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:_SCOPE_HEX]
 
 
 # --- what a phone holds, per entity type ---------------------------------------------------------------------
@@ -462,8 +503,7 @@ def _changes_page(user: User, cur: Cursor, limit: int, now: datetime) -> tuple[l
     if any(entity == "scope" and op == SCOPE_RESET for _t, _i, entity, _e, op, _c in rows):
         # What the user may see changed (a role ended or moved): the phone drops its whole set, and the next
         # cursor is a first sync's, taken now (everything logged before it is in that snapshot).
-        reset = {"entity": "scope", "id": str(user.id), "op": SCOPE_RESET, "data": None}
-        return [reset], Cursor("s", _horizon(), window_start=now - timedelta(days=VISIT_WINDOW_DAYS)), False
+        return _reset(user, now)
     items: list[dict] = []
     nxt = cur
     if rows:
@@ -475,6 +515,12 @@ def _changes_page(user: User, cur: Cursor, limit: int, now: datetime) -> tuple[l
         return items, nxt, True  # the sweep waits for the next call
     aged, nxt, swept = _aged_visits(user, nxt, limit - len(items), now, {i["id"] for i in items})
     return items + aged, nxt, swept
+
+
+def _reset(user: User, now: datetime) -> tuple[list[dict], Cursor, bool]:
+    """Drop the whole set: one `reset` item, and a first sync's cursor taken now (everything before is in it)."""
+    reset = {"entity": "scope", "id": str(user.id), "op": SCOPE_RESET, "data": None}
+    return [reset], Cursor("s", _horizon(), window_start=now - timedelta(days=VISIT_WINDOW_DAYS)), False
 
 
 def _log_items(user: User, rows: list[tuple], now: datetime) -> list[dict]:
@@ -581,6 +627,7 @@ def _notify_admins(user: User, size: int, limit: int, now: datetime) -> None:
 def changes_page(*, user: User, cursor: str | None, limit: int) -> dict[str, Any]:
     """One page of the feed: {items, next_cursor, has_more, visit_window_days}. Audits the clients served."""
     now = timezone.now()
+    fingerprint = _scope_fingerprint(user)
     if cursor:
         cur = cursor_decode(cursor)
     else:
@@ -588,7 +635,10 @@ def changes_page(*, user: User, cursor: str | None, limit: int) -> dict[str, Any
         _report_oversize(user, now)
     items: list[dict] = []
     done = True
-    if cur.kind == "s":
+    if cur.scope and cur.scope != fingerprint:
+        # The caller's roles changed since this cursor was made (no log row says so): start again.
+        items, cur, done = _reset(user, now)
+    elif cur.kind == "s":
         items, cur, snapshot_done = _snapshot_page(user, cur, limit, now)
         done = False
         if snapshot_done and len(items) < limit:
@@ -605,7 +655,7 @@ def changes_page(*, user: User, cursor: str | None, limit: int) -> dict[str, Any
         access_log_record_many(user=user, client_ids=read, endpoint=FEED_ENDPOINT)
     return {
         "items": items,
-        "next_cursor": cur.encode(),
+        "next_cursor": replace(cur, scope=fingerprint).encode(),
         "has_more": not done,
         "visit_window_days": VISIT_WINDOW_DAYS,
     }

@@ -176,3 +176,32 @@ def test_a_family_members_phone_number_is_sent_only_to_those_who_may_use_it(api,
     items, _cursor, _pages = drain(api, cast.volunteer_katingan, limit=1000)
     phones = {i["id"]: i["data"]["phone"] for i in items if i["entity"] == "family_member"}
     assert phones == {str(willing.id): "081200000001", str(unwilling.id): None, str(no_consent.id): None}
+
+
+@pytest.mark.parametrize("change", ["ended", "added"])
+def test_a_change_of_the_users_roles_resets_the_phone(api, cast, world, change):
+    """Nothing in the change log said that a user lost (or gained) a village: the phone kept clients it may no
+    longer see. The cursor carries a fingerprint of the scope; a different one answers a reset."""
+    from backend.accounts.models import RoleAssignment
+
+    user = cast.volunteer_katingan
+    _items, cursor, _pages = drain(api, user, limit=1000)
+    if change == "ended":
+        RoleAssignment.objects.filter(user=user).update(active=False)
+    else:
+        RoleAssignment.objects.create(user=user, role="volunteer", region_id="62.06.02.2005")
+    body = api.as_(user).get("/sync/changes", cursor=cursor).json()
+    assert body["items"] == [{"entity": "scope", "id": str(user.id), "op": "reset", "data": None}]
+    assert body["has_more"]
+    again, _cursor, _pages = drain(api, user, cursor=body["next_cursor"], limit=1000)
+    expected = (
+        set() if change == "ended" else {str(c.id) for c in world["kasongan"]} | {str(world["talian"].id)}
+    )
+    assert set(ids_of(again, "client")) == expected
+    assert [i for i in again if i["entity"] == "scope"] == []  # the new cursor carries the new scope
+
+
+def test_an_unchanged_scope_never_resets(api, cast, world):
+    _items, cursor, _pages = drain(api, cast.volunteer_katingan, limit=4)
+    again, _cursor, _pages = drain(api, cast.volunteer_katingan, cursor=cursor)
+    assert again == []
