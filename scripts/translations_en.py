@@ -426,4 +426,8 @@ EN: dict[str, str] = {
     'Waktu skrining harus menyertakan zona waktu.': 'The screening time must include a time zone.',
     'Waktu skrining ada di masa depan: periksa jam perangkat.': 'The screening time is in the future: check the device clock.',
     'Waktu skrining terlalu lama: periksa jam perangkat.': 'The screening time is too far in the past: check the device clock.',
+    'Teks berisi karakter yang tidak diizinkan.': 'The text contains a character that is not allowed.',
+    'Data kunjungan tidak dapat disimpan.': 'The visit data cannot be stored.',
+    'Persetujuan pengumpulan data dari klien belum ada atau sudah ditarik.': "The client's consent to data collection has not been given or has been withdrawn.",
+    'Persetujuan klien untuk menghubungi keluarga belum ada atau sudah ditarik.': "The client's consent to contacting the family has not been given or has been withdrawn.",
 }
