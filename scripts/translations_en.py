@@ -430,4 +430,11 @@ EN: dict[str, str] = {
     'Data kunjungan tidak dapat disimpan.': 'The visit data cannot be stored.',
     'Persetujuan pengumpulan data dari klien belum ada atau sudah ditarik.': "The client's consent to data collection has not been given or has been withdrawn.",
     'Persetujuan klien untuk menghubungi keluarga belum ada atau sudah ditarik.': "The client's consent to contacting the family has not been given or has been withdrawn.",
+    'Waktu harus menyertakan zona waktu (offset).': 'The time must include a time zone (offset).',
+    'Waktu janji temu paling lambat %(days)d hari dari sekarang.': 'The appointment must be at most %(days)d days from now.',
+    'Eskalasi ini sedang diubah oleh orang lain; coba lagi.': 'This escalation is being changed by someone else; try again.',
+    'Hanya pembuat eskalasi atau koordinator wilayah ini yang dapat membatalkannya.': "Only the escalation's creator or a coordinator of this area can cancel it.",
+    'Eskalasi sudah diterima petugas dan tidak dapat dibatalkan lagi.': 'The escalation has already been accepted by staff and can no longer be cancelled.',
+    'Tugas sudah diubah di tempat lain.': 'The task was changed elsewhere.',
+    'Home': 'Home',
 }
