@@ -437,4 +437,5 @@ EN: dict[str, str] = {
     "Eskalasi sudah diterima petugas dan tidak dapat dibatalkan lagi.": "The escalation has already been accepted by staff and can no longer be cancelled.",
     "Tugas sudah diubah di tempat lain.": "The task was changed elsewhere.",
     "Home": "Home",
+    "Persetujuan rujukan ditarik.": "Referral consent withdrawn.",
 }

@@ -288,6 +288,7 @@ class TimelineItemOut(Schema):
         "escalation_scheduled",
         "escalation_outcome",
         "escalation_closed",
+        "escalation_cancelled",
         "offer_accepted",
         "family_link",
         "family_unlink",

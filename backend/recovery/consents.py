@@ -106,4 +106,11 @@ def consent_record(
         change_record(
             entity="client", entity_id=client.id, village_code=locked.village_id, client_id=client.id
         )
+        if scope == ConsentScope.REFERRAL and not given:
+            # No referral without consent: cases not yet taken by staff are called off with the withdrawal.
+            from backend.escalations.services import escalations_cancel_for_withdrawn_consent
+
+            escalations_cancel_for_withdrawn_consent(
+                client_id=client.id, actor=actor, reason=str(_("Persetujuan rujukan ditarik."))
+            )
     return consent

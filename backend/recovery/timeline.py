@@ -21,6 +21,7 @@ ESCALATION_STEPS = {
     "escalation_scheduled": "scheduled_at",
     "escalation_outcome": "outcome_at",
     "escalation_closed": "closed_at",
+    "escalation_cancelled": "cancelled_at",
 }
 
 
@@ -146,6 +147,9 @@ def _escalation_data(e: Any) -> dict[str, Any]:
         "facility": e.facility.name if e.facility_id else None,
         "appointment_at": e.appointment_at.isoformat() if e.appointment_at else None,
         "outcome": e.outcome or None,
+        # A rescheduled appointment keeps the earlier ones (set, replaced, by whom): missed ones matter here.
+        "previous_appointments": e.previous_appointments or [],
+        "cancel_reason": e.cancel_reason or None,
     }
 
 

@@ -124,6 +124,18 @@ def test_the_later_steps_of_an_escalation_are_in_the_timeline(api, cast):
     assert items[2]["data"]["appointment_at"] is not None
 
 
+def test_a_cancelled_escalation_and_its_reason_are_in_the_timeline(api, cast):
+    client = register(cast)
+    escalation = offer(cast, client, accepted=False)
+    escalation.status = "cancelled"
+    escalation.cancelled_at = timezone.now() + timedelta(minutes=1)
+    escalation.cancel_reason = "Persetujuan rujukan ditarik."
+    escalation.save()
+    items = api.as_(cast.volunteer_katingan).get(f"/clients/{client.id}/timeline").json()["items"]
+    assert items[0]["kind"] == "escalation_cancelled"
+    assert items[0]["data"]["cancel_reason"] == "Persetujuan rujukan ditarik."
+
+
 def test_the_timeline_pages_with_a_bounded_number_of_queries(api, cast, django_assert_max_num_queries):
     client = register(cast, consents=ALL_CONSENTS)
     for d in range(30):

@@ -528,12 +528,36 @@ def escalation_cancel(
                 extra={"current_status": esc.status},
             )
         _check_version(esc, actor=actor, version=version)
-        Offer.objects.filter(id__in=[o.id for o in pending]).update(
-            status=OfferStatus.WITHDRAWN, answered_at=now
-        )
-        for offer in pending:
-            _record_left(esc, staff_id=offer.staff_id)
-        esc.status, esc.cancelled_at, esc.cancel_reason, esc.cancelled_by = S.CANCELLED, now, reason, actor
-        _save(esc, now, "status", "cancelled_at", "cancel_reason", "cancelled_by")
-        _record(esc)
+        _cancel_locked(esc, pending, actor=actor, reason=reason, now=now)
         return esc
+
+
+def _cancel_locked(esc: Escalation, pending: list[Offer], *, actor: User, reason: str, now: datetime) -> None:
+    """Withdraw the pending offers (their staff's phones drop the client) and mark the case cancelled."""
+    Offer.objects.filter(id__in=[o.id for o in pending]).update(status=OfferStatus.WITHDRAWN, answered_at=now)
+    for offer in pending:
+        _record_left(esc, staff_id=offer.staff_id)
+    esc.status, esc.cancelled_at, esc.cancel_reason, esc.cancelled_by = S.CANCELLED, now, reason, actor
+    _save(esc, now, "status", "cancelled_at", "cancel_reason", "cancelled_by")
+    _record(esc)
+
+
+def escalations_cancel_for_withdrawn_consent(
+    *, client_id: uuid.UUID, actor: User, reason: str
+) -> list[Escalation]:
+    """Referral consent was withdrawn: every escalation of the client not yet taken by staff is called off.
+
+    The withdrawal is the authority here (UU 27/2022: processing stops), so whoever recorded it may cancel.
+    Cases staff already accepted stay with them: they see the withdrawn consent in the client's record.
+    """
+    now = timezone.now()
+    cancelled = []
+    open_ids = Escalation.objects.filter(
+        client_id=client_id, status__in=(S.OFFERED, S.WITH_COORDINATOR)
+    ).values_list("id", flat=True)
+    for escalation_id in list(open_ids):
+        esc, pending = _lock_pending_offers(escalation_id)
+        if esc.status in (S.OFFERED, S.WITH_COORDINATOR):
+            _cancel_locked(esc, pending, actor=actor, reason=reason, now=now)
+            cancelled.append(esc)
+    return cancelled
