@@ -424,11 +424,7 @@ def escalation_assign(
         post = _eligible_post(
             staff_id=staff_id, need=esc.need, day=day, origin=origin or Point(0, 0, srid=4326)
         )
-        Offer.objects.filter(id__in=[o.id for o in pending]).update(
-            status=OfferStatus.WITHDRAWN, answered_at=now
-        )
-        for offer in pending:
-            _record_left(esc, staff_id=offer.staff_id)
+        _withdraw_pending(esc, pending, now=now)
         staff = User.objects.get(id=staff_id)
         distance_km = post.distance.km if origin is not None else None  # type: ignore[attr-defined]
         _routing_push(
@@ -532,11 +528,16 @@ def escalation_cancel(
         return esc
 
 
-def _cancel_locked(esc: Escalation, pending: list[Offer], *, actor: User, reason: str, now: datetime) -> None:
-    """Withdraw the pending offers (their staff's phones drop the client) and mark the case cancelled."""
+def _withdraw_pending(esc: Escalation, pending: list[Offer], *, now: datetime) -> None:
+    """Withdraw locked pending offers; their staff's phones drop the client through the change feed."""
     Offer.objects.filter(id__in=[o.id for o in pending]).update(status=OfferStatus.WITHDRAWN, answered_at=now)
     for offer in pending:
         _record_left(esc, staff_id=offer.staff_id)
+
+
+def _cancel_locked(esc: Escalation, pending: list[Offer], *, actor: User, reason: str, now: datetime) -> None:
+    """Withdraw the pending offers and mark the case cancelled."""
+    _withdraw_pending(esc, pending, now=now)
     esc.status, esc.cancelled_at, esc.cancel_reason, esc.cancelled_by = S.CANCELLED, now, reason, actor
     _save(esc, now, "status", "cancelled_at", "cancel_reason", "cancelled_by")
     _record(esc)
