@@ -29,7 +29,10 @@ class MonthlyQuery(Schema):
     area: str | None = Field(
         None, description="Kode Kemendagri wilayah; wajib kecuali untuk laporan fasilitas (`facility`)."
     )
-    facility: uuid.UUID | None = Field(None, description="Admin fasilitas: hanya kasus fasilitasnya.")
+    facility: uuid.UUID | None = Field(
+        None,
+        description="Admin fasilitas: hanya kasus yang diterima fasilitasnya; wilayah paling rinci kecamatan.",
+    )
     format: Literal["json", "csv", "xlsx"] = Field("json", description="json, csv atau xlsx (unduhan).")
 
 
@@ -41,7 +44,9 @@ class MonthlyQuery(Schema):
 )
 def monthly(request: HttpRequest, query: Query[MonthlyQuery]):  # type: ignore[no-untyped-def]
     """Aggregates per child area (province: regencies, regency: districts, district: villages) with a total.
-    403 `forbidden` for roles without reports; 404 for an area or facility outside one's scope."""
+    403 `forbidden` for roles without reports; 404 for an area or facility outside one's scope; 422
+    `area_too_small` for a facility admin's report of one village. In a facility admin's report by village,
+    counts of 1-4 are null and the row says `suppressed: true`."""
     spec = report_spec_for(
         user=current_user(request),
         area=query.area,

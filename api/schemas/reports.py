@@ -9,26 +9,32 @@ from ninja import Field, Schema
 
 
 class ReportFiguresOut(Schema):
-    clients_registered: int = Field(description="Klien baru terdaftar dalam bulan ini.")
-    clients_active: int = Field(
+    """Each figure is null when hidden as a small count (1-4) in a facility admin's report by village."""
+
+    clients_registered: int | None = Field(description="Klien baru terdaftar dalam bulan ini.")
+    clients_active: int | None = Field(
         description="Klien berstatus aktif pada akhir bulan (menurut riwayat status)."
     )
-    screenings: int = Field(description="Skrining ASSIST dalam bulan ini.")
-    screenings_high_risk: int = Field(description="Skrining dengan risiko tinggi.")
-    screenings_injecting: int = Field(description="Skrining dengan penggunaan suntik 3 bulan terakhir.")
-    escalations_created: int = Field(description="Eskalasi dibuat dalam bulan ini.")
-    escalations_accepted: int = Field(description="Eskalasi diterima petugas dalam bulan ini.")
-    escalations_waiting: int = Field(description="Eskalasi yang masih menunggu pada akhir bulan.")
-    escalations_to_coordinator: int = Field(description="Eskalasi diteruskan ke koordinator dalam bulan ini.")
-    clients_in_treatment: int = Field(
+    screenings: int | None = Field(description="Skrining ASSIST dalam bulan ini.")
+    screenings_high_risk: int | None = Field(description="Skrining dengan risiko tinggi.")
+    screenings_injecting: int | None = Field(
+        description="Skrining dengan penggunaan suntik 3 bulan terakhir."
+    )
+    escalations_created: int | None = Field(description="Eskalasi dibuat dalam bulan ini.")
+    escalations_accepted: int | None = Field(description="Eskalasi diterima petugas dalam bulan ini.")
+    escalations_waiting: int | None = Field(description="Eskalasi yang masih menunggu pada akhir bulan.")
+    escalations_to_coordinator: int | None = Field(
+        description="Eskalasi diteruskan ke koordinator dalam bulan ini."
+    )
+    clients_in_treatment: int | None = Field(
         description="Klien rawat jalan, rawat inap atau metadon pada akhir bulan."
     )
-    clients_post_rehab: int = Field(description="Klien pascarehabilitasi pada akhir bulan.")
-    clients_dropped_out: int = Field(description="Klien yang putus program dalam bulan ini.")
-    clients_lost_contact: int = Field(description="Klien yang putus kontak dalam bulan ini.")
-    visits: int = Field(description="Kunjungan pendampingan dalam bulan ini.")
-    clients_visited: int = Field(description="Klien dengan sedikitnya satu kunjungan dalam bulan ini.")
-    clients_without_visit_30d: int = Field(
+    clients_post_rehab: int | None = Field(description="Klien pascarehabilitasi pada akhir bulan.")
+    clients_dropped_out: int | None = Field(description="Klien yang putus program dalam bulan ini.")
+    clients_lost_contact: int | None = Field(description="Klien yang putus kontak dalam bulan ini.")
+    visits: int | None = Field(description="Kunjungan pendampingan dalam bulan ini.")
+    clients_visited: int | None = Field(description="Klien dengan sedikitnya satu kunjungan dalam bulan ini.")
+    clients_without_visit_30d: int | None = Field(
         description="Klien aktif (terdaftar >= 30 hari) tanpa kunjungan dalam 30 hari terakhir bulan ini."
     )
 
@@ -37,6 +43,9 @@ class ReportRowOut(Schema):
     code: str = Field(description="Kode Kemendagri wilayah anak (baris jumlah: wilayah laporan).")
     name: str
     figures: ReportFiguresOut
+    suppressed: bool = Field(
+        False, description="Benar bila sedikitnya satu angka disembunyikan (1-4 kasus) dan diberi null."
+    )
 
 
 class ReportColumnOut(Schema):

@@ -1,6 +1,7 @@
 """The monthly report as a file: labels (Indonesian msgids), CSV with a UTF-8 BOM, and XLSX (openpyxl).
 
 Both files hold the same table as the JSON: one row per child area, then the total row. Aggregates only.
+A hidden small count (null in the JSON, see queries.SMALL_CELL_MAX) is an empty cell.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def report_xlsx(*, report: MonthlyReport) -> bytes:
 def report_json(*, report: MonthlyReport) -> dict[str, Any]:
     """The report as the API's JSON (MonthlyReportOut): labels in the request's language."""
     spec = report.spec
-    row = lambda r: {"code": r.code, "name": r.name, "figures": r.figures}  # noqa: E731
+    row = lambda r: {"code": r.code, "name": r.name, "figures": r.figures, "suppressed": r.suppressed}  # noqa: E731
     return {
         "month": spec.month_label,
         "timezone": spec.tz.key,

@@ -8,6 +8,12 @@ Statuses are taken *as of the end of the month* from the status history (ClientS
 today's status, so the report of a past month does not change when a client's status changes later:
 the status at instant T is the `to_status` of the last change before T, else the `from_status` of the first
 change after T (the status the client was registered with), else the current status (it never changed).
+
+A facility's report covers the cases the facility took on (the escalation's facility, or an offer accepted by
+its staff), never those it was only offered, declined or let expire: its admin sees only the former.
+In a facility admin's report (spec.small_cells_hidden) village rows show a count of 1 to SMALL_CELL_MAX as
+null with `suppressed: true`, and the total hides every figure hidden in some row (else the total minus the
+rows shown would give it back): a handful of a facility's cases in one village points at people.
 """
 
 from __future__ import annotations
@@ -19,11 +25,14 @@ from typing import Any
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Substr
 
-from backend.escalations.models import Escalation, EscalationStatus
+from backend.escalations.models import Escalation, EscalationStatus, OfferStatus
 from backend.recovery.lifecycle import ACTIVE, IN_TREATMENT, ClientStatus
 from backend.recovery.models import Client, ClientStatusChange, Screening, Visit
 from backend.reports.selectors import ReportSpec
 from villages.models import Region, RegionLevel
+
+# Counts from 1 to this are hidden in the village rows of a facility admin's report (small-cell suppression).
+SMALL_CELL_MAX = 4
 
 # Days without a visit after which an active client is flagged (the lost-contact early warning).
 NO_VISIT_DAYS = 30
@@ -56,7 +65,9 @@ _CHILD_SUFFIX = {RegionLevel.PROVINCE: 3, RegionLevel.REGENCY: 3, RegionLevel.DI
 class ReportRow:
     code: str
     name: str
-    figures: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIGURES, 0))
+    # None: a small count hidden (see SMALL_CELL_MAX); `suppressed` then says so.
+    figures: dict[str, int | None] = field(default_factory=lambda: dict.fromkeys(FIGURES, 0))
+    suppressed: bool = False
 
 
 @dataclass
@@ -85,9 +96,11 @@ def _population(spec: ReportSpec, client: str = "") -> Q:
 
 
 def _facility_escalations(spec: ReportSpec) -> QuerySet[Escalation]:
-    f = spec.facility
+    """The escalations the facility took on. One filter on the same offer row: an offer to the facility counts
+    only once accepted (declined, expired, withdrawn or still pending: not the facility's case)."""
+    fid = spec.facility.id  # type: ignore[union-attr]
     return Escalation.objects.filter(
-        Q(facility_id=f.id) | Q(referred_to_facility_id=f.id) | Q(offers__facility_id=f.id)  # type: ignore[union-attr]
+        Q(facility_id=fid) | Q(offers__facility_id=fid, offers__status=OfferStatus.ACCEPTED)
     )
 
 
@@ -224,6 +237,26 @@ def monthly_report(*, spec: ReportSpec) -> MonthlyReport:
     total = ReportRow(
         code=spec.area.code if spec.area else "",
         name=spec.area.name if spec.area else "",
-        figures={k: sum(r.figures[k] for r in ordered) for k in FIGURES},
+        figures={k: sum(r.figures[k] or 0 for r in ordered) for k in FIGURES},
     )
+    if spec.small_cells_hidden and _rows_are_villages(spec):
+        _suppress_small_cells(rows=ordered, total=total)
     return MonthlyReport(spec=spec, rows=ordered, total=total)
+
+
+def _rows_are_villages(spec: ReportSpec) -> bool:
+    return spec.area is not None and spec.area.level in (RegionLevel.DISTRICT, RegionLevel.VILLAGE)
+
+
+def _suppress_small_cells(*, rows: list[ReportRow], total: ReportRow) -> None:
+    """Hide the counts 1..SMALL_CELL_MAX of `rows`, and every total figure hidden in some row (the total is the
+    row sum: with one row hidden it would give that row back)."""
+    for row in rows:
+        for k in FIGURES:
+            value = row.figures[k]
+            if value is not None and 0 < value <= SMALL_CELL_MAX:
+                row.figures[k] = None
+                row.suppressed = True
+                if total.figures[k] is not None:
+                    total.figures[k] = None
+                    total.suppressed = True

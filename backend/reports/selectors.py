@@ -3,9 +3,13 @@
 Reports are aggregates only (no names, NIK or per-client rows), so the rule is about areas, not clients:
 - BNN coordinator: any area inside one of their own (province, regency, or anything below);
 - system admin: any area, or the whole country (no area);
-- facility admin: the cases escalated to their own facility (`facility=<id>`), in any area or the whole country.
+- facility admin: the cases their own facility took on (`facility=<id>`), in the whole country or an area down
+  to a district, never a single village (422 `area_too_small` on `area`): a facility's cases in one village are
+  few enough to point at people. Even a district's report, whose rows are villages, hides the small counts
+  (SMALL_CELL_MAX: see queries.py).
 A user with none of these roles gets 403 `forbidden`; an area or facility outside a permitted user's reach
-answers 404, exactly like a missing one.
+answers 404, exactly like a missing one. A coordinator (or system admin) asking for a facility's cases inside
+their own area gets the plain report: they may see those clients one by one anyway.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from backend.accounts.access import scope_for
 from backend.accounts.models import User
 from backend.errors import ErrorDetail, NotFound, PermissionDenied, ValidationFailed
-from villages.models import Facility, Region
+from villages.models import Facility, Region, RegionLevel
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -39,6 +43,8 @@ class ReportSpec:
     tz: ZoneInfo
     start: datetime
     end: datetime
+    # A facility admin's report (not a coordinator's or an admin's): village rows hide counts of 1 to 4.
+    small_cells_hidden: bool = False
 
     @property
     def month_label(self) -> str:
@@ -93,12 +99,23 @@ def report_spec_for(
         if region is None:
             raise NotFound(code="not_found")
     facility = _facility_get(facility_id=facility_id)
+    facility_admin_only = False
     if not scope.is_system_admin:
         if facility is not None:
-            if facility.id not in scope.admin_facility_ids and not (
-                region is not None and _inside(region.code, scope.area_codes)
-            ):
+            area_coordinator = region is not None and _inside(region.code, scope.area_codes)
+            if facility.id not in scope.admin_facility_ids and not area_coordinator:
                 raise NotFound(code="not_found")
+            facility_admin_only = not area_coordinator
+            if facility_admin_only and region is not None and region.level == RegionLevel.VILLAGE:
+                raise ValidationFailed(
+                    details=[
+                        ErrorDetail(
+                            "area",
+                            "area_too_small",
+                            _("Laporan fasilitas paling rinci per kecamatan, tidak per desa."),
+                        )
+                    ]
+                )
         elif region is None:
             raise ValidationFailed(details=[ErrorDetail("area", "required", _("Wajib diisi."))])
         elif not _inside(region.code, scope.area_codes):
@@ -118,4 +135,12 @@ def report_spec_for(
             ]
         )
     start, end = month_bounds(month=first_day, tz=tz)
-    return ReportSpec(area=region, facility=facility, month=first_day, tz=tz, start=start, end=end)
+    return ReportSpec(
+        area=region,
+        facility=facility,
+        month=first_day,
+        tz=tz,
+        start=start,
+        end=end,
+        small_cells_hidden=facility_admin_only,
+    )

@@ -82,7 +82,8 @@ def test_a_facility_admin_gets_their_facilitys_cases_only(api, world):
 
     assert mine.status_code == 200
     assert mine.json()["facility"]["code"] == "T-PKM-KSG"
-    assert mine.json()["total"]["figures"]["escalations_created"] == 2
+    # Ani's case only: Citra's was still only offered to the facility at the end of October.
+    assert mine.json()["total"]["figures"]["escalations_created"] == 1
     assert other.status_code == 404
     assert no_facility.status_code == 404
 
