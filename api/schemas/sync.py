@@ -128,7 +128,12 @@ class ChangeItemOut(Schema):
             "lanjutkan dengan next_cursor (sinkron awal)."
         )
     )
-    data: dict[str, Any] | None = Field(description="Keadaan terkini entitas (upsert), selain itu null.")
+    data: dict[str, Any] | None = Field(
+        description=(
+            "Keadaan terkini entitas (upsert), selain itu null. Klien dan eskalasi membawa `access`: full, "
+            "atau minimal (kasus yang baru ditawarkan: data terbatas, seperti di API)."
+        )
+    )
 
 
 class ChangesOut(Schema):

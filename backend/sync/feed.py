@@ -2,7 +2,9 @@
 
 A phone's set is bounded: active clients in the caller's scope (closed ones, `lifecycle.CLOSED`, are not in
 it), the family members linked to them, their visits of the last `SYNC_VISIT_WINDOW_DAYS` days, the caller's
-open tasks, the open escalations of those clients, and the caller's notifications of that window.
+open tasks of those clients, the open escalations of those clients the caller may see (the escalations app's
+scope), and the caller's notifications of that window. Staff merely offered a case (`access: minimal`) get the
+client and the escalation as the API shows them: no status, no name, no outcome, no one else's assignment.
 
 Two kinds of cursor, both opaque base64 to the phone:
 - snapshot `s:<horizon>:<phase>:<last id>:<window start>:<scope>`: a first sync (no cursor) pages through the
@@ -42,7 +44,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -51,7 +53,8 @@ from backend.accounts.access import region_code_q, scope_for
 from backend.accounts.models import Role, User
 from backend.audit.services import access_log_record_many
 from backend.errors import ValidationFailed
-from backend.escalations.models import Escalation, EscalationStatus, Task, TaskStatus
+from backend.escalations.models import Escalation, EscalationStatus, Offer, Task, TaskStatus
+from backend.escalations.selectors import escalation_qs_for
 from backend.recovery.lifecycle import CLOSED
 from backend.recovery.models import Client, ClientFamilyLink, ConsentScope, FamilyMember, Visit
 from backend.recovery.selectors import client_qs_for, client_qs_with_access_for
@@ -64,6 +67,8 @@ logger = logging.getLogger(__name__)
 VISIT_WINDOW_DAYS: int = settings.SYNC_VISIT_WINDOW_DAYS
 FEED_ENDPOINT = "sync_changes"
 _HORIZON_SQL = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+# Offers that keep a case in view of the staff member (or facility) offered it: escalations.selectors.
+_OFFER_IN_SCOPE = ("pending", "accepted")
 _OPEN_ESCALATION = [
     s for s in EscalationStatus.values if s not in (EscalationStatus.CLOSED, EscalationStatus.CANCELLED)
 ]
@@ -215,19 +220,23 @@ def _clients_serialize(user: User, rows: list[Client]) -> dict[uuid.UUID, dict[s
             volunteers.setdefault(cid, []).append(str(uid))
     out = {}
     for c in rows:
+        # The minimal view (staff merely offered the case) carries what the API's minimal record shows
+        # (recovery.selectors.client_record): code, sex, birth year, village; the version the phone keeps it at.
+        # The status (a methadone programme, a relapse) and when it last changed are the full record's.
         base = {
             "id": str(c.id),
             "code": c.code,
             "sex": c.sex,
-            "birth_year": c.birth_year or (c.birth_date.year if c.birth_date else None),
+            "birth_year": c.birth_year,
             "village_code": c.village_id,
-            "status": c.status,
             "version": c.version,
-            "updated_at": c.updated_at.isoformat(),
             "access": "full" if c.full_access else "minimal",  # type: ignore[attr-defined]
         }
         if c.full_access:  # type: ignore[attr-defined]
             base.update(
+                birth_year=c.birth_year or (c.birth_date.year if c.birth_date else None),
+                status=c.status,
+                updated_at=c.updated_at.isoformat(),
                 name=c.name,
                 birth_date=c.birth_date.isoformat() if c.birth_date else None,
                 phone=c.phone,
@@ -349,7 +358,9 @@ def _visits_serialize(user: User, rows: list[_VisitRow]) -> dict[uuid.UUID, Any]
 
 
 def _tasks_visible(user: User, now: datetime) -> QuerySet[Task]:
-    return Task.objects.filter(assignee_id=user.id)
+    """The caller's own tasks, of clients still in their set: a volunteer unassigned from a client (or whose
+    village role ended) stops receiving that client's tasks, as the tasks API does."""
+    return Task.objects.filter(assignee_id=user.id, client_id__in=_active_clients(user).values("id"))
 
 
 def _task_dict(t: Task) -> dict[str, Any]:
@@ -368,14 +379,79 @@ def _task_dict(t: Task) -> dict[str, Any]:
     }
 
 
+def _escalation_full_q(user: User) -> Q:
+    """The escalations whose course (outcome, assignee, facility) the caller may read: the rule of
+    escalations.selectors.case_visible_to, as one filter for a whole page. The assigned staff member, their
+    facility's admin, the creator, field workers of the client's village, the client's volunteers, coordinators
+    of the area. A case reached only through an offer (to them, or to their facility's staff) gets the minimal
+    fields (`_escalation_minimal`), as the API shows it to them."""
+    scope = scope_for(user)
+    through = Client.assigned_volunteers.through.objects.filter(user_id=user.id).values("client_id")
+    q = Q(created_by_id=user.id) | Q(assigned_to_id=user.id) | Q(client_id__in=through)
+    if scope.village_codes or scope.area_codes:
+        codes = scope.village_codes | scope.area_codes
+        q |= Q(client_id__in=Client.objects.filter(region_code_q("village__code", codes)).values("id"))
+    if scope.admin_facility_ids:
+        q |= Q(facility_id__in=scope.admin_facility_ids)
+    return q
+
+
 def _escalations_visible(user: User, now: datetime) -> QuerySet[Escalation]:
-    return Escalation.objects.filter(client_id__in=_active_clients(user).values("id"))
+    """The escalations app's own scope (escalation_qs_for), of the active clients in the caller's set: the
+    client being in scope is not enough (staff offered one case of a client see none of its other cases)."""
+    qs = escalation_qs_for(user=user).filter(client_id__in=_active_clients(user).values("id"))
+    if scope_for(user).is_system_admin:
+        return qs.annotate(full_view=Value(True, output_field=BooleanField()))
+    return qs.annotate(full_view=Case(When(_escalation_full_q(user), then=Value(True)), default=Value(False)))
+
+
+def _escalations_serialize(user: User, rows: list[Escalation]) -> dict[uuid.UUID, dict[str, Any]]:
+    minimal = [e.id for e in rows if not e.full_view]  # type: ignore[attr-defined]
+    offers: dict[uuid.UUID, Offer] = {}
+    if minimal:
+        # The offer that brought the case into view: to the caller, or to their facility's staff (latest wins).
+        scope = scope_for(user)
+        for offer in Offer.objects.filter(
+            Q(staff_id=user.id) | Q(facility_id__in=scope.admin_facility_ids),
+            escalation_id__in=minimal,
+            status__in=_OFFER_IN_SCOPE,
+        ).order_by("offered_at", "id"):
+            offers[offer.escalation_id] = offer
+    return {
+        e.id: _escalation_dict(e)
+        if e.full_view  # type: ignore[attr-defined]
+        else _escalation_minimal(e, offers.get(e.id))
+        for e in rows
+    }
+
+
+def _escalation_minimal(e: Escalation, offer: Offer | None) -> dict[str, Any]:
+    """A case the caller was only offered: what they need to answer the offer, nothing of its course (who else
+    has it, the outcome)."""
+    return {
+        "id": str(e.id),
+        "client_id": str(e.client_id),
+        "access": "minimal",
+        "need": e.need,
+        "urgency": e.urgency,
+        "status": e.status,
+        "offer": {
+            "id": str(offer.id),
+            "status": offer.status,
+            "offered_at": offer.offered_at.isoformat(),
+            "expires_at": offer.expires_at.isoformat(),
+        }
+        if offer
+        else None,
+        "version": e.version,
+    }
 
 
 def _escalation_dict(e: Escalation) -> dict[str, Any]:
     return {
         "id": str(e.id),
         "client_id": str(e.client_id),
+        "access": "full",
         "need": e.need,
         "urgency": e.urgency,
         "status": e.status,
@@ -421,7 +497,7 @@ ENTITIES: list[Entity] = [
         "escalation",
         _escalations_visible,
         lambda u, now: _escalations_visible(u, now).filter(status__in=_OPEN_ESCALATION),
-        _each(_escalation_dict),
+        _escalations_serialize,
     ),
     Entity(
         "notification",

@@ -137,3 +137,43 @@ def test_a_forged_cursor_is_refused_not_a_server_error(api, cast, raw):
 def test_a_cursor_of_the_earlier_format_is_still_accepted(api, cast, raw):
     response = api.as_(cast.volunteer_katingan).get("/sync/changes", cursor=_enc(raw))
     assert response.status_code == 200
+
+
+def test_a_change_to_a_case_the_staff_member_was_not_offered_never_reaches_their_phone(api, cast):
+    """The leak: every escalation change of a client in scope was re-read for offered-only staff and sent in full
+    (the other case's assessor, facility and outcome), with the client's status."""
+    from tests.sync.test_feed_privacy import _case
+
+    client = make_client(village="62.06.02.1003", by=cast.official_katingan, status="methadone")
+    assessed = _case(
+        client,
+        staff=cast.assessor_near,
+        facility=cast.rsud_kasongan,
+        status="outcome_recorded",
+        need="assessment",
+        offer_status="accepted",
+        outcome="methadone",
+    )
+    offered = _case(
+        client,
+        staff=cast.counselor_near,
+        facility=cast.pkm_kasongan,
+        status="offered",
+        need="counseling",
+        offer_status="pending",
+    )
+    user = cast.counselor_near
+    _items, cursor, _p = drain(api, user, until=lambda items: str(offered.id) in ids_of(items, "escalation"))
+    settle()
+    for esc in (assessed, offered):
+        change_record(
+            entity="escalation", entity_id=esc.id, village_code=client.village_id, client_id=client.id
+        )
+    items, _c, _p = drain(
+        api, user, cursor=cursor, until=lambda items: str(offered.id) in ids_of(items, "escalation")
+    )
+    assert str(assessed.id) not in ids_of(items, "escalation")
+    sent = next(i["data"] for i in items if i["id"] == str(offered.id))
+    assert sent["access"] == "minimal" and "outcome" not in sent and "assigned_to_id" not in sent
+    row = next(i["data"] for i in items if i["entity"] == "client")
+    assert row["access"] == "minimal" and "status" not in row

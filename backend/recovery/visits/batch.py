@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.access import scope_for
 from backend.accounts.models import User
+from backend.audit.services import access_log_record_many
 from backend.errors import ErrorDetail, PermissionDenied
 from backend.recovery.models import ClientFamilyLink, ConsentScope, Screening, Visit
 from backend.recovery.visits.consent import consents_in_force_many
@@ -41,6 +42,8 @@ from backend.recovery.visits.rules import FIELD_ROLES, VisitData, text_storable,
 from backend.sync.services import change_record_many
 
 logger = logging.getLogger(__name__)
+# What the access log names the reads of a batch (the stored visit a stale edit is answered with).
+AUDIT_ENDPOINT = "POST /sync/visits"
 
 
 @dataclass
@@ -87,11 +90,14 @@ def visit_actor_check(*, actor: User) -> None:
         )
 
 
-def visits_apply(*, actor: User, items: list[Any], mode: str = "upsert") -> list[VisitResult]:
+def visits_apply(
+    *, actor: User, items: list[Any], mode: str = "upsert", endpoint: str = AUDIT_ENDPOINT
+) -> list[VisitResult]:
     """Apply a batch of uploaded visits; one result per item, in order. `mode`: upsert | create | update.
 
     Runs in one transaction (the caller's, if any): when this returns and that transaction commits, every
-    accepted visit is durable. A rejected item never stops the others.
+    accepted visit is durable. A rejected item never stops the others. A `stale_version` answer carries the
+    stored visit (notes included): a read of the client's record, logged as `endpoint`.
     """
     # The recovery selectors own "who sees which client"; writing needs the full record, not the minimal view.
     from backend.recovery.selectors import client_qs_with_access_for
@@ -163,6 +169,8 @@ def visits_apply(*, actor: User, items: list[Any], mode: str = "upsert") -> list
             rows=[(v.id, clients[v.client_id], v.client_id) for v in written],
         )
         _complete_tasks(created)
+        if shown := [uuid.UUID(r.current["client_id"]) for r in results if r.current is not None]:
+            access_log_record_many(user=actor, client_ids=shown, endpoint=endpoint)
     _copy_repeats(results)
     return results
 
