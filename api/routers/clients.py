@@ -64,12 +64,13 @@ E = ErrorOut
 
 @router.post(
     "",
-    response={201: ClientOut, 401: E, 403: E, 409: DuplicateClientOut, 422: E},
+    response={201: ClientOut, 401: E, 403: E, 409: DuplicateClientOut, 422: E, 429: E},
     summary="Daftarkan klien",
     url_name="create_client",
 )
 def create_client(request: HttpRequest, payload: ClientCreateIn) -> Status:
-    """403 `registration_not_allowed`; 409 `duplicate_client` (same NIK, or name + birth year + village);
+    """403 `registration_not_allowed`; 409 `duplicate_client` (same NIK, or name + birth year + village;
+    `existing` is null when that client is outside your scope); 429 `rate_limited` after too many of those;
     422 `validation_error` / `invalid_nik` / `guardian_consent_required` with the field at fault."""
     user = current_user(request)
     data = payload.dict(exclude={"consents"})
@@ -107,7 +108,15 @@ def get_client(request: HttpRequest, client_id: uuid.UUID) -> dict[str, Any]:
 
 @router.patch(
     "/{client_id}",
-    response={200: ClientOut, 401: E, 403: E, 404: E, 409: StaleClientOut | DuplicateClientOut, 422: E},
+    response={
+        200: ClientOut,
+        401: E,
+        403: E,
+        404: E,
+        409: StaleClientOut | DuplicateClientOut,
+        422: E,
+        429: E,
+    },
     summary="Ubah data klien",
     url_name="update_client",
 )

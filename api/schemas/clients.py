@@ -19,13 +19,15 @@ FamilyRoleName = Literal["supporter", "guardian", "emergency_contact"]
 
 
 class ExistingClientRef(Schema):
-    id: uuid.UUID | None = Field(description="Id klien yang sudah ada; null bila di luar wilayah Anda.")
+    id: uuid.UUID = Field(description="Id klien yang sudah ada.")
     code: str = Field(description="Kode klien yang sudah ada.")
 
 
 class DuplicateClientOut(Schema):
     error: ErrorBodyOut
-    existing: ExistingClientRef
+    existing: ExistingClientRef | None = Field(
+        description="Klien yang sudah ada; null bila di luar wilayah Anda (hubungi koordinator BNN)."
+    )
 
 
 # --- clients --------------------------------------------------------------------------------------------------

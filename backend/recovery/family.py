@@ -13,18 +13,25 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
+from backend.audit.services import access_log_record
 from backend.errors import Conflict, ErrorDetail, FieldErrors, NotFound, ValidationFailed
 from backend.recovery.models import Client, ClientFamilyLink, FamilyMember, FamilyRole
-from backend.recovery.selectors import client_qs_for
+from backend.recovery.selectors import client_qs_with_access_for
 from backend.recovery.services import phone_or_blank
 from backend.recovery.texts import text_clean
 from backend.sync.services import change_record
 
 
-def _member_visible(*, actor: User, member: FamilyMember) -> bool:
-    """An existing member may be linked by someone who can see a client it is (or was) linked to."""
-    linked = ClientFamilyLink.objects.filter(member_id=member.id).values("client_id")
-    return client_qs_for(user=actor).filter(id__in=linked).exists()
+def _member_visible(*, actor: User, client: Client, member: FamilyMember) -> bool:
+    """An existing member may be linked to `client` (whose full record the caller has) again, if they were
+    linked to it before, or by someone with the full record of a client the member is linked to now. Not
+    through the minimal view (a staff member only offered a case sees no family) nor another client's ended
+    link: either would let the caller pull the member, phone and all, onto a client of their own."""
+    links = ClientFamilyLink.objects.filter(member_id=member.id)
+    if links.filter(client_id=client.id).exists():
+        return True
+    linked = links.filter(unlinked_at__isnull=True).values("client_id")
+    return client_qs_with_access_for(user=actor).filter(id__in=linked, full_access=True).exists()
 
 
 def _record_change(client: Client, member: FamilyMember) -> None:
@@ -53,7 +60,7 @@ def family_member_link(
             ).first()
             if active:
                 return member, active, False
-            if not _member_visible(actor=actor, member=member):
+            if not _member_visible(actor=actor, client=client, member=member):
                 raise NotFound(_("Anggota keluarga tidak ditemukan."), code="family_member_not_found")
         link = ClientFamilyLink.objects.create(client=client, member=member, linked_by=actor)
         _record_change(client, member)
@@ -103,9 +110,25 @@ def family_member_update(
     """Edit a member linked to `client` (already scope-checked): only the fields sent change.
 
     404 when the member is not (or no longer) linked to this client: the link is what puts the member in the
-    caller's scope. `version` must be the member's current one, else 409 `stale_version` with `current`. Every
-    client the member is linked to hears of it (their phones hold the member under each of them).
+    caller's scope. `version` must be the member's current one, else 409 `stale_version` with `current` (logged
+    as a read of the client's record, after the transaction is undone). Every client the member is linked to
+    hears of it (their phones hold the member under each of them).
     """
+    try:
+        return _family_member_update_locked(
+            actor=actor, client=client, member_id=member_id, version=version, changes=changes
+        )
+    except Conflict as exc:
+        if exc.code == "stale_version":  # the answer carries the member as it is (phone too): a read of it
+            access_log_record(
+                user=actor, client_id=client.id, endpoint="PATCH /clients/{id}/family-members/{member_id}"
+            )
+        raise
+
+
+def _family_member_update_locked(
+    *, actor: User, client: Client, member_id: uuid.UUID, version: int, changes: dict[str, Any]
+) -> tuple[FamilyMember, ClientFamilyLink]:
     errors = FieldErrors()
     values = _member_fields(fields=changes, errors=errors, creating=False)
     with transaction.atomic():

@@ -7,13 +7,17 @@ register people.
 
 Duplicates: the same NIK (by its keyed hash), or the same normalised name + birth year + village, answer 409
 `duplicate_client` with `existing: {id, code}`. When the existing client is outside the caller's scope (possible
-only through the NIK: a person who moved), `id` is null and only the code is given. The refusal itself cannot
-be hidden (a NIK is unique), the code lets the caller's coordinator find and transfer the record, and nothing
-else about the person (name, village, status: the fact that they are in treatment) leaves the record's scope.
+only through the NIK: a person who moved), `existing` is null and the message sends the caller to their BNN
+coordinator. The refusal itself cannot be hidden (a NIK is unique), but nothing about the person, not even the
+code, leaves the record's scope: a code names the regency and year of registration, and a NIK answered with it
+is proof that this person is enrolled in a drug-recovery programme. Such answers are logged (ids only, never the
+NIK) for the coordinators to reconcile, and limited per user (duplicates.py) so the refusal cannot be used to
+test NIKs in bulk.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 import uuid
@@ -29,15 +33,25 @@ from backend.accounts.access import scope_for
 from backend.accounts.models import Role, RoleAssignment, User
 from backend.accounts.phones import normalize_phone
 from backend.audit.services import access_log_record
-from backend.errors import Conflict, ErrorDetail, FieldErrors, PermissionDenied
+from backend.errors import (
+    Conflict,
+    DomainError,
+    ErrorDetail,
+    FieldErrors,
+    PermissionDenied,
+    RateLimited,
+)
 from backend.recovery.assist import SUBSTANCES
 from backend.recovery.codes import client_code_next, village_today
+from backend.recovery.duplicates import duplicate_answer_register
 from backend.recovery.models import Client, Sex
 from backend.recovery.nik import NikFacts, nik_validate
 from backend.recovery.selectors import client_get_for_write, client_qs_for, client_record
 from backend.recovery.texts import text_clean
 from backend.sync.services import change_record
 from villages.models import Region, RegionLevel
+
+logger = logging.getLogger(__name__)
 
 REGISTERING_ROLES = {Role.VOLUNTEER, Role.VILLAGE_OFFICIAL, Role.COORDINATOR, Role.SYSTEM_ADMIN}
 
@@ -132,12 +146,29 @@ def _nik(raw: str | None, sex: str | None, errors: FieldErrors) -> NikFacts | No
         return None
 
 
-def _duplicate(*, actor: User, existing: Client) -> Conflict:
-    visible = client_qs_for(user=actor).filter(id=existing.id).exists()
+def _duplicate(*, actor: User, existing: Client) -> DomainError:
+    """409 naming the existing client when the caller may see it; else 409 with `existing: null` (and 429 once
+    the caller has had too many of those)."""
+    if client_qs_for(user=actor).filter(id=existing.id).exists():
+        return Conflict(
+            _("Klien ini sudah terdaftar."),
+            code="duplicate_client",
+            extra={"existing": {"id": str(existing.id), "code": existing.code}},
+        )
+    logger.warning(
+        "duplicate_client outside the caller's scope: user=%s existing_client=%s existing_village=%s",
+        actor.id,
+        existing.id,
+        existing.village_id,
+    )
+    try:
+        duplicate_answer_register(user_id=actor.id)
+    except RateLimited as exc:
+        return exc
     return Conflict(
-        _("Klien ini sudah terdaftar."),
+        _("NIK ini sudah terdaftar di luar wilayah Anda. Hubungi koordinator BNN Anda."),
         code="duplicate_client",
-        extra={"existing": {"id": str(existing.id) if visible else None, "code": existing.code}},
+        extra={"existing": None},
     )
 
 

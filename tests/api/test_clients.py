@@ -207,14 +207,18 @@ def test_the_same_name_in_another_village_is_another_person(api, cast):
     assert response.status_code == 201
 
 
-def test_a_duplicate_out_of_the_callers_scope_gives_its_code_and_nothing_else(api, cast):
+def test_a_duplicate_out_of_the_callers_scope_names_nothing_not_even_the_code(api, cast):
     """A person registered in Katingan who moved to Mataram: the NIK is unique, so the refusal itself cannot
-    be hidden; the code lets a coordinator find the record, but no id, name or status leaves Katingan."""
+    be hidden; but no id, code, name or status leaves Katingan (the code used to: it told anyone who could
+    register that this NIK is a client, and where). The caller is sent to their coordinator."""
     first = register(cast, nik=NIK)
     response = api.as_(cast.volunteer_mataram).post("/clients", new(village_code="52.71.01.1004", nik=NIK))
     assert response.status_code == 409
-    assert response.json()["existing"] == {"id": None, "code": first.code}
+    assert response.json()["error"]["code"] == "duplicate_client"
+    assert response.json()["existing"] is None
+    assert first.code not in response.content.decode()
     assert "Budi" not in response.content.decode()
+    assert Client.objects.count() == 1
 
 
 # --- list -----------------------------------------------------------------------------------------------------
