@@ -80,6 +80,15 @@ KINDS: dict[str, KindText] = {
         push_title=_("Pembaruan eskalasi"),
         push_body=_OPEN_APP,
     ),
+    # To the staff member handling a case: the client withdrew referral consent; only closing the case is left.
+    "escalation_consent_withdrawn": KindText(
+        title=_("Persetujuan rujukan ditarik"),
+        body=_(
+            "Klien kasus {client_code} menarik persetujuan rujukan. Hentikan penanganan dan tutup kasus ini."
+        ),
+        push_title=_("Pembaruan eskalasi"),
+        push_body=_OPEN_APP,
+    ),
     "task_assigned": KindText(
         title=_("Tugas baru"),
         body=_("Tugas baru untuk kasus {client_code}, tenggat {due_at}."),

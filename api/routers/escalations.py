@@ -39,11 +39,12 @@ router = Router()
 E = ErrorOut
 
 
-def _out(request: HttpRequest, escalation_id: uuid.UUID) -> dict:
+def _out(request: HttpRequest, escalation_id: uuid.UUID, endpoint: str | None = None) -> dict:
+    """The record as the caller may see it; with `endpoint`, the read is access-logged (the record carries the
+    client's code and health free text). A creation's response is not: the write is its own record."""
     user = current_user(request)
-    return selectors.escalation_record(
-        user=user, esc=selectors.escalation_get_for(user=user, escalation_id=escalation_id)
-    )
+    esc = selectors.escalation_get_for(user=user, escalation_id=escalation_id, endpoint=endpoint)
+    return selectors.escalation_record(user=user, esc=esc)
 
 
 @router.post(
@@ -53,7 +54,7 @@ def _out(request: HttpRequest, escalation_id: uuid.UUID) -> dict:
     url_name="create_escalation",
 )
 def create_escalation(request: HttpRequest, payload: EscalationCreateIn) -> Status:
-    """404 `client_not_found`; 403 `field_worker_required`; 409 `consent_required` (referral consent) or
+    """404 `client_not_found`; 403 `field_worker_required`; 409 `consent_required` (referral and data-collection consent) or
     `escalation_open` (with `existing`: the open escalation of the same need)."""
     from backend.recovery.selectors import client_get_for_write
 
@@ -90,7 +91,9 @@ def list_escalations(request: HttpRequest, query: Query[ListQuery], page: Query[
     coordinators: their area's. Newest first."""
     user = current_user(request)
     result = paginate(selectors.escalation_list(user=user, status=query.status), page)
-    result["items"] = [selectors.escalation_record(user=user, esc=e) for e in result["items"]]
+    result["items"] = selectors.escalation_records(
+        user=user, escs=result["items"], endpoint="GET /escalations"
+    )
     return result
 
 
@@ -101,7 +104,7 @@ def list_escalations(request: HttpRequest, query: Query[ListQuery], page: Query[
     url_name="get_escalation",
 )
 def get_escalation(request: HttpRequest, escalation_id: uuid.UUID) -> dict:
-    return _out(request, escalation_id)
+    return _out(request, escalation_id, "GET /escalations/{id}")
 
 
 @router.post(
@@ -113,7 +116,7 @@ def get_escalation(request: HttpRequest, escalation_id: uuid.UUID) -> dict:
 def accept_escalation(request: HttpRequest, escalation_id: uuid.UUID) -> dict:
     """403 `not_offered_to_you`; 409 `offer_not_open` (answered, expired, or someone was faster)."""
     services.offer_accept(escalation_id=escalation_id, actor=current_user(request))
-    return _out(request, escalation_id)
+    return _out(request, escalation_id, "POST /escalations/{id}/accept")
 
 
 @router.post(
@@ -128,7 +131,9 @@ def decline_escalation(request: HttpRequest, escalation_id: uuid.UUID, payload: 
     user = current_user(request)
     services.offer_decline(escalation_id=escalation_id, actor=user, reason=payload.reason)
     # The decline takes the case out of the caller's view; this response is the last they see of it.
-    esc = selectors.escalation_get_after_answer(user=user, escalation_id=escalation_id)
+    esc = selectors.escalation_get_after_answer(
+        user=user, escalation_id=escalation_id, endpoint="POST /escalations/{id}/decline"
+    )
     return selectors.escalation_record(user=user, esc=esc)
 
 
@@ -139,14 +144,15 @@ def decline_escalation(request: HttpRequest, escalation_id: uuid.UUID, payload: 
     url_name="schedule_escalation",
 )
 def schedule_escalation(request: HttpRequest, escalation_id: uuid.UUID, payload: ScheduleIn) -> dict:
-    """403 `not_assigned_to_you`; 409 `invalid_escalation_status`; 422 `not_in_future` on appointment_at."""
+    """403 `not_assigned_to_you`; 409 `invalid_escalation_status`, or `consent_required` (the client withdrew
+    referral or data-collection consent: only closing the case is left); 422 `not_in_future` on appointment_at."""
     services.escalation_schedule(
         escalation_id=escalation_id,
         actor=current_user(request),
         appointment_at=payload.appointment_at,
         version=payload.version,
     )
-    return _out(request, escalation_id)
+    return _out(request, escalation_id, "POST /escalations/{id}/schedule")
 
 
 @router.post(
@@ -156,11 +162,12 @@ def schedule_escalation(request: HttpRequest, escalation_id: uuid.UUID, payload:
     url_name="record_escalation_outcome",
 )
 def record_escalation_outcome(request: HttpRequest, escalation_id: uuid.UUID, payload: OutcomeIn) -> dict:
-    """`refer_need` and/or `refer_to_facility_id` start a new escalation (status of this one: referred)."""
+    """`refer_need` and/or `refer_to_facility_id` start a new escalation (status of this one: referred), whose
+    reason is a fixed text, never these notes. 409 `consent_required` once the client withdrew consent."""
     services.escalation_outcome_record(
         escalation_id=escalation_id, actor=current_user(request), **payload.dict()
     )
-    return _out(request, escalation_id)
+    return _out(request, escalation_id, "POST /escalations/{id}/outcome")
 
 
 @router.post(
@@ -174,7 +181,7 @@ def close_escalation(request: HttpRequest, escalation_id: uuid.UUID, payload: Cl
     services.escalation_close(
         escalation_id=escalation_id, actor=current_user(request), version=payload.version if payload else None
     )
-    return _out(request, escalation_id)
+    return _out(request, escalation_id, "POST /escalations/{id}/close")
 
 
 @router.post(
@@ -193,7 +200,7 @@ def cancel_escalation(request: HttpRequest, escalation_id: uuid.UUID, payload: C
         reason=payload.reason,
         version=payload.version,
     )
-    return _out(request, escalation_id)
+    return _out(request, escalation_id, "POST /escalations/{id}/cancel")
 
 
 @router.post(
@@ -212,4 +219,4 @@ def assign_escalation(request: HttpRequest, escalation_id: uuid.UUID, payload: A
         staff_id=payload.staff_id,
         version=payload.version,
     )
-    return _out(request, escalation_id)
+    return _out(request, escalation_id, "POST /escalations/{id}/assign")

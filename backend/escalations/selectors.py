@@ -2,7 +2,7 @@
 
 Escalations:
 - volunteer / village official: escalations of clients of their village, of clients assigned to them, and the
-  ones they created;
+  ones they created while the client is still theirs to see (a client who moved away takes the case along);
 - counselor / assessor: escalations with an open (pending) or accepted offer to them, or assigned to them; a
   declined, expired or withdrawn offer no longer keeps the case in view (the client's record follows the same
   rule, backend/recovery/selectors.py `_OPEN_OR_ACCEPTED`);
@@ -10,9 +10,15 @@ Escalations:
 - coordinator: escalations of clients living in their area; system admin: all.
 The routing explanation (who was passed over and why: names, leave, caseload) is shown to coordinators, system
 admins and the village side (creator, field workers of the client's village), not to staff: colleagues' leave
-and caseload are not theirs to read.
+and caseload are not theirs to read. How the case went (outcome, notes, who handled it) is shown to those who
+handle or follow it (the assigned staff member, their facility's admin, coordinators, the village side), never to
+someone merely offered the case: they decide on the volunteer's reason and the client's minimal view.
 
-Tasks: one's own (the assignee); coordinators also their area's; system admin all. Overdue = open and due before
+Every read that returns escalations writes the access log (one row per client): they carry the client's code
+and health free text.
+
+Tasks: one's own (the assignee) while the client is in their scope (a volunteer unassigned from the client
+loses the client's tasks with the client); coordinators also their area's; system admin all. Overdue = open and due before
 today in the client's time zone, computed here per zone in SQL.
 """
 
@@ -22,12 +28,13 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import BooleanField, Case, Prefetch, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.access import region_code_q, scope_for
 from backend.accounts.models import Role, User
+from backend.audit.services import access_log_record, access_log_record_many
 from backend.errors import NotFound
 from backend.escalations.models import Escalation, Offer, Task
 from backend.escalations.sla import is_overdue, local_date
@@ -49,7 +56,10 @@ def escalation_qs_for(*, user: User) -> QuerySet[Escalation]:
         return Escalation.objects.all()
     if not scope.roles:
         return Escalation.objects.none()
-    q = Q(created_by_id=user.id)
+    from backend.recovery.selectors import client_qs_for
+
+    # The creator keeps the case only while the client is theirs to see (moved away: 404, like the client).
+    q = Q(created_by_id=user.id, client_id__in=client_qs_for(user=user).values("id"))
     if scope.village_codes:
         q |= Q(client__village_id__in=scope.village_codes)
     if Role.VOLUNTEER in scope.roles:
@@ -81,35 +91,97 @@ def escalation_list(*, user: User, status: str | None = None) -> QuerySet[Escala
     qs = escalation_qs_for(user=user)
     if status:
         qs = qs.filter(status=status)
-    return _with_relations(qs).order_by("-created_at", "id")
+    return _with_viewer(_with_relations(qs), user=user).order_by("-created_at", "id")
 
 
-def escalation_get_for(*, user: User, escalation_id: uuid.UUID) -> Escalation:
-    esc = _with_relations(escalation_qs_for(user=user)).filter(id=escalation_id).first()
+def _with_viewer(qs: QuerySet[Escalation], *, user: User) -> QuerySet[Escalation]:
+    """Annotate whether the viewer is one of the client's assigned volunteers (who follow the case up), in the
+    same statement: `case_visible_to` needs it for every row of a list."""
+    from backend.recovery.models import Client
+
+    through = Client.assigned_volunteers.through.objects.filter(
+        client_id=OuterRef("client_id"), user_id=user.id
+    )
+    return qs.annotate(viewer_assigned=Exists(through))
+
+
+def escalation_get_for(*, user: User, escalation_id: uuid.UUID, endpoint: str | None = None) -> Escalation:
+    """The escalation if in `user`'s scope, else 404; with `endpoint`, the read is access-logged."""
+    esc = (
+        _with_viewer(_with_relations(escalation_qs_for(user=user)), user=user)
+        .filter(id=escalation_id)
+        .first()
+    )
     if esc is None:
         raise NotFound(_("Eskalasi tidak ditemukan."), code="escalation_not_found")
+    if endpoint:
+        access_log_record(user=user, client_id=esc.client_id, endpoint=endpoint)
     return esc
 
 
-def escalation_get_after_answer(*, user: User, escalation_id: uuid.UUID) -> Escalation:
+def escalation_get_after_answer(
+    *, user: User, escalation_id: uuid.UUID, endpoint: str | None = None
+) -> Escalation:
     """The case as it stands right after `user` answered their offer: a decline takes it out of their scope,
     yet the decline's own response still shows it once (their offer, now declined; no routing)."""
     qs = Escalation.objects.filter(
         Q(id__in=escalation_qs_for(user=user).values("id")) | Q(offers__staff_id=user.id)
     )
-    esc = _with_relations(qs.filter(id=escalation_id).distinct()).first()
+    esc = _with_viewer(_with_relations(qs.filter(id=escalation_id).distinct()), user=user).first()
     if esc is None:
         raise NotFound(_("Eskalasi tidak ditemukan."), code="escalation_not_found")
+    if endpoint:
+        access_log_record(user=user, client_id=esc.client_id, endpoint=endpoint)
     return esc
 
 
 def routing_visible_to(*, user: User, esc: Escalation) -> bool:
-    """Coordinators of the area, system admins, the creator and field workers of the village see the why."""
+    """Coordinators of the area, system admins, the creator and field workers of the village see the why.
+    The creator of a referral is the staff member who referred: staff, who do not read colleagues' leave and
+    caseload, so they count as creator only for a case raised in the village."""
     scope = scope_for(user)
-    if scope.is_system_admin or esc.created_by_id == user.id:
+    if scope.is_system_admin or (esc.created_by_id == user.id and esc.source != "referral"):
         return True
     village = esc.client.village_id
     return any(village == c or village.startswith(c + ".") for c in scope.area_codes | scope.village_codes)
+
+
+def case_visible_to(*, user: User, esc: Escalation) -> bool:
+    """May `user` read how the case went (outcome, notes, who handled it, earlier appointments)? The assigned
+    staff member, their facility's admin, coordinators of the area, the village side (field workers of the
+    client's village, the client's volunteers, the creator) and system admins. Not someone merely offered the
+    case (or a referral of it): they decide on the reason and the client's minimal view, and the previous
+    assessment is not theirs to read."""
+    scope = scope_for(user)
+    if scope.is_system_admin or esc.assigned_to_id == user.id or esc.created_by_id == user.id:
+        return True
+    if esc.facility_id is not None and esc.facility_id in scope.admin_facility_ids:
+        return True
+    village = esc.client.village_id
+    if any(village == c or village.startswith(c + ".") for c in scope.area_codes | scope.village_codes):
+        return True
+    assigned = getattr(esc, "viewer_assigned", None)
+    if assigned is None:
+        from backend.recovery.models import Client
+
+        through = Client.assigned_volunteers.through.objects
+        assigned = through.filter(client_id=esc.client_id, user_id=user.id).exists()
+    return bool(assigned)
+
+
+# Shown only to those `case_visible_to` admits; the merely offered get them empty.
+_CASE_FIELDS_EMPTY: dict[str, Any] = {
+    "outcome": "",
+    "outcome_notes": "",
+    "outcome_at": None,
+    "assigned_to_id": None,
+    "assigned_to_name": None,
+    "facility_id": None,
+    "facility_name": None,
+    "previous_appointments": [],
+    "referred_from_id": None,
+    "cancel_reason": "",
+}
 
 
 def offer_for_viewer(*, user: User, esc: Escalation) -> Offer | None:
@@ -126,10 +198,14 @@ def offer_for_viewer(*, user: User, esc: Escalation) -> Offer | None:
 
 
 def task_qs_for(*, user: User) -> QuerySet[Task]:
+    """Tasks the user may see: their own of clients still in their scope (unassigned from the client, or the
+    client moved away: the task goes with the client), and coordinators their area's."""
+    from backend.recovery.selectors import client_qs_for
+
     scope = scope_for(user)
     if scope.is_system_admin:
         return Task.objects.all()
-    q = Q(assignee_id=user.id)
+    q = Q(assignee_id=user.id, client_id__in=client_qs_for(user=user).values("id"))
     if scope.area_codes:
         q |= Q(client_id__in=_area_clients(scope.area_codes))
     return Task.objects.filter(q)
@@ -188,7 +264,7 @@ def escalation_record(*, user: User, esc: Escalation) -> dict[str, Any]:
     Carries the client's id and code, never their name: the app reads the client through /clients, where the
     viewer's access level applies."""
     offer = offer_for_viewer(user=user, esc=esc)
-    return {
+    record = {
         **{
             f: getattr(esc, f)
             for f in (
@@ -205,6 +281,16 @@ def escalation_record(*, user: User, esc: Escalation) -> dict[str, Any]:
         "offer": _offer_dict(offer) if offer else None,
         "routing": esc.routing if esc.routing and routing_visible_to(user=user, esc=esc) else None,
     }
+    if not case_visible_to(user=user, esc=esc):
+        record.update(_CASE_FIELDS_EMPTY)
+    return record
+
+
+def escalation_records(*, user: User, escs: list[Escalation], endpoint: str) -> list[dict[str, Any]]:
+    """Records of a page of escalations; the read is access-logged, one row per client, in one INSERT."""
+    if escs:
+        access_log_record_many(user=user, client_ids=[e.client_id for e in escs], endpoint=endpoint)
+    return [escalation_record(user=user, esc=e) for e in escs]
 
 
 def task_record(task: Task) -> dict[str, Any]:

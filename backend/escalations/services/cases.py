@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from backend.accounts.access import scope_for
 from backend.accounts.models import User
@@ -31,6 +32,7 @@ from backend.escalations.services.common import (
     _record,
     _require_in_scope,
     _save,
+    consents_require_for_case,
     field_workers,
 )
 from backend.escalations.services.offers import escalation_create
@@ -49,12 +51,24 @@ def can_escalate(*, user: User, client: Client) -> bool:
     return scope.is_system_admin or scope.is_field_worker
 
 
+# The reason of a referral made from an outcome: fixed, never the outcome notes (see escalation_outcome_record).
+# Stored as written (Indonesian, the source language), whatever the language of the staff member's session.
+REFERRAL_REASON = gettext_noop("Rujukan lanjutan dari kasus sebelumnya.")
+
+
 def _for_action(
-    *, escalation_id: uuid.UUID, actor: User, statuses: tuple[str, ...], version: int | None = None
+    *,
+    escalation_id: uuid.UUID,
+    actor: User,
+    statuses: tuple[str, ...],
+    version: int | None = None,
+    needs_consent: bool = True,
 ) -> Escalation:
     """Lock the case for the assigned staff member (or their facility's admin). Out of scope: 404; in scope
     but someone else's case: 403; a step that does not fit the case's status, or a stale `version` (when the
-    phone sends the version it last read): 409 with the current record."""
+    phone sends the version it last read): 409 with the current record. A step that processes the case
+    (`needs_consent`: all but closing it) after the client withdrew consent: 409 `consent_required`; closing
+    stays allowed, since it ends the processing."""
     _require_in_scope(escalation_id=escalation_id, actor=actor)
     esc = _lock(escalation_id)
     scope = scope_for(actor)
@@ -69,6 +83,8 @@ def _for_action(
             extra={"current_status": esc.status},
         )
     _check_version(esc, actor=actor, version=version)
+    if needs_consent:
+        consents_require_for_case(client_id=esc.client_id)
     return esc
 
 
@@ -210,7 +226,9 @@ def escalation_outcome_record(
                 client=esc.client,
                 need=refer_need or esc.need,
                 urgency=esc.urgency,
-                reason=notes or esc.reason,
+                # Never the outcome notes: the next person offered the referral reads the reason with only the
+                # client's minimal view; the assessment stays with those who handled this case.
+                reason=REFERRAL_REASON,
                 source="referral",
                 referred_from=esc,
                 referred_to_facility=refer_to,
@@ -230,6 +248,7 @@ def escalation_close(*, escalation_id: uuid.UUID, actor: User, version: int | No
             actor=actor,
             statuses=(S.ACCEPTED, S.SCHEDULED, S.OUTCOME_RECORDED, S.REFERRED),
             version=version,
+            needs_consent=False,
         )
         esc.status, esc.closed_at = S.CLOSED, now
         _save(esc, now, "status", "closed_at")

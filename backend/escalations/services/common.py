@@ -33,6 +33,19 @@ OUTCOME_CLIENT_STATUS = {
 FOLLOW_UP_DAYS = 3  # after an outcome, the volunteer checks on the client within three days (area's calendar)
 
 
+# Processing a case needs the client's referral consent (the case is a referral) and data-collection consent
+# (its steps record health data); checked in this order, so a withdrawn referral names `consent.referral`.
+CASE_CONSENTS = ("referral", "data_collection")
+
+
+def consents_require_for_case(*, client_id: uuid.UUID) -> None:
+    """409 `consent_required` (details: the missing scope) unless the consents a case needs are in force."""
+    from backend.recovery.selectors import consent_require
+
+    for scope in CASE_CONSENTS:
+        consent_require(client_id=client_id, scope=scope)
+
+
 # --- Helpers -----------------------------------------------------------------------------------------------
 
 

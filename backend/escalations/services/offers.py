@@ -41,6 +41,7 @@ from backend.escalations.services.common import (
     _routing_push,
     _save,
     _system_admins,
+    consents_require_for_case,
     field_workers,
 )
 from backend.recovery.models import Client
@@ -213,14 +214,13 @@ def escalation_create(
 ) -> Escalation:
     """Escalate `client` and offer the case to the nearest eligible staff member (or the coordinator).
 
-    Raises 409 `consent_required` without referral consent in force, and 409 `escalation_open` (with the open
-    escalation's id in `existing`) when the client already has an open escalation of this need. The caller
-    (a screening, say) may catch those: both are `DomainError`s and nothing was written.
+    Raises 409 `consent_required` without referral and data-collection consent in force (an escalation
+    processes the client's health data), and 409 `escalation_open` (with the open escalation's id in
+    `existing`) when the client already has an open escalation of this need. The caller (a screening, say) may
+    catch those: both are `DomainError`s and nothing was written.
     """
-    from backend.recovery.selectors import consent_require
-
     _validate_new(need=need, urgency=urgency)
-    consent_require(client_id=client.id, scope="referral")
+    consents_require_for_case(client_id=client.id)
     now = timezone.now()
     with transaction.atomic():
         esc = Escalation(
@@ -288,6 +288,8 @@ def offer_accept(*, escalation_id: uuid.UUID, actor: User) -> Escalation:
 
     with transaction.atomic():
         offer = _answer_offer(escalation_id=escalation_id, actor=actor, accept=True)
+        # After the claim (so 404/403/409 `offer_not_open` come first); raising rolls the claim back.
+        consents_require_for_case(client_id=offer.escalation.client_id)
         now = offer.answered_at or timezone.now()
         esc = _lock(escalation_id)
         esc.status, esc.assigned_to, esc.facility_id, esc.accepted_at = (
@@ -418,6 +420,7 @@ def escalation_assign(
                 extra={"current_status": esc.status},
             )
         _check_version(esc, actor=actor, version=version)
+        consents_require_for_case(client_id=esc.client_id)
         area = area_settings(village_code=esc.client.village_id)
         origin, origin_source = _origin(esc, area)
         day = sla.local_date(instant=now, tz=area.timezone)
@@ -549,7 +552,9 @@ def escalations_cancel_for_withdrawn_consent(
     """Referral consent was withdrawn: every escalation of the client not yet taken by staff is called off.
 
     The withdrawal is the authority here (UU 27/2022: processing stops), so whoever recorded it may cancel.
-    Cases staff already accepted stay with them: they see the withdrawn consent in the client's record.
+    Cases staff already took (accepted, scheduled, outcome recorded) stay with them, but their further steps
+    answer 409 `consent_required` (only closing is left), and the assigned staff member is notified
+    (`escalation_consent_withdrawn`) so they stop and close the case. Call inside the withdrawal's transaction.
     """
     now = timezone.now()
     cancelled = []
@@ -561,4 +566,19 @@ def escalations_cancel_for_withdrawn_consent(
         if esc.status in (S.OFFERED, S.WITH_COORDINATOR):
             _cancel_locked(esc, pending, actor=actor, reason=reason, now=now)
             cancelled.append(esc)
+    taken = Escalation.objects.filter(
+        client_id=client_id,
+        status__in=(S.ACCEPTED, S.SCHEDULED, S.OUTCOME_RECORDED),
+        assigned_to__isnull=False,
+        assigned_to__is_active=True,
+    ).select_related("client", "assigned_to")
+    for esc in taken:
+        _notify(
+            recipient=esc.assigned_to,
+            kind="escalation_consent_withdrawn",
+            event_key=f"escalation:{esc.id}:consent_withdrawn:{now.isoformat()}",
+            params={"client_code": esc.client.code},
+            data=_ids(esc),
+            priority="high",
+        )
     return cancelled
