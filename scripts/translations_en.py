@@ -438,6 +438,9 @@ EN: dict[str, str] = {
     "Tugas sudah diubah di tempat lain.": "The task was changed elsewhere.",
     "Home": "Home",
     "Persetujuan rujukan ditarik.": "Referral consent withdrawn.",
-    'Laporan fasilitas paling rinci per kecamatan, tidak per desa.': 'A facility report goes down to district level at most, not to a single village.',
-    'NIK ini sudah terdaftar di luar wilayah Anda. Hubungi koordinator BNN Anda.': 'This NIK is already registered outside your area. Contact your BNN coordinator.',
+    "Laporan fasilitas paling rinci per kecamatan, tidak per desa.": "A facility report goes down to district level at most, not to a single village.",
+    "NIK ini sudah terdaftar di luar wilayah Anda. Hubungi koordinator BNN Anda.": "This NIK is already registered outside your area. Contact your BNN coordinator.",
+    "Rujukan lanjutan dari kasus sebelumnya.": "Follow-up referral from a previous case.",
+    "Persetujuan rujukan ditarik": "Referral consent withdrawn",
+    "Klien kasus {client_code} menarik persetujuan rujukan. Hentikan penanganan dan tutup kasus ini.": "The client of case {client_code} withdrew referral consent. Stop handling it and close this case.",
 }
