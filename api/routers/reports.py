@@ -41,6 +41,18 @@ class MonthlyQuery(Schema):
     response={200: MonthlyReportOut, 401: E, 403: E, 404: E, 422: E},
     summary="Laporan bulanan",
     url_name="monthly_report",
+    # format=csv / format=xlsx answer a download instead of JSON: say so in the document.
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "OK",
+                "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    CONTENT_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+                },
+            }
+        }
+    },
 )
 def monthly(request: HttpRequest, query: Query[MonthlyQuery]):  # type: ignore[no-untyped-def]
     """Aggregates per child area (province: regencies, regency: districts, district: villages) with a total.
