@@ -28,7 +28,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import BooleanField, Case, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -95,14 +95,16 @@ def escalation_list(*, user: User, status: str | None = None) -> QuerySet[Escala
 
 
 def _with_viewer(qs: QuerySet[Escalation], *, user: User) -> QuerySet[Escalation]:
-    """Annotate whether the viewer is one of the client's assigned volunteers (who follow the case up), in the
-    same statement: `case_visible_to` needs it for every row of a list."""
-    from backend.recovery.models import Client
+    """Annotate `full_view` (see `case_visible_q`) in the same statement: lists need it for every row."""
+    return with_full_view(qs, user=user)
 
-    through = Client.assigned_volunteers.through.objects.filter(
-        client_id=OuterRef("client_id"), user_id=user.id
-    )
-    return qs.annotate(viewer_assigned=Exists(through))
+
+def with_full_view(qs: QuerySet[Escalation], *, user: User) -> QuerySet[Escalation]:
+    """`qs` annotated with `full_view`: may `user` read each case's course (`case_visible_q`)?"""
+    q = case_visible_q(user=user)
+    if not q:  # system admin: everything (an empty Q cannot be a When condition)
+        return qs.annotate(full_view=Value(True, output_field=BooleanField()))
+    return qs.annotate(full_view=Case(When(q, then=Value(True)), default=Value(False)))
 
 
 def escalation_get_for(*, user: User, escalation_id: uuid.UUID, endpoint: str | None = None) -> Escalation:
@@ -146,27 +148,34 @@ def routing_visible_to(*, user: User, esc: Escalation) -> bool:
     return any(village == c or village.startswith(c + ".") for c in scope.area_codes | scope.village_codes)
 
 
-def case_visible_to(*, user: User, esc: Escalation) -> bool:
-    """May `user` read how the case went (outcome, notes, who handled it, earlier appointments)? The assigned
-    staff member, their facility's admin, coordinators of the area, the village side (field workers of the
-    client's village, the client's volunteers, the creator) and system admins. Not someone merely offered the
-    case (or a referral of it): they decide on the reason and the client's minimal view, and the previous
-    assessment is not theirs to read."""
-    scope = scope_for(user)
-    if scope.is_system_admin or esc.assigned_to_id == user.id or esc.created_by_id == user.id:
-        return True
-    if esc.facility_id is not None and esc.facility_id in scope.admin_facility_ids:
-        return True
-    village = esc.client.village_id
-    if any(village == c or village.startswith(c + ".") for c in scope.area_codes | scope.village_codes):
-        return True
-    assigned = getattr(esc, "viewer_assigned", None)
-    if assigned is None:
-        from backend.recovery.models import Client
+def case_visible_q(*, user: User) -> Q:
+    """The escalations whose course (outcome, notes, who handled it, earlier appointments) `user` may read,
+    as one filter: the assigned staff member, their facility's admin, coordinators of the area, the village side
+    (field workers of the client's village, the client's volunteers, the creator) and system admins. Not someone
+    merely offered the case (or a referral of it): they decide on the reason and the client's minimal view, and
+    the previous assessment is not theirs to read. The one definition of this rule: the API and the sync feed
+    both use it."""
+    from backend.recovery.models import Client
 
-        through = Client.assigned_volunteers.through.objects
-        assigned = through.filter(client_id=esc.client_id, user_id=user.id).exists()
-    return bool(assigned)
+    scope = scope_for(user)
+    if scope.is_system_admin:
+        return Q()
+    through = Client.assigned_volunteers.through.objects.filter(user_id=user.id).values("client_id")
+    q = Q(created_by_id=user.id) | Q(assigned_to_id=user.id) | Q(client_id__in=through)
+    if scope.village_codes or scope.area_codes:
+        codes = scope.village_codes | scope.area_codes
+        q |= Q(client_id__in=Client.objects.filter(region_code_q("village__code", codes)).values("id"))
+    if scope.admin_facility_ids:
+        q |= Q(facility_id__in=scope.admin_facility_ids)
+    return q
+
+
+def case_visible_to(*, user: User, esc: Escalation) -> bool:
+    """`case_visible_q` for one escalation: the `full_view` annotation when the row has it, else one query."""
+    full_view = getattr(esc, "full_view", None)
+    if full_view is None:
+        full_view = Escalation.objects.filter(case_visible_q(user=user), id=esc.id).exists()
+    return bool(full_view)
 
 
 # Shown only to those `case_visible_to` admits; the merely offered get them empty.

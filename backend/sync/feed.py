@@ -44,7 +44,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -54,7 +54,7 @@ from backend.accounts.models import Role, User
 from backend.audit.services import access_log_record_many
 from backend.errors import ValidationFailed
 from backend.escalations.models import Escalation, EscalationStatus, Offer, Task, TaskStatus
-from backend.escalations.selectors import escalation_qs_for
+from backend.escalations.selectors import escalation_qs_for, with_full_view
 from backend.recovery.lifecycle import CLOSED
 from backend.recovery.models import Client, ClientFamilyLink, ConsentScope, FamilyMember, Visit
 from backend.recovery.selectors import client_qs_for, client_qs_with_access_for
@@ -379,30 +379,12 @@ def _task_dict(t: Task) -> dict[str, Any]:
     }
 
 
-def _escalation_full_q(user: User) -> Q:
-    """The escalations whose course (outcome, assignee, facility) the caller may read: the rule of
-    escalations.selectors.case_visible_to, as one filter for a whole page. The assigned staff member, their
-    facility's admin, the creator, field workers of the client's village, the client's volunteers, coordinators
-    of the area. A case reached only through an offer (to them, or to their facility's staff) gets the minimal
-    fields (`_escalation_minimal`), as the API shows it to them."""
-    scope = scope_for(user)
-    through = Client.assigned_volunteers.through.objects.filter(user_id=user.id).values("client_id")
-    q = Q(created_by_id=user.id) | Q(assigned_to_id=user.id) | Q(client_id__in=through)
-    if scope.village_codes or scope.area_codes:
-        codes = scope.village_codes | scope.area_codes
-        q |= Q(client_id__in=Client.objects.filter(region_code_q("village__code", codes)).values("id"))
-    if scope.admin_facility_ids:
-        q |= Q(facility_id__in=scope.admin_facility_ids)
-    return q
-
-
 def _escalations_visible(user: User, now: datetime) -> QuerySet[Escalation]:
     """The escalations app's own scope (escalation_qs_for), of the active clients in the caller's set: the
     client being in scope is not enough (staff offered one case of a client see none of its other cases)."""
     qs = escalation_qs_for(user=user).filter(client_id__in=_active_clients(user).values("id"))
-    if scope_for(user).is_system_admin:
-        return qs.annotate(full_view=Value(True, output_field=BooleanField()))
-    return qs.annotate(full_view=Case(When(_escalation_full_q(user), then=Value(True)), default=Value(False)))
+    # Full or minimal record: the escalations app's one rule (case_visible_q), as the API applies it.
+    return with_full_view(qs, user=user)
 
 
 def _escalations_serialize(user: User, rows: list[Escalation]) -> dict[uuid.UUID, dict[str, Any]]:
