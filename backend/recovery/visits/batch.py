@@ -67,6 +67,16 @@ class VisitResult:
             "details": [d.as_dict() for d in details or []],
         }
 
+    def reject_screening_taken(self) -> None:
+        """The screening named by the visit is already linked to another visit (found early or at insert)."""
+        message = _("Skrining ini sudah tertaut dengan kunjungan lain.")
+        self.reject(
+            "validation_error",
+            message,
+            "screening_id",
+            [ErrorDetail("screening_id", "screening_taken", message)],
+        )
+
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"index": self.index, "id": self.id, "status": self.status}
         if self.version is not None:
@@ -268,18 +278,7 @@ def _check_refs(r: VisitResult, d: VisitData, clients: dict, links: dict, screen
             )
             return False
         if linked_visit is not None and linked_visit != d.id:
-            r.reject(
-                "validation_error",
-                _("Skrining ini sudah tertaut dengan kunjungan lain."),
-                "screening_id",
-                [
-                    ErrorDetail(
-                        "screening_id",
-                        "screening_taken",
-                        _("Skrining ini sudah tertaut dengan kunjungan lain."),
-                    )
-                ],
-            )
+            r.reject_screening_taken()
             return False
     return True
 
@@ -434,18 +433,7 @@ def _insert(inserts: list[VisitResult], actor: User, now: datetime) -> list[Visi
             v._state.adding, v._state.db = False, "default"
             created.append(v)
         elif (other := now_stored.get(d.id)) is None:
-            r.reject(
-                "validation_error",
-                _("Skrining ini sudah tertaut dengan kunjungan lain."),
-                "screening_id",
-                [
-                    ErrorDetail(
-                        "screening_id",
-                        "screening_taken",
-                        _("Skrining ini sudah tertaut dengan kunjungan lain."),
-                    )
-                ],
-            )
+            r.reject_screening_taken()
         elif other.payload_hash == d.payload_hash:
             r.status, r.version = "duplicate", other.version
         else:
@@ -479,18 +467,7 @@ def _update(updates: list[VisitResult], actor: User, now: datetime) -> list[Visi
             )
             continue
         except IntegrityError:
-            r.reject(
-                "validation_error",
-                _("Skrining ini sudah tertaut dengan kunjungan lain."),
-                "screening_id",
-                [
-                    ErrorDetail(
-                        "screening_id",
-                        "screening_taken",
-                        _("Skrining ini sudah tertaut dengan kunjungan lain."),
-                    )
-                ],
-            )
+            r.reject_screening_taken()
             continue
         stored = Visit.objects.get(id=d.id)
         if count == 1:
