@@ -126,6 +126,24 @@ def _has_room(user_id: uuid.UUID) -> bool:
     return True
 
 
+def _decision(
+    esc: Escalation, *, now: datetime, day: Any, area: AreaSettings, origin: Any, origin_source: str | None
+) -> dict[str, Any]:
+    """The head of one routing decision as stored in `routing` (candidates are filled in by the caller)."""
+    return {
+        "attempt": esc.attempts + 1,
+        "decided_at": now.isoformat(),
+        "day": day.isoformat(),
+        "time_zone": area.timezone,
+        "need": esc.need,
+        "radius_km": area.max_radius_km,
+        "origin": {"lat": origin.y, "lon": origin.x, "source": origin_source} if origin else None,
+        "considered": [],
+        "chosen": None,
+        "passed_over": [],
+    }
+
+
 def _offer_next(esc: Escalation, *, now: datetime) -> None:
     """Route again (skipping everyone who declined or let an offer expire) and offer, or go to the coordinator.
 
@@ -137,19 +155,7 @@ def _offer_next(esc: Escalation, *, now: datetime) -> None:
     origin, origin_source = _origin(esc, area)
     day = sla.local_date(instant=now, tz=area.timezone)
     _routing_push(
-        esc,
-        {
-            "attempt": esc.attempts + 1,
-            "decided_at": now.isoformat(),
-            "day": day.isoformat(),
-            "time_zone": area.timezone,
-            "need": esc.need,
-            "radius_km": area.max_radius_km,
-            "origin": {"lat": origin.y, "lon": origin.x, "source": origin_source} if origin else None,
-            "considered": [],
-            "chosen": None,
-            "passed_over": [],
-        },
+        esc, _decision(esc, now=now, day=day, area=area, origin=origin, origin_source=origin_source)
     )
     if esc.attempts >= settings.ROUTING_DEFAULT_MAX_ATTEMPTS:
         return _to_coordinator(esc, area=area, now=now, reason="max_attempts")
@@ -433,14 +439,7 @@ def escalation_assign(
         _routing_push(
             esc,
             {
-                "attempt": esc.attempts + 1,
-                "decided_at": now.isoformat(),
-                "day": day.isoformat(),
-                "time_zone": area.timezone,
-                "need": esc.need,
-                "radius_km": area.max_radius_km,
-                "origin": {"lat": origin.y, "lon": origin.x, "source": origin_source} if origin else None,
-                "considered": [],
+                **_decision(esc, now=now, day=day, area=area, origin=origin, origin_source=origin_source),
                 "chosen": {
                     "user_id": str(staff.id),
                     "name": staff.name,
