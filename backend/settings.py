@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "villages",
     "backend.recovery",
     "backend.escalations",
+    "backend.tasks",
     "backend.sync",
     "backend.audit",
     "backend.reports",

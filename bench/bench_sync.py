@@ -131,9 +131,9 @@ def naive_upload(user, items: list[dict]) -> None:  # type: ignore[no-untyped-de
     """The obvious loop: per item a scope check, a create and a change-log row."""
     from django.contrib.gis.geos import Point
 
+    from backend.access import client_qs_for
     from backend.recovery.models import Visit
-    from backend.recovery.selectors import client_qs_for
-    from backend.sync.services import change_record
+    from backend.sync.changelog import change_record
 
     with transaction.atomic():
         for item in items:
@@ -157,8 +157,8 @@ def naive_upload(user, items: list[dict]) -> None:  # type: ignore[no-untyped-de
 
 def naive_first_sync(user) -> int:  # type: ignore[no-untyped-def]
     """Clients in scope, then each client's visits and family one query at a time, serialized the same way."""
+    from backend.access import client_qs_for
     from backend.recovery.models import FamilyMember, Visit
-    from backend.recovery.selectors import client_qs_for
     from backend.recovery.visits import visit_as_dict
 
     n = 0

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from backend.access import notification_qs_for
 from backend.accounts.models import User
 from notifications.models import Notification
-
-
-def notification_qs_for(*, user: User) -> QuerySet[Notification]:
-    return Notification.objects.filter(recipient=user)
 
 
 def notification_list_for(*, user: User, unread: bool | None = None) -> QuerySet[Notification]:

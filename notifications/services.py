@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 
 from backend.accounts.models import User
 from backend.errors import NotFound
-from backend.sync.services import change_record
+from backend.sync.changelog import change_record
 from notifications import texts
 from notifications.models import Device, Notification
 

@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from backend.accounts.access import Scope, region_code_q, scope_for
+from backend.access import Scope, region_code_q, scope_for
 from villages.models import Facility, Region, RegionLevel
 
 

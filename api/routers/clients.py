@@ -37,25 +37,28 @@ from api.schemas.clients import (
     TransitionIn,
     VisitPageOut,
 )
+from backend.escalations.services import client_status_change
 from backend.recovery.consents import consent_record
 from backend.recovery.family import family_member_link, family_member_unlink, family_member_update
+from backend.recovery.records import (
+    client_list_items,
+    client_record,
+    client_record_after_write,
+    family_member_record,
+    screening_result,
+    visit_record,
+)
 from backend.recovery.screenings import screening_record
 from backend.recovery.selectors import (
     client_get_for,
     client_get_for_write,
     client_get_full_for,
     client_list_for,
-    client_list_items,
-    client_record,
-    client_record_after_write,
     consent_in_force,
     consents_in_force,
-    family_member_record,
-    screening_result,
     visit_list_for,
-    visit_record,
 )
-from backend.recovery.services import client_create, client_status_change, client_update
+from backend.recovery.services import client_create, client_update
 from backend.recovery.timeline import timeline_page
 
 router = Router()
@@ -265,9 +268,8 @@ def client_timeline(
     order: Literal["desc", "asc"] = "desc",
 ) -> dict[str, Any]:
     """Visits, screenings, status changes, escalations and accepted offers, family links, consents. Audit-logged."""
-    client = client_get_full_for(
-        user=current_user(request), client_id=client_id, endpoint="GET /clients/{id}/timeline"
-    )
+    user = current_user(request)
+    client = client_get_full_for(user=user, client_id=client_id, endpoint="GET /clients/{id}/timeline")
     return timeline_page(
-        client_id=client.id, limit=page.limit, offset=page.offset, newest_first=order == "desc"
+        user=user, client_id=client.id, limit=page.limit, offset=page.offset, newest_first=order == "desc"
     )

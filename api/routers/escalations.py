@@ -1,6 +1,6 @@
 """Escalations: create, list, read (with the routing explanation), and the steps of a case.
 
-Who may do what (backend/escalations/services.py): volunteers and officials create for clients they may see;
+Who may do what (backend/escalations/services/): volunteers and officials create for clients they may see;
 the offered staff member accepts or declines; the assigned staff member (or their facility's admin) schedules,
 records the outcome and closes; a coordinator of the area assigns by hand. An escalation outside the caller's
 scope answers 404; inside it but not theirs to act on, 403.
@@ -32,8 +32,11 @@ from api.schemas.escalations import (
     OutcomeIn,
     ScheduleIn,
 )
+from backend.access import may_escalate
 from backend.errors import PermissionDenied
 from backend.escalations import selectors, services
+from backend.escalations.records import escalation_record, escalation_records
+from backend.recovery.selectors import client_get_for_write
 
 router = Router()
 E = ErrorOut
@@ -44,7 +47,7 @@ def _out(request: HttpRequest, escalation_id: uuid.UUID, endpoint: str | None = 
     client's code and health free text). A creation's response is not: the write is its own record."""
     user = current_user(request)
     esc = selectors.escalation_get_for(user=user, escalation_id=escalation_id, endpoint=endpoint)
-    return selectors.escalation_record(user=user, esc=esc)
+    return escalation_record(user=user, esc=esc)
 
 
 @router.post(
@@ -56,11 +59,9 @@ def _out(request: HttpRequest, escalation_id: uuid.UUID, endpoint: str | None = 
 def create_escalation(request: HttpRequest, payload: EscalationCreateIn) -> Status:
     """404 `client_not_found`; 403 `field_worker_required`; 409 `consent_required` (referral and data-collection consent) or
     `escalation_open` (with `existing`: the open escalation of the same need)."""
-    from backend.recovery.selectors import client_get_for_write
-
     user = current_user(request)
     client = client_get_for_write(user=user, client_id=payload.client_id)
-    if not services.can_escalate(user=user, client=client):
+    if not may_escalate(user=user):
         raise PermissionDenied(
             _("Hanya kader atau aparatur desa yang dapat mengeskalasi."), code="field_worker_required"
         )
@@ -91,9 +92,7 @@ def list_escalations(request: HttpRequest, query: Query[ListQuery], page: Query[
     coordinators: their area's. Newest first."""
     user = current_user(request)
     result = paginate(selectors.escalation_list(user=user, status=query.status), page)
-    result["items"] = selectors.escalation_records(
-        user=user, escs=result["items"], endpoint="GET /escalations"
-    )
+    result["items"] = escalation_records(user=user, escs=result["items"], endpoint="GET /escalations")
     return result
 
 
@@ -134,7 +133,7 @@ def decline_escalation(request: HttpRequest, escalation_id: uuid.UUID, payload: 
     esc = selectors.escalation_get_after_answer(
         user=user, escalation_id=escalation_id, endpoint="POST /escalations/{id}/decline"
     )
-    return selectors.escalation_record(user=user, esc=esc)
+    return escalation_record(user=user, esc=esc)
 
 
 @router.post(

@@ -11,7 +11,7 @@ from api.auth import current_user
 from api.schemas.accounts import ErrorOut
 from api.schemas.sync import ChangesOut, SyncVisitsIn, SyncVisitsOut
 from backend.sync.feed import changes_page, page_json
-from backend.sync.services import visits_upload
+from backend.sync.uploads import visits_upload
 
 router = Router()
 

@@ -13,8 +13,9 @@ from api.auth import current_user
 from api.pagination import PageParams, paginate
 from api.schemas.accounts import ErrorOut
 from api.schemas.escalations import TaskCompleteIn, TaskOut, TaskPageOut
-from backend.escalations.selectors import task_list, task_record
-from backend.escalations.task_rules import task_complete
+from backend.tasks.records import task_record
+from backend.tasks.selectors import task_list
+from backend.tasks.services import task_complete
 
 router = Router()
 E = ErrorOut

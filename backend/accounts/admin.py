@@ -32,7 +32,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy as _
 
-from backend.accounts.access import region_code_q, scope_for
+from backend.access import region_code_q, scope_for
 from backend.accounts.imports import ImportResult, users_import_csv
 from backend.accounts.models import (
     AREA_ROLES,

@@ -1,4 +1,4 @@
-"""Escalations of a client to a certified counselor or assessor, the offers made on the way, and field tasks."""
+"""Escalations of a client to a certified counselor or assessor, and the offers made on the way."""
 
 from __future__ import annotations
 
@@ -29,6 +29,26 @@ class EscalationStatus(models.TextChoices):
     REFERRED = "referred", _("Dirujuk")
     CLOSED = "closed", _("Ditutup")
     CANCELLED = "cancelled", _("Dibatalkan")
+
+
+# Named sets of statuses: the one definition of each, used by the services, the access rules and the feed.
+# Not finished: one per client and need at a time (the unique index below), and "escalation_open" on a second.
+OPEN_STATUSES = (
+    EscalationStatus.OFFERED,
+    EscalationStatus.WITH_COORDINATOR,
+    EscalationStatus.ACCEPTED,
+    EscalationStatus.SCHEDULED,
+    EscalationStatus.OUTCOME_RECORDED,
+)
+# Not closed or cancelled: counts in its staff member's caseload, and stays on the phones (a referred case is
+# still the referring staff member's until they close it).
+ACTIVE_STATUSES = (*OPEN_STATUSES, EscalationStatus.REFERRED)
+# No staff member has taken it yet: it may still be cancelled (and is, when referral consent is withdrawn).
+UNTAKEN_STATUSES = (EscalationStatus.OFFERED, EscalationStatus.WITH_COORDINATOR)
+# A staff member holds the case and is working it.
+TAKEN_STATUSES = (EscalationStatus.ACCEPTED, EscalationStatus.SCHEDULED, EscalationStatus.OUTCOME_RECORDED)
+# Before any outcome: the client's "escalated" status mirrors one of these.
+AWAITING_OUTCOME_STATUSES = (EscalationStatus.ACCEPTED, EscalationStatus.SCHEDULED)
 
 
 class Escalation(models.Model):
@@ -97,9 +117,7 @@ class Escalation(models.Model):
             # One open escalation per client and need: concurrent creations cannot both succeed.
             models.UniqueConstraint(
                 fields=["client", "need"],
-                condition=models.Q(
-                    status__in=["offered", "with_coordinator", "accepted", "scheduled", "outcome_recorded"]
-                ),
+                condition=models.Q(status__in=[str(s) for s in OPEN_STATUSES]),
                 name="one_open_escalation_per_need",
             ),
         ]
@@ -117,6 +135,11 @@ class OfferStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Ditarik")
 
 
+# Offers that keep the case in view of the staff member (and their facility's admin) offered it: a declined,
+# expired or withdrawn offer shows the case to no one any more.
+OFFER_IN_VIEW_STATUSES = (OfferStatus.PENDING, OfferStatus.ACCEPTED)
+
+
 class Offer(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="offers")
@@ -124,7 +147,9 @@ class Offer(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="escalation_offers"
     )
     facility = models.ForeignKey("villages.Facility", on_delete=models.PROTECT, related_name="+")
-    distance_km = models.FloatField()
+    # Straight-line km from where the routing measured; None when no origin was known (a hand-assignment of a
+    # case with no point to measure from).
+    distance_km = models.FloatField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=OfferStatus.choices, default=OfferStatus.PENDING)
     offered_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
@@ -141,45 +166,3 @@ class Offer(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["staff", "status"], name="offer_staff_status_idx")]
-
-
-class TaskKind(models.TextChoices):
-    ACCOMPANY = "accompany", _("Dampingi klien ke janji temu")
-    FOLLOW_UP = "follow_up", _("Tindak lanjut setelah hasil asesmen")
-    MISSED_APPOINTMENT = "missed_appointment", _("Cek janji temu yang terlewat")
-    POST_REHAB_VISIT = "post_rehab_visit", _("Kunjungan pendampingan pascarehabilitasi")
-
-
-class TaskStatus(models.TextChoices):
-    OPEN = "open", _("Terbuka")
-    DONE = "done", _("Selesai")
-    CANCELLED = "cancelled", _("Dibatalkan")
-
-
-class Task(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    kind = models.CharField(max_length=24, choices=TaskKind.choices)
-    client = models.ForeignKey("recovery.Client", on_delete=models.PROTECT, related_name="tasks")
-    escalation = models.ForeignKey(
-        Escalation, null=True, blank=True, on_delete=models.PROTECT, related_name="tasks"
-    )
-    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tasks")
-    # Due date in the area's time zone (a calendar date there), and the instant it becomes overdue.
-    due_on = models.DateField()
-    status = models.CharField(
-        max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN, db_index=True
-    )
-    completed_at = models.DateTimeField(null=True, blank=True)
-    completed_by_visit = models.UUIDField(null=True, blank=True)
-    note = models.TextField(blank=True)
-    # Rules create tasks idempotently: one task per (rule, escalation/event, assignee).
-    rule_key = models.CharField(max_length=120, unique=True)
-    version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        indexes = [
-            models.Index(fields=["assignee", "status", "due_on"], name="task_assignee_idx"),
-            models.Index(fields=["client", "status"], name="task_client_idx"),
-        ]

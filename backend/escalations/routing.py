@@ -37,14 +37,15 @@ from typing import Any
 
 from django.contrib.gis.db.models.functions import Distance, GeometryDistance
 from django.contrib.gis.geos import Point
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from backend.accounts.models import Certification, RoleAssignment, User
+from backend.escalations.models import ACTIVE_STATUSES, Escalation, Offer, OfferStatus
 from villages.models import Facility
 
 STAFF_ROLES = ("counselor", "assessor")
 NEED_CERTIFICATE = {"counseling": "counselor", "assessment": "assessor"}
-OPEN_CASE_STATUSES = ("offered", "with_coordinator", "accepted", "scheduled", "outcome_recorded", "referred")
 EXPLAIN_LIMIT = 20  # staff shown in the explanation
 EXPLAIN_FACILITIES = 12  # nearest facilities with staff read for the explanation
 KNN_BATCH = 8  # eligible facilities fetched per round
@@ -166,19 +167,19 @@ def facilities_near(
 
 def caseloads(*, user_ids: Iterable[Any]) -> dict[str, int]:
     """Open cases (assigned, not closed/cancelled) plus pending offers, per user id (as str)."""
-    from backend.escalations.models import Escalation, Offer
-
     ids = list(user_ids)
     load: dict[str, int] = defaultdict(int)
     assigned = (
-        Escalation.objects.filter(assigned_to_id__in=ids, status__in=OPEN_CASE_STATUSES)
+        Escalation.objects.filter(assigned_to_id__in=ids, status__in=ACTIVE_STATUSES)
         .values("assigned_to_id")
         .annotate(n=Count("id"))
     )
     for row in assigned:
         load[str(row["assigned_to_id"])] += row["n"]
     pending = (
-        Offer.objects.filter(staff_id__in=ids, status="pending").values("staff_id").annotate(n=Count("id"))
+        Offer.objects.filter(staff_id__in=ids, status=OfferStatus.PENDING)
+        .values("staff_id")
+        .annotate(n=Count("id"))
     )
     for row in pending:
         load[str(row["staff_id"])] += row["n"]
@@ -187,10 +188,6 @@ def caseloads(*, user_ids: Iterable[Any]) -> dict[str, int]:
 
 def caseload_of(*, user_id: Any) -> int:
     """One person's open caseload (as `caseloads`) in a single query: read afresh after locking their row."""
-    from django.db.models import Subquery
-    from django.db.models.functions import Coalesce
-
-    from backend.escalations.models import Escalation, Offer
 
     def counted(qs: Any, key: str) -> Coalesce:
         return Coalesce(Subquery(qs.order_by().values(key).annotate(n=Count("id")).values("n")[:1]), 0)
@@ -199,10 +196,12 @@ def caseload_of(*, user_id: Any) -> int:
         User.objects.filter(id=user_id)
         .annotate(
             assigned=counted(
-                Escalation.objects.filter(assigned_to_id=OuterRef("id"), status__in=OPEN_CASE_STATUSES),
+                Escalation.objects.filter(assigned_to_id=OuterRef("id"), status__in=ACTIVE_STATUSES),
                 "assigned_to_id",
             ),
-            pending=counted(Offer.objects.filter(staff_id=OuterRef("id"), status="pending"), "staff_id"),
+            pending=counted(
+                Offer.objects.filter(staff_id=OuterRef("id"), status=OfferStatus.PENDING), "staff_id"
+            ),
         )
         .values_list("assigned", "pending")
         .first()

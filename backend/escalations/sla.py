@@ -1,5 +1,5 @@
-"""Time arithmetic of escalations, as pure functions (no ORM): SLA hours per area, offer expiry, and calendar
-dates in an area's time zone.
+"""Time arithmetic of escalations, as pure functions (no ORM): SLA hours per area and offer expiry. Calendar
+dates in an area's time zone are villages.calendar's.
 
 Area knobs are inherited: a village takes the nearest ancestor (district, regency, province) that sets a value,
 and settings' default when none does. Due dates are calendar dates in the client's area (WIB, WITA or WIT):
@@ -10,8 +10,11 @@ the 4th in UTC.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
+
+from villages.calendar import due_on, is_overdue, local_date
+
+__all__ = ["due_on", "is_overdue", "local_date"]  # the area calendar, re-exported for the SLA arithmetic
 
 URGENT = "urgent"
 
@@ -48,23 +51,6 @@ def offer_expires_at(*, offered_at: datetime, hours: int) -> datetime:
 def seconds_left(*, now: datetime, expires_at: datetime) -> int:
     """Whole seconds until expiry, never negative (a push TTL)."""
     return max(0, int((expires_at - now).total_seconds()))
-
-
-def local_date(*, instant: datetime, tz: str) -> date:
-    """The calendar date of `instant` in time zone `tz` (an aware datetime is required)."""
-    if instant.tzinfo is None:
-        raise ValueError("local_date needs an aware datetime")
-    return instant.astimezone(ZoneInfo(tz)).date()
-
-
-def due_on(*, instant: datetime, tz: str, days_after: int = 0) -> date:
-    """A due date: the local date of `instant` in `tz`, plus `days_after` calendar days."""
-    return local_date(instant=instant, tz=tz) + timedelta(days=days_after)
-
-
-def is_overdue(*, due: date, status: str, now: datetime, tz: str) -> bool:
-    """Open and due before today in the area's zone (a task due today is not overdue yet)."""
-    return status == "open" and due < local_date(instant=now, tz=tz)
 
 
 def appointment_missed(*, appointment_at: datetime | None, now: datetime, grace_hours: int) -> bool:

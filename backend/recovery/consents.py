@@ -18,10 +18,12 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
 from backend.errors import ErrorDetail, FieldErrors, ValidationFailed
+from backend.events import publish
 from backend.recovery.codes import village_today
+from backend.recovery.events import ConsentWithdrawn
 from backend.recovery.models import Client, ClientFamilyLink, Consent, ConsentScope, FamilyRole
 from backend.recovery.texts import text_clean
-from backend.sync.services import change_record
+from backend.sync.changelog import change_record
 
 ADULT_AGE = 18
 
@@ -106,11 +108,7 @@ def consent_record(
         change_record(
             entity="client", entity_id=client.id, village_code=locked.village_id, client_id=client.id
         )
-        if scope == ConsentScope.REFERRAL and not given:
-            # No referral without consent: cases not yet taken by staff are called off with the withdrawal.
-            from backend.escalations.services import escalations_cancel_for_withdrawn_consent
-
-            escalations_cancel_for_withdrawn_consent(
-                client_id=client.id, actor=actor, reason=str(_("Persetujuan rujukan ditarik."))
-            )
+        if not given:
+            # Others react inside this transaction (a withdrawn referral calls off the cases staff have not taken).
+            publish(ConsentWithdrawn(client_id=client.id, scope=scope, actor=actor))
     return consent

@@ -12,14 +12,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from backend.access import client_full_qs_for
 from backend.accounts.models import User
 from backend.audit.services import access_log_record
 from backend.errors import Conflict, ErrorDetail, FieldErrors, NotFound, ValidationFailed
 from backend.recovery.models import Client, ClientFamilyLink, FamilyMember, FamilyRole
-from backend.recovery.selectors import client_qs_with_access_for
+from backend.recovery.records import family_member_record
+from backend.recovery.selectors import consent_in_force
 from backend.recovery.services import phone_or_blank
 from backend.recovery.texts import text_clean
-from backend.sync.services import change_record
+from backend.sync.changelog import change_record
 
 
 def _member_visible(*, actor: User, client: Client, member: FamilyMember) -> bool:
@@ -31,7 +33,7 @@ def _member_visible(*, actor: User, client: Client, member: FamilyMember) -> boo
     if links.filter(client_id=client.id).exists():
         return True
     linked = links.filter(unlinked_at__isnull=True).values("client_id")
-    return client_qs_with_access_for(user=actor).filter(id__in=linked, full_access=True).exists()
+    return client_full_qs_for(user=actor).filter(id__in=linked).exists()
 
 
 def _record_change(client: Client, member: FamilyMember) -> None:
@@ -141,8 +143,6 @@ def _family_member_update_locked(
             raise NotFound(_("Anggota keluarga tidak ditemukan."), code="family_member_not_found")
         member = FamilyMember.objects.select_for_update().get(id=member_id)
         if version != member.version:
-            from backend.recovery.selectors import consent_in_force, family_member_record
-
             allowed = consent_in_force(client_id=client.id, scope="contact_family")
             raise Conflict(
                 _("Data anggota keluarga sudah diubah orang lain. Muat ulang lalu coba lagi."),

@@ -24,43 +24,17 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
-from backend.errors import Conflict, DomainError, ErrorDetail, ValidationFailed
-from backend.recovery.assist import AssistResult, assist_score
+from backend.errors import Conflict, ErrorDetail, ValidationFailed
+from backend.events import publish
+from backend.recovery.assist import assist_score
+from backend.recovery.events import ScreeningFlagged
 from backend.recovery.lifecycle import ClientStatus
 from backend.recovery.models import Client, Screening
-from backend.recovery.selectors import consent_in_force, consent_require
+from backend.recovery.selectors import consent_require
+from backend.recovery.transitions import client_transition
 
 # A phone's clock may run a little ahead; more than this is a wrong clock (the same tolerance as for visits).
 FUTURE_TOLERANCE = timedelta(minutes=10)
-
-
-def _escalate(*, actor: User, client: Client, result: AssistResult) -> tuple[uuid.UUID | None, str]:
-    """Create the escalation a screening calls for; (id, "") or (None, why not)."""
-    if not consent_in_force(client_id=client.id, scope="referral"):
-        return None, "consent_required"
-    try:
-        from backend.escalations.services import escalation_create
-    except ImportError:  # the escalation service is not installed: the need stays recorded on the screening
-        return None, "escalation_unavailable"
-    substances = ", ".join(s for s, r in result.substances.items() if r.risk == "high")
-    with translation.override("id"):  # stored text is in the source language, whatever the request's
-        reason = str(_("Hasil ASSIST: risiko tinggi (%(substances)s).") % {"substances": substances or "-"})
-        if result.injected_recently:
-            injecting = str(_("Hasil ASSIST: menyuntik dalam 3 bulan terakhir."))
-            reason = f"{injecting} {reason}" if substances else injecting
-    try:
-        with transaction.atomic():
-            escalation = escalation_create(
-                actor=actor,
-                client=client,
-                need="assessment",
-                urgency="urgent" if result.injected_recently else "routine",
-                reason=str(reason),
-                source="screening",
-            )
-    except DomainError as exc:  # e.g. an open escalation already exists: the screening still stands
-        return None, exc.code
-    return escalation.id, ""
 
 
 def screening_record(
@@ -100,8 +74,6 @@ def screening_record(
             needs_escalation=result.needs_escalation,
         )
         if locked.status == ClientStatus.IDENTIFIED:
-            from backend.recovery.transitions import client_transition
-
             client_transition(
                 client_id=locked.id,
                 to_status=ClientStatus.SCREENED,
@@ -109,10 +81,8 @@ def screening_record(
                 reason=_stored(_("Skrining ASSIST")),
             )
         if result.needs_escalation:
-            screening.escalation_id, screening.escalation_blocked_reason = _escalate(
-                actor=actor, client=locked, result=result
-            )
-            screening.save(update_fields=["escalation_id", "escalation_blocked_reason"])
+            # The escalations app reacts: it creates the case, or records on the screening why not.
+            publish(ScreeningFlagged(screening=screening, actor=actor))
     return screening, True
 
 

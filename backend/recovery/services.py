@@ -29,26 +29,27 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from backend.accounts.access import scope_for
+from backend.access import client_qs_for, scope_for
 from backend.accounts.models import Role, RoleAssignment, User
 from backend.accounts.phones import normalize_phone
 from backend.audit.services import access_log_record
 from backend.errors import (
     Conflict,
     DomainError,
-    ErrorDetail,
     FieldErrors,
     PermissionDenied,
     RateLimited,
 )
 from backend.recovery.assist import SUBSTANCES
 from backend.recovery.codes import client_code_next, village_today
+from backend.recovery.consents import consent_record
 from backend.recovery.duplicates import duplicate_answer_register
 from backend.recovery.models import Client, Sex
 from backend.recovery.nik import NikFacts, nik_validate
-from backend.recovery.selectors import client_get_for_write, client_qs_for, client_record
+from backend.recovery.records import client_record
+from backend.recovery.selectors import client_get_for_write
 from backend.recovery.texts import text_clean
-from backend.sync.services import change_record
+from backend.sync.changelog import change_record
 from villages.models import Region, RegionLevel
 
 logger = logging.getLogger(__name__)
@@ -201,8 +202,6 @@ def client_create(
     2. refuse duplicates, under a lock on the natural key (the NIK hash is also a unique column);
     3. save with a fresh code; 4. record the initial consent; 5. tell the phones.
     """
-    from backend.recovery.consents import consent_record
-
     scope = scope_for(actor)
     if not (scope.is_system_admin or scope.roles & REGISTERING_ROLES):
         raise PermissionDenied(code="registration_not_allowed")
@@ -395,49 +394,3 @@ def _refuse_duplicates(*, actor: User, client: Client) -> None:
     ).first()
     if existing:
         raise _duplicate(actor=actor, existing=existing)
-
-
-# Escalation statuses of a case a staff member has taken on: the client's "escalated" status mirrors one of these.
-_CASE_TAKEN = ("accepted", "scheduled")
-
-
-def client_status_change(*, actor: User, client_id: uuid.UUID, to_status: str, reason: str = "") -> Client:
-    """A lifecycle transition requested through the API: scope first, then the rules a person's hand must meet,
-    then the one transition service.
-
-    Escalated and the treatment statuses mean the client was referred: they need the client's referral consent
-    in force (409 `consent_required`, as for an escalation). "Escalated" is, moreover, the escalation's doing:
-    offer_accept moves the client there when a staff member takes the case. By hand it is accepted only while
-    such a case exists (the client's status had drifted from it); otherwise 409 `escalation_required`: start an
-    escalation instead, which routes the case to someone who will take it. The escalation services call
-    client_transition directly and are not bound by these checks (they run their own).
-    """
-    from backend.escalations.models import Escalation
-    from backend.recovery.lifecycle import IN_TREATMENT, ClientStatus, can_transition
-    from backend.recovery.selectors import consent_require
-    from backend.recovery.transitions import client_transition
-
-    client_get_for_write(user=actor, client_id=client_id)
-    errors = FieldErrors()
-    reason = text_clean(reason, field="reason", max_length=1000, errors=errors)
-    errors.raise_if_any()
-    with transaction.atomic():
-        # The row lock orders this check with consent events (they take the same lock): a withdrawal cannot
-        # slip between the check and the move.
-        status = Client.objects.select_for_update().values_list("status", flat=True).get(id=client_id)
-        if can_transition(status, to_status) and (
-            to_status == ClientStatus.ESCALATED or to_status in IN_TREATMENT
-        ):
-            consent_require(client_id=client_id, scope="referral")
-            if (
-                to_status == ClientStatus.ESCALATED
-                and not Escalation.objects.filter(client_id=client_id, status__in=_CASE_TAKEN).exists()
-            ):
-                raise Conflict(
-                    _("Status dieskalasi diberikan saat petugas menerima kasus: buat eskalasi."),
-                    code="escalation_required",
-                    details=[
-                        ErrorDetail("to", "escalation_required", _("Tidak ada kasus yang diterima petugas."))
-                    ],
-                )
-        return client_transition(client_id=client_id, to_status=to_status, actor=actor, reason=reason)

@@ -3,6 +3,10 @@ links and unlinks, consents.
 
 One UNION query orders and pages the (kind, id, time) of every event; then one query per kind on the page
 fetches the details. The page costs at most 2 + 12 queries however long the history is.
+
+Whose timeline: the caller sees the client's full record (checked by the caller). Which escalations: only those
+whose course the caller may read (access.timeline_escalation_qs_for): an assessor who took a referral does not
+read the first case, its reason, outcome, handler or facility, through the client's timeline.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from typing import Any
 
 from django.db.models import CharField, F, QuerySet, Value
 
+from backend.access import offer_qs_for, timeline_escalation_qs_for
+from backend.accounts.models import User
 from backend.recovery.models import ClientFamilyLink, ClientStatusChange, Consent, Screening, Visit
 
 # Later steps of an escalation, each its own event at the time the escalation service stamped on it.
@@ -31,22 +37,21 @@ def _events(qs: QuerySet, kind: str, at: str) -> QuerySet:
     )
 
 
-def timeline_events_qs(*, client_id: uuid.UUID) -> QuerySet:
-    """(kind, id, at) of every event of the client, as one UNION ALL query (not yet ordered)."""
-    from backend.escalations.models import Escalation, Offer
-
+def timeline_events_qs(*, user: User, client_id: uuid.UUID) -> QuerySet:
+    """(kind, id, at) of every event of the client `user` may see, as one UNION ALL query (not yet ordered)."""
+    escalations = timeline_escalation_qs_for(user=user, client_id=client_id)
     parts = [
         _events(Visit.objects.filter(client_id=client_id), "visit", "occurred_at"),
         _events(Screening.objects.filter(client_id=client_id), "screening", "screened_at"),
         _events(ClientStatusChange.objects.filter(client_id=client_id), "status_change", "at"),
-        _events(Escalation.objects.filter(client_id=client_id), "escalation", "created_at"),
+        _events(escalations, "escalation", "created_at"),
         *[
-            _events(Escalation.objects.filter(client_id=client_id, **{f"{at}__isnull": False}), kind, at)
+            _events(escalations.filter(**{f"{at}__isnull": False}), kind, at)
             for kind, at in ESCALATION_STEPS.items()
         ],
         _events(
-            Offer.objects.filter(
-                escalation__client_id=client_id, status="accepted", answered_at__isnull=False
+            offer_qs_for(user=user).filter(
+                escalation_id__in=escalations.values("id"), status="accepted", answered_at__isnull=False
             ),
             "offer_accepted",
             "answered_at",
@@ -62,9 +67,34 @@ def timeline_events_qs(*, client_id: uuid.UUID) -> QuerySet:
     return parts[0].union(*parts[1:], all=True)
 
 
-def _details(kind: str, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
-    from backend.escalations.models import Escalation, Offer
+CASE_MOVE = "escalation"  # the reason shown for a status move made by a case the caller may not read
 
+
+def _hidden_cases(user: User, client_id: uuid.UUID, rows: list[ClientStatusChange]) -> set[str]:
+    """The reasons `escalation:<id>` on the page that name a case whose course `user` may not read."""
+    named: dict[str, str] = {}
+    for change in rows:
+        prefix, _sep, ident = change.reason.partition(":")
+        if prefix == "escalation" and ident:
+            try:
+                named[change.reason] = str(uuid.UUID(ident))
+            except ValueError:
+                continue
+    if not named:
+        return set()
+    visible = {
+        str(i)
+        for i in timeline_escalation_qs_for(user=user, client_id=client_id)
+        .filter(id__in=list(named.values()))
+        .values_list("id", flat=True)
+    }
+    return {reason for reason, ident in named.items() if ident not in visible}
+
+
+def _details(
+    user: User, client_id: uuid.UUID, kind: str, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """The details of one kind's events on the page; escalations and offers again through the caller's scope."""
     if kind == "visit":
         rows = Visit.objects.filter(id__in=ids).select_related("logged_by")
         return {
@@ -91,21 +121,25 @@ def _details(kind: str, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]
             for s in rows
         }
     if kind == "status_change":
-        rows = ClientStatusChange.objects.filter(id__in=ids).select_related("actor")
+        rows = list(ClientStatusChange.objects.filter(id__in=ids).select_related("actor"))
+        hidden = _hidden_cases(user, client_id, rows)
         return {
             c.id: {
                 "from": c.from_status,
                 "to": c.to_status,
-                "reason": c.reason,
-                "by": c.actor.name if c.actor else None,
+                # A move made by a case the caller may not read (staff of another case): the move shows, not
+                # which case made it or who handled that case.
+                "reason": CASE_MOVE if c.reason in hidden else c.reason,
+                "by": None if c.reason in hidden else (c.actor.name if c.actor else None),
             }
             for c in rows
         }
     if kind == "escalation" or kind in ESCALATION_STEPS:
-        rows = Escalation.objects.filter(id__in=ids).select_related("assigned_to", "facility")
+        rows = timeline_escalation_qs_for(user=user, client_id=client_id).filter(id__in=ids)
+        rows = rows.select_related("assigned_to", "facility")
         return {e.id: _escalation_data(e) for e in rows}
     if kind == "offer_accepted":
-        rows = Offer.objects.filter(id__in=ids).select_related("staff", "facility")
+        rows = offer_qs_for(user=user).filter(id__in=ids).select_related("staff", "facility")
         return {
             o.id: {"escalation_id": str(o.escalation_id), "by": o.staff.name, "facility": o.facility.name}
             for o in rows
@@ -154,10 +188,10 @@ def _escalation_data(e: Any) -> dict[str, Any]:
 
 
 def timeline_page(
-    *, client_id: uuid.UUID, limit: int, offset: int, newest_first: bool = True
+    *, user: User, client_id: uuid.UUID, limit: int, offset: int, newest_first: bool = True
 ) -> dict[str, Any]:
     """One page of the client's timeline: {items: [{kind, id, at, data}], count, limit, offset, has_more}."""
-    qs = timeline_events_qs(client_id=client_id)
+    qs = timeline_events_qs(user=user, client_id=client_id)
     ordered = qs.order_by("-ev_at", "ev_kind") if newest_first else qs.order_by("ev_at", "ev_kind")
     rows = list(ordered[offset : offset + limit + 1])
     has_more = len(rows) > limit
@@ -165,13 +199,13 @@ def timeline_page(
     by_kind: dict[str, list[uuid.UUID]] = defaultdict(list)
     for kind, ev_id, _at in rows:
         by_kind[kind].append(ev_id)
-    details = {kind: _details(kind, ids) for kind, ids in by_kind.items()}
+    details = {kind: _details(user, client_id, kind, ids) for kind, ids in by_kind.items()}
     return {
         "items": [
             {"kind": kind, "id": ev_id, "at": at, "data": details[kind].get(ev_id, {})}
             for kind, ev_id, at in rows
         ],
-        "count": timeline_events_qs(client_id=client_id).count(),
+        "count": timeline_events_qs(user=user, client_id=client_id).count(),
         "limit": limit,
         "offset": offset,
         "has_more": has_more,

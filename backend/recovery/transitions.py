@@ -1,4 +1,5 @@
-"""The one way a client's lifecycle status changes."""
+"""The one way a client's lifecycle status changes; others react to `ClientStatusChanged` (a client entering
+post-rehab gets support visits planned by the tasks app)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
 from backend.errors import ErrorDetail, ValidationFailed
-from backend.recovery.lifecycle import ClientStatus, allowed_next, can_transition
+from backend.events import publish
+from backend.recovery.events import ClientStatusChanged
+from backend.recovery.lifecycle import allowed_next, can_transition
 from backend.recovery.models import Client, ClientStatusChange
-from backend.sync.services import change_record
+from backend.sync.changelog import change_record
 
 
 def client_transition(*, client_id, to_status: str, actor: User | None, reason: str = "") -> Client:  # type: ignore[no-untyped-def]
@@ -34,8 +37,9 @@ def client_transition(*, client_id, to_status: str, actor: User | None, reason: 
                     )
                 ],
             )
+        from_status = client.status
         ClientStatusChange.objects.create(
-            client=client, from_status=client.status, to_status=to_status, reason=reason, actor=actor
+            client=client, from_status=from_status, to_status=to_status, reason=reason, actor=actor
         )
         client.status = to_status
         client.version += 1
@@ -44,11 +48,13 @@ def client_transition(*, client_id, to_status: str, actor: User | None, reason: 
         change_record(
             entity="client", entity_id=client.id, village_code=client.village_id, client_id=client.id
         )
-        if to_status == ClientStatus.POST_REHAB:
-            # Post-rehab support visits (7, 30, 90 days) for the client's volunteers: relapse is likeliest here.
-            from backend.escalations.task_rules import post_rehab_tasks_plan
-            from villages.models import Region
-
-            tz = Region.objects.values_list("timezone", flat=True).get(code=client.village_id)
-            post_rehab_tasks_plan(client_id=client.id, tz=tz)
+        publish(
+            ClientStatusChanged(
+                client_id=client.id,
+                village_code=client.village_id,
+                from_status=from_status,
+                to_status=to_status,
+                actor=actor,
+            )
+        )
         return client

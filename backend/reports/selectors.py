@@ -24,10 +24,10 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from backend.accounts.access import scope_for
+from backend.access import may_read_reports, report_access, scope_for
 from backend.accounts.models import User
 from backend.errors import ErrorDetail, NotFound, PermissionDenied, ValidationFailed
-from villages.models import Facility, Region, RegionLevel
+from villages.models import Facility, Region
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -81,16 +81,11 @@ def _facility_get(*, facility_id: str | None) -> Facility | None:
     return facility
 
 
-def _inside(code: str, areas: frozenset[str]) -> bool:
-    return any(code == a or code.startswith(a + ".") for a in areas)
-
-
 def report_spec_for(
     *, user: User, area: str | None, month: str, facility_id: str | None = None
 ) -> ReportSpec:
     """Check that `user` may have this report and resolve its area, facility and period. Raises 403, 404, 422."""
-    scope = scope_for(user)
-    if not (scope.is_system_admin or scope.area_codes or scope.admin_facility_ids):
+    if not may_read_reports(user=user):
         raise PermissionDenied(_("Anda tidak memiliki akses ke laporan."))
     first_day = _month_parse(month)
     region = None
@@ -99,27 +94,22 @@ def report_spec_for(
         if region is None:
             raise NotFound(code="not_found")
     facility = _facility_get(facility_id=facility_id)
-    facility_admin_only = False
-    if not scope.is_system_admin:
-        if facility is not None:
-            area_coordinator = region is not None and _inside(region.code, scope.area_codes)
-            if facility.id not in scope.admin_facility_ids and not area_coordinator:
-                raise NotFound(code="not_found")
-            facility_admin_only = not area_coordinator
-            if facility_admin_only and region is not None and region.level == RegionLevel.VILLAGE:
-                raise ValidationFailed(
-                    details=[
-                        ErrorDetail(
-                            "area",
-                            "area_too_small",
-                            _("Laporan fasilitas paling rinci per kecamatan, tidak per desa."),
-                        )
-                    ]
+    if facility is None and region is None and not scope_for(user).is_system_admin:
+        raise ValidationFailed(details=[ErrorDetail("area", "required", _("Wajib diisi."))])
+    access = report_access(user=user, region=region, facility=facility)
+    if not access.allowed:
+        raise NotFound(code="not_found")
+    if access.too_small:
+        raise ValidationFailed(
+            details=[
+                ErrorDetail(
+                    "area",
+                    "area_too_small",
+                    _("Laporan fasilitas paling rinci per kecamatan, tidak per desa."),
                 )
-        elif region is None:
-            raise ValidationFailed(details=[ErrorDetail("area", "required", _("Wajib diisi."))])
-        elif not _inside(region.code, scope.area_codes):
-            raise NotFound(code="not_found")
+            ]
+        )
+    facility_admin_only = access.facility_admin_only
     if facility is not None and region is None:
         tz_name = facility.village.timezone
     elif region is not None:

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import logging
 import uuid
@@ -49,29 +48,31 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from backend.accounts.access import region_code_q, scope_for
+from backend.access import (
+    change_log_scope_q,
+    client_qs_with_access_for,
+    escalation_qs_for,
+    scope_fingerprint,
+    scope_for,
+    with_case_view,
+)
 from backend.accounts.models import Role, User
 from backend.audit.services import access_log_record_many
 from backend.errors import ValidationFailed
-from backend.escalations.models import Escalation, EscalationStatus, Offer, Task, TaskStatus
-from backend.escalations.selectors import escalation_qs_for, with_full_view
+from backend.escalations.models import ACTIVE_STATUSES, OFFER_IN_VIEW_STATUSES, Escalation, Offer
 from backend.recovery.lifecycle import CLOSED
 from backend.recovery.models import Client, ClientFamilyLink, ConsentScope, FamilyMember, Visit
-from backend.recovery.selectors import client_qs_for, client_qs_with_access_for
 from backend.recovery.visits.consent import consents_in_force_many
 from backend.sync.models import ChangeLog, SyncSetReport
+from backend.tasks.models import Task, TaskStatus
 from notifications.models import Notification
+from notifications.services import notify
 
 logger = logging.getLogger(__name__)
 
 VISIT_WINDOW_DAYS: int = settings.SYNC_VISIT_WINDOW_DAYS
 FEED_ENDPOINT = "sync_changes"
 _HORIZON_SQL = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-# Offers that keep a case in view of the staff member (or facility) offered it: escalations.selectors.
-_OFFER_IN_SCOPE = ("pending", "accepted")
-_OPEN_ESCALATION = [
-    s for s in EscalationStatus.values if s not in (EscalationStatus.CLOSED, EscalationStatus.CANCELLED)
-]
 
 
 # --- the cursor ---------------------------------------------------------------------------------------------
@@ -167,24 +168,8 @@ _SCOPE_HEX = 12
 
 
 def _scope_fingerprint(user: User) -> str:
-    """A short hash of what the caller may see (their active role assignments, as access.scope_for reads them).
-
-    Carried in the cursor: when it differs on the next call (a role ended, moved or was added), the phone's set
-    no longer matches the scope and no change log row says so; the feed answers a `reset`.
-    """
-    scope = scope_for(user)
-    text = repr(
-        (
-            scope.is_system_admin,
-            sorted(scope.village_codes_volunteer),
-            sorted(scope.village_codes_official),
-            sorted(scope.area_codes),
-            sorted(map(str, scope.staff_facility_ids)),
-            sorted(map(str, scope.admin_facility_ids)),
-            sorted(scope.roles),
-        )
-    )
-    return hashlib.sha256(text.encode()).hexdigest()[:_SCOPE_HEX]
+    """What the caller may see, hashed (access.scope_fingerprint): a change answers a `reset`."""
+    return scope_fingerprint(user, length=_SCOPE_HEX)
 
 
 # --- what a phone holds, per entity type ---------------------------------------------------------------------
@@ -384,7 +369,7 @@ def _escalations_visible(user: User, now: datetime) -> QuerySet[Escalation]:
     client being in scope is not enough (staff offered one case of a client see none of its other cases)."""
     qs = escalation_qs_for(user=user).filter(client_id__in=_active_clients(user).values("id"))
     # Full or minimal record: the escalations app's one rule (case_visible_q), as the API applies it.
-    return with_full_view(qs, user=user)
+    return with_case_view(qs, user=user)
 
 
 def _escalations_serialize(user: User, rows: list[Escalation]) -> dict[uuid.UUID, dict[str, Any]]:
@@ -396,7 +381,7 @@ def _escalations_serialize(user: User, rows: list[Escalation]) -> dict[uuid.UUID
         for offer in Offer.objects.filter(
             Q(staff_id=user.id) | Q(facility_id__in=scope.admin_facility_ids),
             escalation_id__in=minimal,
-            status__in=_OFFER_IN_SCOPE,
+            status__in=OFFER_IN_VIEW_STATUSES,
         ).order_by("offered_at", "id"):
             offers[offer.escalation_id] = offer
     return {
@@ -478,7 +463,7 @@ ENTITIES: list[Entity] = [
     Entity(
         "escalation",
         _escalations_visible,
-        lambda u, now: _escalations_visible(u, now).filter(status__in=_OPEN_ESCALATION),
+        lambda u, now: _escalations_visible(u, now).filter(status__in=ACTIVE_STATUSES),
         _escalations_serialize,
     ),
     Entity(
@@ -527,21 +512,6 @@ def _snapshot_page(user: User, cur: Cursor, limit: int, now: datetime) -> tuple[
 
 SCOPE_RESET = "reset"
 # Log rows addressed to one user (`user_id`) that no one else may be sent, whatever client they name.
-PERSONAL_ENTITIES = ("task", "notification", "scope")
-
-
-def _log_scope_q(user: User) -> Q:
-    """Log rows the caller may learn of: about a client in scope, in their villages/areas, or addressed to them."""
-    scope = scope_for(user)
-    if scope.is_system_admin:
-        # Everything in reach, but another user's own rows (tasks, inbox, resets) are theirs alone.
-        return Q(user_id=user.id) | ~Q(entity__in=PERSONAL_ENTITIES)
-    shared = Q(client_id__in=client_qs_for(user=user).values("id"))
-    if scope.village_codes or scope.area_codes:
-        shared |= region_code_q("village_code", scope.village_codes | scope.area_codes)
-    # A task or a notification row names its client too, but goes to its addressee only: matched on the client
-    # it served others a `leave` naming someone else's task.
-    return Q(user_id=user.id) | (~Q(entity__in=PERSONAL_ENTITIES) & shared)
 
 
 def _changes_page(user: User, cur: Cursor, limit: int, now: datetime) -> tuple[list[dict], Cursor, bool]:
@@ -550,7 +520,7 @@ def _changes_page(user: User, cur: Cursor, limit: int, now: datetime) -> tuple[l
     qs = ChangeLog.objects.extra(  # noqa: S610 - fixed SQL, values are parameters
         where=["(txid, id) > (%s, %s)", f"txid < {_HORIZON_SQL}"], params=[cur.txid, int(cur.last)]
     )
-    qs = qs.filter(_log_scope_q(user))
+    qs = qs.filter(change_log_scope_q(user=user))
     rows = list(
         qs.order_by("txid", "id").values_list("txid", "id", "entity", "entity_id", "op", "client_id")[
             : limit + 1
@@ -669,8 +639,6 @@ def _report_oversize(user: User, now: datetime) -> None:
 
 def _notify_admins(user: User, size: int, limit: int, now: datetime) -> None:
     """Tell the system admins (once per user and day: the event key)."""
-    from notifications.services import notify
-
     admins = User.objects.filter(is_active=True, roles__role=Role.SYSTEM_ADMIN, roles__active=True).distinct()
     for admin in admins:
         notify(

@@ -11,10 +11,11 @@ from django.utils import timezone
 
 from backend.errors import ValidationFailed
 from backend.escalations.models import Offer
+from backend.escalations.services import client_status_change
 from backend.recovery.consents import consent_record
 from backend.recovery.family import family_member_link
 from backend.recovery.models import Client, Screening
-from backend.recovery.services import client_status_change, client_update
+from backend.recovery.services import client_update
 from backend.recovery.transitions import client_transition
 from backend.sync.models import ChangeLog
 from tests.api.test_clients_screening import DATA_ONLY, LOW_ALCOHOL, answers, screen

@@ -8,9 +8,10 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from backend.escalations.models import Escalation, Offer, Task
+from backend.escalations.models import Escalation, Offer
 from backend.recovery.models import Client
 from backend.sync.models import ChangeLog
+from backend.tasks.models import Task
 from notifications.models import Notification
 from tests.escalations.conftest import make_client
 

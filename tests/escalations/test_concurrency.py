@@ -89,7 +89,7 @@ def _interleave(monkeypatch, first_name, first_call, second_call):  # type: igno
     second path held the escalation and waited for the offer: a lock cycle (DeadlockDetected, a 500)."""
     from backend.escalations.services import offers as offers_mod
 
-    real_lock = offers_mod._lock
+    real_lock = offers_mod.escalation_lock
     first_holds_offer = threading.Event()
     second_pid: list[int] = []
 
@@ -101,7 +101,7 @@ def _interleave(monkeypatch, first_name, first_call, second_call):  # type: igno
                 time.sleep(0.05)
         return real_lock(escalation_id)
 
-    monkeypatch.setattr(offers_mod, "_lock", lock_after_the_second_waits)
+    monkeypatch.setattr(offers_mod, "escalation_lock", lock_after_the_second_waits)
     results: dict[str, object] = {}
 
     def first():  # type: ignore[no-untyped-def]
@@ -255,7 +255,7 @@ def test_finding_someone_full_does_not_keep_their_row_locked(cast):
     from django.db import transaction
 
     from backend.accounts.models import User
-    from backend.escalations.services.offers import _has_room
+    from backend.escalations.services.routing_flow import has_room
 
     cast.counselor_near.caseload_cap = 0
     cast.counselor_near.save()
@@ -272,7 +272,7 @@ def test_finding_someone_full_does_not_keep_their_row_locked(cast):
             connection.close()
 
     with transaction.atomic():
-        assert _has_room(cast.counselor_near.id) is False
+        assert has_room(cast.counselor_near.id) is False
         thread = threading.Thread(target=other_connection)
         thread.start()
         thread.join(10)

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from backend.escalations.services import escalation_create, offers_expire
-from backend.sync.services import change_record
+from backend.sync.changelog import change_record
 from tests.escalations.conftest import make_client
 from tests.sync.helpers import drain, ids_of
 

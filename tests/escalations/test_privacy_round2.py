@@ -11,8 +11,9 @@ from django.db.models import Max
 from django.utils import timezone
 
 from backend.audit.models import AccessLog
-from backend.escalations.models import Escalation, Offer, Task
+from backend.escalations.models import Escalation, Offer
 from backend.recovery.models import Client
+from backend.tasks.models import Task
 from notifications.models import Notification
 from notifications.texts import render_push
 from tests.escalations.conftest import make_client

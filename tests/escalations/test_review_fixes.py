@@ -10,8 +10,9 @@ import time_machine
 from django.utils import timezone
 
 from backend.accounts.models import Role, RoleAssignment
-from backend.escalations.models import Escalation, Offer, Task
+from backend.escalations.models import Escalation, Offer
 from backend.escalations.services import escalation_create, offers_expire
+from backend.tasks.models import Task
 from notifications.models import Notification
 from tests.escalations.conftest import make_client
 

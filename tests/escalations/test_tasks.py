@@ -9,10 +9,10 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from backend.escalations.models import Task
-from backend.escalations.task_rules import post_rehab_tasks_plan, task_ensure, tasks_complete_for_visit
 from backend.recovery.models import Visit
 from backend.sync.models import ChangeLog
+from backend.tasks.models import Task
+from backend.tasks.rules import post_rehab_tasks_plan, task_ensure, tasks_complete_for_visit
 from tests.escalations.conftest import make_client
 
 pytestmark = pytest.mark.django_db

@@ -4,10 +4,10 @@ from datetime import timedelta
 
 import pytest
 
-from backend.escalations.models import Task, TaskKind
 from backend.recovery.lifecycle import ClientStatus
 from backend.recovery.models import Client
 from backend.recovery.transitions import client_transition
+from backend.tasks.models import Task, TaskKind
 
 pytestmark = pytest.mark.django_db
 

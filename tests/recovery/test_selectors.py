@@ -6,10 +6,11 @@ import uuid
 
 import pytest
 
+from backend.access import client_access_level, client_qs_for
 from backend.audit.models import AccessLog
 from backend.errors import NotFound
 from backend.recovery.models import Consent
-from backend.recovery.selectors import client_access_level, client_get_for, client_qs_for, consent_in_force
+from backend.recovery.selectors import client_get_for, consent_in_force
 from tests.recovery.helpers import fast_password_hashing, offer, register  # noqa: F401
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from backend.accounts.models import User
 from backend.recovery.models import Client, ClientFamilyLink, Consent, FamilyMember
-from backend.sync.services import change_record
+from backend.sync.changelog import change_record
 
 _codes = itertools.count(1)
 

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from backend.recovery.models import Client, Visit
 from backend.recovery.transitions import client_transition
+from backend.sync.changelog import change_record
 from backend.sync.models import ChangeLog
-from backend.sync.services import change_record
 from tests.conftest import Api
 from tests.sync.helpers import drain, ids_of, make_client, settle, upload, visit_payload
 
@@ -219,7 +219,7 @@ def test_notifications_and_tasks_reach_only_their_addressee(api, cast, kasongan)
     of someone else. The official reads from a cursor taken before, so the log (not a snapshot) is tested."""
     from datetime import date
 
-    from backend.escalations.models import Task
+    from backend.tasks.models import Task
     from notifications.models import Notification
 
     _before, official_cursor, _p = drain(api, cast.official_katingan)

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from backend.recovery.consents import consent_record
 from backend.recovery.models import Visit
+from backend.sync.changelog import change_record, sync_scope_reset
 from backend.sync.feed import VISIT_WINDOW_DAYS
-from backend.sync.services import change_record, sync_scope_reset
 from tests.sync.helpers import drain, ids_of, make_client, make_member, settle, upload, visit_payload
 
 pytestmark = pytest.mark.django_db(transaction=True)

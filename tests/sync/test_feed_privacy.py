@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 
 from backend.audit.models import AccessLog
-from backend.escalations.models import Escalation, Offer, Task
+from backend.escalations.models import Escalation, Offer
 from backend.recovery.models import Client
+from backend.tasks.models import Task
 from tests.sync.helpers import drain, ids_of, make_client, upload, visit_payload
 
 pytestmark = pytest.mark.django_db

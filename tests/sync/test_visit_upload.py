@@ -220,7 +220,7 @@ def test_visit_create_and_update_raise_the_items_error(cast, kasongan, ampenan):
 def test_a_synced_visit_completes_the_authors_open_task_for_that_client(api, cast, kasongan):
     from datetime import date
 
-    from backend.escalations.models import Task, TaskStatus
+    from backend.tasks.models import Task, TaskStatus
 
     task = Task.objects.create(
         kind="follow_up",

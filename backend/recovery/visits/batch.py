@@ -26,20 +26,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from django.contrib.gis.geos import Point
 from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from backend.accounts.access import scope_for
+from backend.access import client_full_qs_for, scope_for
 from backend.accounts.models import User
 from backend.audit.services import access_log_record_many
 from backend.errors import ErrorDetail, PermissionDenied
+from backend.events import publish
+from backend.recovery.events import VisitsLogged
 from backend.recovery.models import ClientFamilyLink, ConsentScope, Screening, Visit
 from backend.recovery.visits.consent import consents_in_force_many
 from backend.recovery.visits.rules import FIELD_ROLES, VisitData, text_storable, visit_as_dict, visit_clean
-from backend.sync.services import change_record_many
+from backend.sync.changelog import change_record_many
 
 logger = logging.getLogger(__name__)
 # What the access log names the reads of a batch (the stored visit a stale edit is answered with).
@@ -109,9 +112,6 @@ def visits_apply(
     accepted visit is durable. A rejected item never stops the others. A `stale_version` answer carries the
     stored visit (notes included): a read of the client's record, logged as `endpoint`.
     """
-    # The recovery selectors own "who sees which client"; writing needs the full record, not the minimal view.
-    from backend.recovery.selectors import client_qs_with_access_for
-
     visit_actor_check(actor=actor)
     now = timezone.now()
     results, firsts = _clean_all(items, now)
@@ -119,8 +119,8 @@ def visits_apply(
     client_ids = {r.data.client_id for r in todo}  # type: ignore[union-attr]
     clients = (
         dict(
-            client_qs_with_access_for(user=actor)
-            .filter(id__in=RawSQL("SELECT unnest(%s::uuid[])", [list(client_ids)]), full_access=True)
+            client_full_qs_for(user=actor)
+            .filter(id__in=RawSQL("SELECT unnest(%s::uuid[])", [list(client_ids)]))
             .values_list("id", "village_id")
         )
         if client_ids
@@ -178,7 +178,9 @@ def visits_apply(
             entity="visit",
             rows=[(v.id, clients[v.client_id], v.client_id) for v in written],
         )
-        _complete_tasks(created)
+        if created:
+            # New visits are facts others react to (a visit completes the field tasks it fulfils).
+            publish(VisitsLogged(visits=tuple(created), logged_by_id=actor.id))
         if shown := [uuid.UUID(r.current["client_id"]) for r in results if r.current is not None]:
             access_log_record_many(user=actor, client_ids=shown, endpoint=endpoint)
     _copy_repeats(results)
@@ -309,8 +311,6 @@ def _classify_existing(
 
 
 def _row(d: VisitData, actor: User, now: datetime) -> Visit:
-    from django.contrib.gis.geos import Point
-
     location = Point(d.longitude, d.latitude, srid=4326) if d.latitude is not None else None
     return Visit(
         id=d.id,
@@ -479,32 +479,6 @@ def _update(updates: list[VisitResult], actor: User, now: datetime) -> list[Visi
             r.reject("stale_version", _("Kunjungan sudah diubah di tempat lain."), "version")
             r.current = visit_as_dict(stored)
     return done
-
-
-def _complete_tasks(created: list[Visit]) -> None:
-    """Field tasks are completed by logging a visit (the escalations app decides which)."""
-    try:
-        from backend.escalations import services as escalation_services
-    except ModuleNotFoundError as exc:  # the escalations services may not be there yet
-        if exc.name != "backend.escalations.services":
-            raise
-        return
-    hook = getattr(escalation_services, "tasks_complete_for_visit", None)
-    if hook is None or not created:
-        return
-    from backend.escalations.models import Task, TaskStatus
-
-    # One query to find the few clients with an open task of this author, instead of one per visit of a batch.
-    with_tasks = set(
-        Task.objects.filter(
-            client_id__in={v.client_id for v in created},
-            assignee_id=created[0].logged_by_id,
-            status=TaskStatus.OPEN,
-        ).values_list("client_id", flat=True)
-    )
-    for visit in sorted(created, key=lambda v: (str(v.client_id), v.occurred_at)):  # a stable lock order
-        if visit.client_id in with_tasks:
-            hook(visit=visit)
 
 
 def _copy_repeats(results: list[VisitResult]) -> None:

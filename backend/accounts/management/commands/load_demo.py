@@ -10,9 +10,8 @@ class Command(BaseCommand):
     help = "Memuat data demo: wilayah, fasilitas dan pengguna demo (idempoten)."
 
     def handle(self, *args: object, **options: object) -> None:
-        from villages.demo import load_demo_geography
-
         from backend.accounts.demo import load_demo_users
+        from villages.demo import load_demo_geography
 
         with transaction.atomic():
             regions, facilities = load_demo_geography()

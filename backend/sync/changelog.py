@@ -1,17 +1,17 @@
-"""Writes to the change log. Call inside the transaction that changes the row, so both commit or neither."""
+"""Writes to the change log behind `GET /sync/changes`: a leaf every domain writes to.
+
+Call inside the transaction that changes the row, so both commit or neither. This module imports no domain:
+recovery, escalations, tasks and notifications all import it.
+"""
 
 from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
 
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from backend.errors import ErrorDetail, ValidationFailed
 from backend.sync.models import ChangeLog
 
 
@@ -24,7 +24,7 @@ def change_record(
     client_id: uuid.UUID | None = None,
     user_id: uuid.UUID | None = None,
 ) -> None:
-    """Append one change. `village_code`/`client_id`/`user_id` say who may see it (see sync selectors)."""
+    """Append one change. `village_code`/`client_id`/`user_id` say who may see it (access.change_log_scope_q)."""
     ChangeLog.objects.create(
         entity=entity,
         entity_id=entity_id,
@@ -54,35 +54,6 @@ def change_record_many(
             "SELECT %s, r.e, %s, r.v, r.c, %s FROM jsonb_to_recordset(%s::jsonb) AS r(e uuid, v text, c uuid)",
             [entity, op, timezone.now(), payload],
         )
-
-
-def visits_upload(*, actor: Any, items: list[Any], idempotency_key: str | None) -> tuple[int, dict[str, Any]]:
-    """`POST /sync/visits`: a batch of visits, one result per item, once per Idempotency-Key.
-
-    The response is built inside the batch's transaction and returned only after it committed: every visit
-    answered `created` or `updated` is durable by then.
-    """
-    from backend.recovery.visits import visit_actor_check, visits_apply
-    from backend.sync.idempotency import idempotency_key_parse, idempotent_run
-
-    key = idempotency_key_parse(idempotency_key)
-    visit_actor_check(actor=actor)
-    if len(items) > settings.SYNC_VISITS_MAX_BATCH:
-        message = _("Terlalu banyak kunjungan dalam satu kiriman (maks. %(max)d).") % {
-            "max": settings.SYNC_VISITS_MAX_BATCH
-        }
-        raise ValidationFailed(
-            message, code="batch_too_large", details=[ErrorDetail("visits", "too_long", message)]
-        )
-
-    def work() -> tuple[int, dict[str, Any]]:
-        results = [r.as_dict() for r in visits_apply(actor=actor, items=items)]
-        summary = {s: 0 for s in ("created", "duplicate", "updated", "rejected")}
-        for r in results:
-            summary[r["status"]] += 1
-        return 200, {"results": results, "summary": summary}
-
-    return idempotent_run(user=actor, key=key, body=items, work=work)
 
 
 def sync_scope_reset(*, user_id: uuid.UUID) -> None:

@@ -1,6 +1,7 @@
-"""Field tasks: the rules that create them, and how they are completed.
+"""Field tasks: the rules that create them, and the visits that complete them.
 
-Rules (called by the escalation services) create tasks idempotently: each carries a `rule_key` naming the rule,
+Rules (called by the escalation services and by the reactions to recovery's events, handlers.py) create tasks
+idempotently: each carries a `rule_key` naming the rule,
 the event and the assignee (`accompany:<escalation>:<user>`), unique in the table, so a repeated or concurrent
 event finds the task instead of making a second one. Due dates are calendar dates in the client's area.
 
@@ -14,17 +15,17 @@ Only visits that happened after the task was created count (an old visit synced 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
-from backend.errors import Conflict, ErrorDetail, NotFound, PermissionDenied, ValidationFailed
-from backend.escalations.models import Escalation, Task, TaskKind, TaskStatus
-from backend.sync.services import change_record
+from backend.recovery.models import Client, Visit
+from backend.sync.changelog import change_record
+from backend.tasks.models import Task, TaskKind, TaskStatus
+from notifications.services import notify
+from villages.calendar import local_date
 
 ANY_CONTACT = None
 VISIT_TYPES_FOR: dict[str, frozenset[str] | None] = {
@@ -41,15 +42,16 @@ def kinds_completed_by(visit_type: str) -> list[str]:
     return [k for k, types in VISIT_TYPES_FOR.items() if types is None or visit_type in types]
 
 
-def _record(task: Task) -> None:
+def task_log_change(task: Task) -> None:
     change_record(entity="task", entity_id=task.id, client_id=task.client_id, user_id=task.assignee_id)
 
 
-def _touch(task: Task, *fields: str) -> None:
+def task_save(task: Task, *fields: str) -> None:
+    """Save `fields` with a new version and the change logged (the assignee's phone learns of it)."""
     task.version += 1
     task.updated_at = timezone.now()
     task.save(update_fields=[*fields, "version", "updated_at"])
-    _record(task)
+    task_log_change(task)
 
 
 def task_ensure(
@@ -58,27 +60,24 @@ def task_ensure(
     assignee: User,
     due_on: date,
     rule_key: str,
-    esc: Escalation | None = None,
-    client_id: Any = None,
+    client_id: uuid.UUID,
+    escalation_id: uuid.UUID | None = None,
     reopen: bool = False,
 ) -> tuple[Task, bool]:
     """The task of `rule_key`, created if missing (the assignee is notified); an existing one gets the new due
     date, and with `reopen` a done task opens again (a moved appointment needs accompanying again)."""
-    from notifications.services import notify
-
-    client_id = client_id or esc.client_id  # type: ignore[union-attr]
     task, created = Task.objects.get_or_create(
         rule_key=rule_key,
         defaults={
             "kind": kind,
             "client_id": client_id,
-            "escalation": esc,
+            "escalation_id": escalation_id,
             "assignee": assignee,
             "due_on": due_on,
         },
     )
     if created:
-        _record(task)
+        task_log_change(task)
     else:
         changed = []
         if task.due_on != due_on and task.status != TaskStatus.CANCELLED:
@@ -89,7 +88,7 @@ def task_ensure(
             changed += ["status", "completed_at", "completed_by_visit"]
         if not changed:
             return task, False
-        _touch(task, *changed)
+        task_save(task, *changed)
     if task.status == TaskStatus.OPEN:
         notify(
             recipient=assignee,
@@ -101,13 +100,16 @@ def task_ensure(
     return task, created
 
 
-def tasks_cancel_for(*, esc: Escalation, kinds: tuple[str, ...]) -> int:
+def tasks_cancel_for(*, escalation_id: uuid.UUID, kinds: tuple[str, ...]) -> int:
+    """Cancel the open tasks of these kinds made for the escalation; returns how many."""
     tasks = list(
-        Task.objects.select_for_update().filter(escalation=esc, kind__in=kinds, status=TaskStatus.OPEN)
+        Task.objects.select_for_update().filter(
+            escalation_id=escalation_id, kind__in=kinds, status=TaskStatus.OPEN
+        )
     )
     for task in tasks:
         task.status = TaskStatus.CANCELLED
-        _touch(task, "status")
+        task_save(task, "status")
     return len(tasks)
 
 
@@ -115,9 +117,6 @@ def post_rehab_tasks_plan(*, client_id: uuid.UUID, tz: str, start: date | None =
     """Post-rehab support visits at 7, 30 and 90 days for the client's volunteers (call on entering post-rehab).
 
     Idempotent per (client, start date, visit, volunteer)."""
-    from backend.escalations.sla import local_date
-    from backend.recovery.models import Client
-
     client = Client.objects.get(id=client_id)
     start = start or local_date(instant=timezone.now(), tz=tz)
     made = []
@@ -134,51 +133,27 @@ def post_rehab_tasks_plan(*, client_id: uuid.UUID, tz: str, start: date | None =
     return made
 
 
-def task_complete(
-    *,
-    task_id: uuid.UUID,
-    actor: User,
-    visit_id: uuid.UUID | None = None,
-    note: str = "",
-    version: int | None = None,
-) -> Task:
-    """The assignee marks a task done (again: no change). Out of scope: 404; someone else's: 403. An open task
-    whose `version` (when sent) is not the one the phone read: 409 `stale_version` with the current task."""
-    from backend.escalations.selectors import task_qs_for, task_record
-    from backend.recovery.models import Visit
+def tasks_complete_for_visits(*, visits: Iterable[Visit], logged_by_id: uuid.UUID) -> list[Task]:
+    """Complete the open tasks a batch of visits by one author fulfils; inside the visits' transaction.
 
-    with transaction.atomic():
-        if not task_qs_for(user=actor).filter(id=task_id).exists():
-            raise NotFound(_("Tugas tidak ditemukan."), code="task_not_found")
-        task = Task.objects.select_for_update().get(id=task_id)
-        if task.assignee_id != actor.id:
-            raise PermissionDenied(_("Tugas ini bukan milik Anda."), code="not_your_task")
-        if task.status == TaskStatus.DONE:
-            return task
-        if task.status == TaskStatus.CANCELLED:
-            raise Conflict(_("Tugas ini sudah dibatalkan."), code="task_cancelled")
-        if version is not None and version != task.version:
-            raise Conflict(
-                _("Tugas sudah diubah di tempat lain."),
-                code="stale_version",
-                extra={"current": task_record(task)},
-            )
-        if visit_id is not None and not Visit.objects.filter(id=visit_id, client_id=task.client_id).exists():
-            raise ValidationFailed(
-                details=[
-                    ErrorDetail(
-                        "visit_id", "visit_not_found", _("Kunjungan tidak ditemukan untuk klien ini.")
-                    )
-                ]
-            )
-        task.status, task.completed_at, task.completed_by_visit = TaskStatus.DONE, timezone.now(), visit_id
-        if note:
-            task.note = note
-        _touch(task, "status", "completed_at", "completed_by_visit", "note")
-        return task
+    One query finds the few clients with an open task of this author, instead of one per visit of a batch;
+    visits are then taken in a stable order (client, time) so concurrent batches lock tasks in one order."""
+    visits = list(visits)
+    if not visits:
+        return []
+    with_tasks = set(
+        Task.objects.filter(
+            client_id__in={v.client_id for v in visits}, assignee_id=logged_by_id, status=TaskStatus.OPEN
+        ).values_list("client_id", flat=True)
+    )
+    done: list[Task] = []
+    for visit in sorted(visits, key=lambda v: (str(v.client_id), v.occurred_at)):
+        if visit.client_id in with_tasks:
+            done += tasks_complete_for_visit(visit=visit)
+    return done
 
 
-def tasks_complete_for_visit(*, visit: Any) -> list[Task]:
+def tasks_complete_for_visit(*, visit: Visit) -> list[Task]:
     """Complete the open tasks a logged visit fulfils (see the module docstring). Call inside the visit's
     transaction; returns the tasks completed."""
     tasks = list(
@@ -194,5 +169,5 @@ def tasks_complete_for_visit(*, visit: Any) -> list[Task]:
     )
     for task in tasks:
         task.status, task.completed_at, task.completed_by_visit = TaskStatus.DONE, timezone.now(), visit.id
-        _touch(task, "status", "completed_at", "completed_by_visit")
+        task_save(task, "status", "completed_at", "completed_by_visit")
     return tasks

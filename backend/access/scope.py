@@ -1,23 +1,11 @@
-"""Who may see what: the access model of Pulih, in one place.
+"""Who the user is, for the access rules: their active role assignments read once into a `Scope`.
 
-Deny by default. A user sees only what one of their active role assignments covers; a user with no active
-assignment sees nothing. The areas are Kemendagri codes, and codes nest by prefix, so "inside an area" is
-`code == area or code startswith area + "."`.
-
-- Volunteer (village): clients assigned to them, and clients living in their village.
-- Village official (village): every client of their village.
-- Counselor / assessor (facility): only clients whose escalation they were offered (minimum data while the
-  offer is open) or accepted (the full record).
-- Facility admin (facility): the cases of their facility (escalations accepted by or routed to it).
-- BNN coordinator (regency/city or province): every client living in their area.
-- System admin: everything.
-
-Each domain builds its `<thing>_qs_for(user=...)` selector from `scope_for(user)`; handlers never filter by
-hand. Objects outside the scope answer 404, exactly like missing ones.
+The rules themselves are in backend/access/policy.py.
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 
@@ -97,3 +85,24 @@ def region_code_q(field_name: str, codes: frozenset[str] | set[str]) -> Q:
     for code in codes:
         q |= Q(**{field_name: code}) | Q(**{f"{field_name}__startswith": code + "."})
     return q
+
+
+def scope_fingerprint(user: User, *, length: int = 12) -> str:
+    """A short hash of what the user may see (their active role assignments, as `scope_for` reads them).
+
+    The sync feed carries it in its cursor: when it differs on the next call, the phone's set no longer matches
+    the scope and no change log row says so.
+    """
+    scope = scope_for(user)
+    text = repr(
+        (
+            scope.is_system_admin,
+            sorted(scope.village_codes_volunteer),
+            sorted(scope.village_codes_official),
+            sorted(scope.area_codes),
+            sorted(map(str, scope.staff_facility_ids)),
+            sorted(map(str, scope.admin_facility_ids)),
+            sorted(scope.roles),
+        )
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:length]

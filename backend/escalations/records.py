@@ -1,0 +1,88 @@
+"""What the API and the sync feed show of an escalation: one record per case, built here for both.
+
+Who sees the course of a case and the routing explanation is access.case_visible_to / routing_visible_to;
+someone merely offered the case gets the fields of `_CASE_FIELDS_EMPTY` empty.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backend.access import case_visible_to, routing_visible_to
+from backend.accounts.models import User
+from backend.audit.services import access_log_record_many
+from backend.escalations.models import Escalation, Offer
+
+# Shown only to those `case_visible_to` admits; the merely offered get them empty.
+_CASE_FIELDS_EMPTY: dict[str, Any] = {
+    "outcome": "",
+    "outcome_notes": "",
+    "outcome_at": None,
+    "assigned_to_id": None,
+    "assigned_to_name": None,
+    "facility_id": None,
+    "facility_name": None,
+    "previous_appointments": [],
+    "referred_from_id": None,
+    "cancel_reason": "",
+}
+
+
+def offer_for_viewer(*, user: User, esc: Escalation) -> Offer | None:
+    """The offer the viewer cares about: staff their own latest one; everyone else the open (or last) one."""
+    offers = list(esc.offers.all())  # prefetched, oldest first
+    mine = [o for o in offers if o.staff_id == user.id]
+    if mine:
+        return mine[-1]
+    pending = [o for o in offers if o.status == "pending"]
+    return pending[-1] if pending else (offers[-1] if offers else None)
+
+
+def _offer_dict(offer: Offer) -> dict[str, Any]:
+    return {
+        "id": offer.id,
+        "staff_id": offer.staff_id,
+        "facility_id": offer.facility_id,
+        "facility_name": offer.facility.name,
+        "distance_km": offer.distance_km,
+        "status": offer.status,
+        "offered_at": offer.offered_at,
+        "expires_at": offer.expires_at,
+        "answered_at": offer.answered_at,
+        "decline_reason": offer.decline_reason,
+    }
+
+
+def escalation_record(*, user: User, esc: Escalation) -> dict[str, Any]:
+    """What the API shows of an escalation to `user` (the routing explanation only to those who may see it).
+
+    Carries the client's id and code, never their name: the app reads the client through /clients, where the
+    viewer's access level applies."""
+    offer = offer_for_viewer(user=user, esc=esc)
+    record = {
+        **{
+            f: getattr(esc, f)
+            for f in (
+                "id client_id need urgency reason status source created_by_id assigned_to_id facility_id attempts"
+                " appointment_at outcome outcome_notes referred_from_id referred_to_facility_id created_at"
+                " accepted_at scheduled_at outcome_at closed_at to_coordinator_at cancelled_at cancel_reason"
+                " previous_appointments version"
+            ).split()
+        },
+        "client_code": esc.client.code,
+        "village_code": esc.client.village_id,
+        "assigned_to_name": esc.assigned_to.name if esc.assigned_to_id else None,  # type: ignore[union-attr]
+        "facility_name": esc.facility.name if esc.facility_id else None,  # type: ignore[union-attr]
+        "offer": _offer_dict(offer) if offer else None,
+        "routing": esc.routing if esc.routing and routing_visible_to(user=user, esc=esc) else None,
+    }
+    if not case_visible_to(user=user, esc=esc):
+        record.update(_CASE_FIELDS_EMPTY)
+    return record
+
+
+def escalation_records(*, user: User, escs: list[Escalation], endpoint: str) -> list[dict[str, Any]]:
+    """Records of a page of escalations; the read is access-logged, one row per client, in one INSERT."""
+    if escs:
+        access_log_record_many(user=user, client_ids=[e.client_id for e in escs], endpoint=endpoint)
+    return [escalation_record(user=user, esc=e) for e in escs]

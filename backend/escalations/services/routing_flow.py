@@ -1,0 +1,200 @@
+"""Routing a case and offering it: the next nearest eligible person gets an offer, or the coordinator gets the
+case. The decision, with its explanation, is stored on the escalation (earlier ones in `routing.history`)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.db import transaction
+
+from backend.accounts.models import User
+from backend.escalations import routing, sla
+from backend.escalations.areas import AreaSettings, area_settings
+from backend.escalations.models import Escalation, EscalationStatus, Offer, OfferStatus
+from backend.escalations.services.support import (
+    coordinators_of,
+    escalation_ids,
+    escalation_log_change,
+    escalation_save,
+    system_admins,
+)
+from notifications.services import notify
+
+ROUTING_HISTORY_MAX = 20  # earlier routing decisions kept on the escalation (a case rarely passes 5)
+
+
+def routing_push(esc: Escalation, decision: dict[str, Any]) -> None:
+    """Make `decision` the current routing, keeping the earlier ones (oldest first) in `history`."""
+    previous = dict(esc.routing or {})
+    history = list(previous.pop("history", []))
+    if previous:
+        history.append(previous)
+    esc.routing = {**decision, "history": history[-ROUTING_HISTORY_MAX:]}
+
+
+def routing_origin(esc: Escalation, area: AreaSettings) -> tuple[Point | None, str]:
+    """Where distances are measured from: the GPS point given, the facility referred to or from, the village."""
+    if esc.location is not None:
+        return esc.location, "gps"
+    if esc.referred_to_facility_id is not None:
+        return esc.referred_to_facility.location, "facility"  # type: ignore[union-attr]
+    if esc.referred_from is not None and esc.referred_from.facility_id is not None:
+        return esc.referred_from.facility.location, "facility"  # type: ignore[union-attr]
+    return area.point, "village"
+
+
+def to_coordinator(esc: Escalation, *, area: AreaSettings, now: datetime, reason: str) -> None:
+    """Hand the case to the area's coordinators; with none at any level above the village, the system admins
+    (someone must see it). Who was told is recorded in the routing."""
+    esc.status = EscalationStatus.WITH_COORDINATOR
+    esc.to_coordinator_at = now
+    recipients = coordinators_of(area)
+    notified = "coordinators"
+    if not recipients:
+        recipients, notified = system_admins(), "system_admins"
+    esc.routing = {
+        **esc.routing,
+        "result": "with_coordinator",
+        "coordinator_reason": reason,
+        "notified": notified,
+        "notified_user_ids": [str(u.id) for u in recipients],
+    }
+    escalation_save(esc, now, "status", "to_coordinator_at", "routing")
+    for recipient in recipients:
+        notify(
+            recipient=recipient,
+            kind="escalation_to_coordinator",
+            event_key=f"escalation:{esc.id}:to_coordinator:{esc.attempts}",
+            params={"client_code": esc.client.code},
+            data=escalation_ids(esc),
+            priority="high",
+        )
+    escalation_log_change(esc)
+
+
+def offer_make(
+    esc: Escalation,
+    *,
+    staff_id: Any,
+    facility_id: Any,
+    distance_km: float | None,
+    area: AreaSettings,
+    now: datetime,
+) -> Offer:
+    hours = area.sla_hours(esc.urgency)
+    offer = Offer.objects.create(
+        escalation=esc,
+        staff_id=staff_id,
+        facility_id=facility_id,
+        distance_km=round(distance_km, 3) if distance_km is not None else None,
+        offered_at=now,
+        expires_at=sla.offer_expires_at(offered_at=now, hours=hours),
+    )
+    esc.status = EscalationStatus.OFFERED
+    escalation_save(esc, now, "status", "routing")
+    notify(
+        recipient=offer.staff,
+        kind="escalation_offered",
+        event_key=f"offer:{offer.id}",
+        params={"client_code": esc.client.code, "deadline": offer.expires_at, "tz": area.timezone},
+        data=escalation_ids(esc, offer_id=offer.id),
+        priority="high",
+        ttl_seconds=sla.seconds_left(now=now, expires_at=offer.expires_at),
+    )
+    escalation_log_change(esc, staff_id=staff_id)
+    return offer
+
+
+class _NoRoom(Exception):
+    pass
+
+
+def has_room(user_id: uuid.UUID) -> bool:
+    """Lock the staff member's row, then count their open caseload again: concurrent creations choosing the same
+    person queue here, and each sees the offers committed before it (READ COMMITTED reads afresh per statement).
+    With room, the lock is held to the end of the transaction, so the offer made next is counted by whoever
+    waits. Full: the savepoint is rolled back, which releases the lock at once (two creations each finding
+    their first choice full and trying the other's must not hold one person while waiting for the next)."""
+    try:
+        with transaction.atomic():
+            user = User.objects.select_for_update().only("id", "caseload_cap").get(id=user_id)
+            if routing.caseload_of(user_id=user_id) >= user.caseload_cap:
+                raise _NoRoom
+    except _NoRoom:
+        return False
+    return True
+
+
+def routing_decision_head(
+    esc: Escalation, *, now: datetime, day: Any, area: AreaSettings, origin: Any, origin_source: str | None
+) -> dict[str, Any]:
+    """The head of one routing decision as stored in `routing` (candidates are filled in by the caller)."""
+    return {
+        "attempt": esc.attempts + 1,
+        "decided_at": now.isoformat(),
+        "day": day.isoformat(),
+        "time_zone": area.timezone,
+        "need": esc.need,
+        "radius_km": area.max_radius_km,
+        "origin": {"lat": origin.y, "lon": origin.x, "source": origin_source} if origin else None,
+        "considered": [],
+        "chosen": None,
+        "passed_over": [],
+    }
+
+
+def offer_next(esc: Escalation, *, now: datetime) -> None:
+    """Route again (skipping everyone who declined or let an offer expire) and offer, or go to the coordinator.
+
+    1. Too many declines/expiries: the coordinator.  2. No point to measure from: the coordinator.
+    3. The nearest eligible person gets an offer; nobody within the radius: the coordinator.
+    The previous routing decision moves into `routing.history`.
+    """
+    area = area_settings(village_code=esc.client.village_id)
+    origin, origin_source = routing_origin(esc, area)
+    day = sla.local_date(instant=now, tz=area.timezone)
+    routing_push(
+        esc,
+        routing_decision_head(esc, now=now, day=day, area=area, origin=origin, origin_source=origin_source),
+    )
+    if esc.attempts >= settings.ROUTING_DEFAULT_MAX_ATTEMPTS:
+        return to_coordinator(esc, area=area, now=now, reason="max_attempts")
+    if origin is None:
+        return to_coordinator(esc, area=area, now=now, reason="no_origin")
+    declined = {
+        str(s)
+        for s in esc.offers.filter(status__in=[OfferStatus.DECLINED, OfferStatus.EXPIRED]).values_list(
+            "staff_id", flat=True
+        )
+    }
+    full: set[str] = set()
+    while True:
+        decision = routing.route(
+            origin=origin,
+            need=esc.need,
+            day=day,
+            radius_km=area.max_radius_km,
+            declined=declined,
+            only_facility_id=esc.referred_to_facility_id,
+            full=frozenset(full),
+        )
+        esc.routing.update(decision.as_json())
+        if decision.chosen is None:
+            return to_coordinator(esc, area=area, now=now, reason="no_candidate_in_radius")
+        chosen = decision.chosen
+        if has_room(uuid.UUID(chosen.user_id)):
+            break
+        full.add(chosen.user_id)  # filled meanwhile by a concurrent creation: the next nearest
+    esc.routing["result"] = "offered"
+    offer_make(
+        esc,
+        staff_id=uuid.UUID(chosen.user_id),
+        facility_id=uuid.UUID(chosen.facility_id),
+        distance_km=chosen.distance_km,
+        area=area,
+        now=now,
+    )

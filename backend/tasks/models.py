@@ -1,0 +1,57 @@
+"""Field tasks: work for a named person about a client, due on a calendar date of the client's area.
+
+Escalations (accompany, follow-up, missed appointment), post-rehab plans and the coming follow-up rules make them
+(backend/tasks/rules.py); a logged visit completes them (handlers.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class TaskKind(models.TextChoices):
+    ACCOMPANY = "accompany", _("Dampingi klien ke janji temu")
+    FOLLOW_UP = "follow_up", _("Tindak lanjut setelah hasil asesmen")
+    MISSED_APPOINTMENT = "missed_appointment", _("Cek janji temu yang terlewat")
+    POST_REHAB_VISIT = "post_rehab_visit", _("Kunjungan pendampingan pascarehabilitasi")
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("Terbuka")
+    DONE = "done", _("Selesai")
+    CANCELLED = "cancelled", _("Dibatalkan")
+
+
+class Task(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=24, choices=TaskKind.choices)
+    client = models.ForeignKey("recovery.Client", on_delete=models.PROTECT, related_name="tasks")
+    escalation = models.ForeignKey(
+        "escalations.Escalation", null=True, blank=True, on_delete=models.PROTECT, related_name="tasks"
+    )
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tasks")
+    # Due date in the area's time zone (a calendar date there), and the instant it becomes overdue.
+    due_on = models.DateField()
+    status = models.CharField(
+        max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN, db_index=True
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by_visit = models.UUIDField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    # Rules create tasks idempotently: one task per (rule, escalation/event, assignee).
+    rule_key = models.CharField(max_length=120, unique=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "escalations_task"  # the table kept its name when tasks became their own app
+        indexes = [
+            models.Index(fields=["assignee", "status", "due_on"], name="task_assignee_idx"),
+            models.Index(fields=["client", "status"], name="task_client_idx"),
+        ]
