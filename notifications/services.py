@@ -1,4 +1,4 @@
-"""Writes of the notifications app: `notify` (inbox row + push outbox), devices, read marks.
+"""Writes of the notifications app: `notify` (inbox row + push outbox) and read marks (devices: devices.py).
 
 `notify` is called by other services inside their own transaction. The row it writes is both the user's inbox
 entry and the push outbox entry: the push is published to Celery only after the transaction commits, and if
@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -23,7 +22,8 @@ from backend.accounts.models import User
 from backend.errors import NotFound
 from backend.sync.changelog import change_record
 from notifications import texts
-from notifications.models import Device, Notification
+from notifications.models import Notification
+from notifications.tasks import push_notification
 
 logger = logging.getLogger(__name__)
 
@@ -31,9 +31,6 @@ PRIORITIES = ("normal", "high")
 EVENT_KEY_MAX = Notification._meta.get_field("event_key").max_length or 160
 # Keys allowed in `data` besides "<thing>_id": the payload passes through Google, so ids only.
 _DATA_EXTRA_KEYS = {"screen"}
-# One user rarely has more phones than this; older tokens beyond it are dropped so a buggy app that registers
-# a fresh token on every start cannot make each push fan out to hundreds of dead tokens.
-MAX_DEVICES_PER_USER = 10
 
 
 def _clean_data(data: dict[str, Any] | None) -> dict[str, str]:
@@ -71,8 +68,6 @@ broker_circuit = _BrokerCircuit()
 
 def _publish_push(notification_id: uuid.UUID) -> None:
     """Hand the push to Celery; if the broker is unreachable the row stays pending for the sweep."""
-    from notifications.tasks import push_notification  # tasks import this module
-
     if broker_circuit.is_open():
         logger.info("broker recently unreachable; notification %s left to the outbox sweep", notification_id)
         return
@@ -142,48 +137,3 @@ def notification_mark_read(*, user: User, notification_id: uuid.UUID) -> Notific
             # The user's other phones learn of it through /sync/changes.
             change_record(entity="notification", entity_id=row.id, user_id=user.id)
     return row
-
-
-def device_register(*, user: User, token: str, platform: str, app_version: str) -> tuple[Device, bool]:
-    """Register or refresh an FCM token; a token seen under another user moves to this one.
-
-    One statement (INSERT ... ON CONFLICT (token) DO UPDATE) so two concurrent registrations of a token
-    cannot collide. Returns (device, created).
-    """
-    now = timezone.now()
-    candidate = Device(
-        user=user, token=token, platform=platform, app_version=app_version, created_at=now, last_seen_at=now
-    )
-    with transaction.atomic():
-        Device.objects.bulk_create(
-            [candidate],
-            update_conflicts=True,
-            unique_fields=["token"],
-            update_fields=["user", "platform", "app_version", "last_seen_at"],
-        )
-        device = Device.objects.get(token=token)
-        created = device.id == candidate.id  # an existing row kept its own id (and created_at)
-        stale = Device.objects.filter(user=user).order_by("-last_seen_at").values_list("id", flat=True)
-        Device.objects.filter(id__in=list(stale[MAX_DEVICES_PER_USER:])).delete()
-    return device, created
-
-
-def device_delete(*, user: User, token: str) -> None:
-    """Forget one of the user's own tokens (sign-out). Someone else's token answers NotFound."""
-    deleted, _ = Device.objects.filter(user=user, token=token).delete()
-    if not deleted:
-        raise NotFound()
-
-
-def devices_prune_stale(*, unused_for: timedelta = timedelta(days=60)) -> int:
-    """Delete tokens the app has not refreshed for `unused_for` (FCM deems such tokens stale too)."""
-    deleted, _ = Device.objects.filter(last_seen_at__lt=timezone.now() - unused_for).delete()
-    return deleted
-
-
-def devices_delete_tokens(*, tokens: list[str]) -> int:
-    """Delete tokens FCM called dead (UNREGISTERED, or not a valid token)."""
-    if not tokens:
-        return 0
-    deleted, _ = Device.objects.filter(token__in=tokens).delete()
-    return deleted

@@ -26,8 +26,8 @@ from django.db.models import F, Q
 from django.utils import timezone, translation
 
 from notifications import push, texts
+from notifications.devices import devices_delete_tokens, devices_prune_stale
 from notifications.models import Device, Notification, PushState
-from notifications.services import devices_delete_tokens, devices_prune_stale
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from ninja.responses import Status
 from api.auth import current_user
 from api.schemas.accounts import ErrorOut
 from api.schemas.notifications import DeviceIn, DeviceOut
-from notifications.services import device_delete, device_register
+from notifications.devices import device_delete, device_register
 
 router = Router()
 E = ErrorOut

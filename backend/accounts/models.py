@@ -13,6 +13,8 @@ from django.contrib.gis.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from backend.accounts.phones import normalize_phone
+
 
 class Role(models.TextChoices):
     VILLAGE_OFFICIAL = "village_official", _("Aparatur desa")
@@ -34,8 +36,6 @@ class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def create_user(self, phone: str, password: str | None = None, **fields):  # type: ignore[no-untyped-def]
-        from backend.accounts.phones import normalize_phone
-
         user = self.model(phone=normalize_phone(phone), **fields)
         if password:
             user.set_password(password)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from backend.escalations.services import appointments_missed_sweep, offers_expire
+
 
 @shared_task(name="backend.escalations.tasks.expire_offers", ignore_result=True)
 def expire_offers() -> dict[str, int]:
     """Expire offers past their SLA and re-offer; then give field workers tasks for missed appointments."""
-    from backend.escalations.services import appointments_missed_sweep, offers_expire
-
     return {"expired": offers_expire(), "missed_appointments": appointments_missed_sweep()}

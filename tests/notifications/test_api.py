@@ -9,8 +9,9 @@ import time_machine
 from django.utils import timezone
 
 from backend.sync.models import ChangeLog
+from notifications.devices import MAX_DEVICES_PER_USER
 from notifications.models import Device, Notification
-from notifications.services import MAX_DEVICES_PER_USER, notify
+from notifications.services import notify
 
 TOKEN = "dX3k9:APA91bH-fake_registration.token"
 

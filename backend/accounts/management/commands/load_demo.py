@@ -5,14 +5,14 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from backend.accounts.demo import load_demo_users
+from villages.demo import load_demo_geography
+
 
 class Command(BaseCommand):
     help = "Memuat data demo: wilayah, fasilitas dan pengguna demo (idempoten)."
 
     def handle(self, *args: object, **options: object) -> None:
-        from backend.accounts.demo import load_demo_users
-        from villages.demo import load_demo_geography
-
         with transaction.atomic():
             regions, facilities = load_demo_geography()
             users = load_demo_users()
