@@ -28,6 +28,7 @@ from backend.escalations.models import (
 )
 from backend.escalations.services.locking import (
     escalation_require_in_scope,
+    escalation_status_require,
     escalation_version_check,
     offers_lock_pending,
 )
@@ -62,12 +63,7 @@ def escalation_assign(
             raise PermissionDenied(
                 _("Hanya koordinator wilayah ini yang dapat menugaskan."), code="not_coordinator"
             )
-        if esc.status not in UNTAKEN_STATUSES:
-            raise Conflict(
-                _("Eskalasi ini sudah ditangani."),
-                code="invalid_escalation_status",
-                extra={"current_status": esc.status},
-            )
+        escalation_status_require(esc, UNTAKEN_STATUSES, _("Eskalasi ini sudah ditangani."))
         escalation_version_check(esc, actor=actor, version=version)
         case_consents_require(client_id=esc.client_id)
         area = area_settings(village_code=esc.client.village_id)
@@ -158,12 +154,7 @@ def escalation_cancel(
                 code="escalation_accepted",
                 extra={"current_status": esc.status},
             )
-        if esc.status not in UNTAKEN_STATUSES:
-            raise Conflict(
-                _("Langkah ini tidak sesuai dengan status eskalasi."),
-                code="invalid_escalation_status",
-                extra={"current_status": esc.status},
-            )
+        escalation_status_require(esc, UNTAKEN_STATUSES)
         escalation_version_check(esc, actor=actor, version=version)
         escalation_cancel_locked(esc, pending, actor=actor, reason=reason, now=now)
         return esc

@@ -71,6 +71,16 @@ def offers_lock_pending(escalation_id: uuid.UUID) -> tuple[Escalation, list[Offe
     return esc, locked
 
 
+def escalation_status_require(esc: Escalation, statuses: tuple[str, ...], message: str | None = None) -> None:
+    """409 `invalid_escalation_status` (with the current status) unless the case is in one of `statuses`."""
+    if esc.status not in statuses:
+        raise Conflict(
+            message or _("Langkah ini tidak sesuai dengan status eskalasi."),
+            code="invalid_escalation_status",
+            extra={"current_status": esc.status},
+        )
+
+
 def access_escalation_for_update(*, user: User, escalation_id: uuid.UUID) -> Escalation:
     """The escalation, row-locked, if `user` may see it (else 404). Call inside a transaction."""
     escalation_require_in_scope(escalation_id=escalation_id, actor=user)
@@ -96,12 +106,7 @@ def access_case_for_action(
         raise PermissionDenied(
             _("Hanya petugas yang menangani kasus ini yang dapat melakukannya."), code="not_assigned_to_you"
         )
-    if esc.status not in statuses:
-        raise Conflict(
-            _("Langkah ini tidak sesuai dengan status eskalasi."),
-            code="invalid_escalation_status",
-            extra={"current_status": esc.status},
-        )
+    escalation_status_require(esc, statuses)
     escalation_version_check(esc, actor=actor, version=version)
     if needs_consent:
         case_consents_require(client_id=esc.client_id)
