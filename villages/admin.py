@@ -2,7 +2,7 @@
 
 System admins (and superusers) see and edit everything. Any other staff user, e.g. a BNN coordinator given
 admin access, sees only the regions and facilities inside the areas of their role assignments, and can only
-place a facility in a village of those areas (backend/accounts/access.py defines the areas).
+place a facility in a village of those areas (backend/access defines the areas).
 """
 
 from __future__ import annotations

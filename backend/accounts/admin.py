@@ -11,7 +11,7 @@ Who may do what here:
   (404), even one who also serves in a village of theirs; and for a user who also serves outside their area
   they can change the in-area roles and the name, but not the phone, the password or the active/staff flags.
 - Nobody else gets in. Deleting users is for system admins only; coordinators deactivate.
-Areas nest by Kemendagri code prefix (backend/accounts/access.py).
+Areas nest by Kemendagri code prefix (backend/access/scope.py).
 """
 
 from __future__ import annotations
