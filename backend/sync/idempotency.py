@@ -8,8 +8,11 @@ Scoped to the caller: two users may use the same key. The steps of `idempotent_r
 3. do the work, and store the answer in the work's own transaction: both commit or neither;
 4. the work failed: the claim is released, so the phone may retry with the same key.
 
-A claim left `in_progress` by a crashed worker is taken over after `STALE_CLAIM` (a request cannot run that
-long: statements time out after 30 s). Keys are kept for 48 h (`idempotency_keys_purge`, run by Celery beat).
+A claim does not outlive the request that made it: it records the database session that holds it (`owner`:
+backend pid and start time), and a claim whose session is gone (the request died with its worker, or PostgreSQL
+restarted under it) is taken over at once by the next retry. A claim whose session is alive but that has run for
+`STALE_CLAIM` (a hung worker; statements time out after 30 s) is taken over too. Keys are kept for 48 h
+(`idempotency_keys_purge`, run by Celery beat).
 """
 
 from __future__ import annotations
@@ -55,12 +58,34 @@ def request_hash(body: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+_SESSION_SQL = "SELECT pg_backend_pid() || ':' || (extract(epoch FROM backend_start) * 1000000)::bigint"
+_SESSION_TABLE = "FROM pg_stat_activity WHERE pid = pg_backend_pid()"
+_SESSION_ALIVE_SQL = (
+    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity "
+    "WHERE pid || ':' || (extract(epoch FROM backend_start) * 1000000)::bigint = %s)"
+)
+
+
+def _session() -> str:
+    """This request's database session, as "<pid>:<backend start in microseconds>"."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"{_SESSION_SQL} {_SESSION_TABLE}")
+        return str(cursor.fetchone()[0])
+
+
+def _session_alive(owner: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(_SESSION_ALIVE_SQL, [owner])
+        return bool(cursor.fetchone()[0])
+
+
 def _claim(user: User, key: uuid.UUID, digest: str) -> int | None:
     """Insert the claim and commit it (its own transaction): the row id, or None if the key was taken."""
     table = connection.ops.quote_name(IdempotencyKey._meta.db_table)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (user_id, key, request_hash, state, created_at) VALUES (%s, %s, %s, %s, %s) "
+            f"INSERT INTO {table} (user_id, key, request_hash, state, created_at, owner) "
+            f"VALUES (%s, %s, %s, %s, %s, ({_SESSION_SQL} {_SESSION_TABLE})) "
             "ON CONFLICT DO NOTHING RETURNING id",
             [user.id, key, digest, IdempotencyState.IN_PROGRESS, timezone.now()],
         )
@@ -68,13 +93,21 @@ def _claim(user: User, key: uuid.UUID, digest: str) -> int | None:
     return row[0] if row else None
 
 
+def _claim_abandoned(row: IdempotencyKey) -> bool:
+    """The session that claimed it is gone, or it has run longer than any request can (or, for a claim of
+    unknown owner, it is that old)."""
+    if row.created_at <= timezone.now() - STALE_CLAIM:
+        return True
+    return bool(row.owner) and not _session_alive(row.owner)
+
+
 def _take_over_stale(row: IdempotencyKey) -> int | None:
-    """A claim abandoned by a crashed request: take it with a conditional UPDATE (one taker wins)."""
-    if row.created_at > timezone.now() - STALE_CLAIM:
+    """A claim abandoned by its request: take it with a conditional UPDATE (one taker wins)."""
+    if not _claim_abandoned(row):
         return None
     taken = IdempotencyKey.objects.filter(
-        id=row.id, state=IdempotencyState.IN_PROGRESS, created_at=row.created_at
-    ).update(created_at=timezone.now())
+        id=row.id, state=IdempotencyState.IN_PROGRESS, created_at=row.created_at, owner=row.owner
+    ).update(created_at=timezone.now(), owner=_session())
     return row.id if taken else None
 
 

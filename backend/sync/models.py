@@ -60,6 +60,9 @@ class IdempotencyKey(models.Model):
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     response = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The database session that holds the claim ("<pid>:<backend start>"): once that session is gone (the
+    # request died, the worker was killed, PostgreSQL restarted), the claim is taken over at once.
+    owner = models.CharField(max_length=40, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user")]
