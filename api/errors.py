@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import DataError
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -19,6 +21,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from backend.errors import DomainError, RateLimited
 
 logger = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 5  # what a 503 asks the phone to wait before retrying
 
 
 HTTP_ERROR_CODES = {
@@ -28,6 +31,7 @@ HTTP_ERROR_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",
+    503: "service_unavailable",
     415: "unsupported_media_type",
 }
 
@@ -115,6 +119,26 @@ def install_error_handlers(api: NinjaAPI) -> None:
         # transaction is rolled back, so answer 422 rather than 500, and log it so the validation gets fixed.
         logger.warning("DataError reached the API on %s %s: %s", request.method, request.path, exc)
         return error_response(422, "invalid_data", _("Data tidak valid."))
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        limit_mb = (settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0) // (1024 * 1024)
+        return error_response(
+            413, "payload_too_large", _("Kiriman terlalu besar (paling besar %(mb)d MB).") % {"mb": limit_mb}
+        )
+
+    @api.exception_handler(OperationalError)
+    def database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # PostgreSQL restarting, unreachable, or out of connections: nothing was committed (the transaction
+        # died with the connection), so the phone may safely retry the same request a little later.
+        logger.warning("database unavailable on %s %s: %s", request.method, request.path, type(exc).__name__)
+        response = error_response(
+            503, "service_unavailable", _("Layanan sedang tidak tersedia. Coba lagi sebentar lagi.")
+        )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    api.exception_handler(InterfaceError)(database_unavailable)
 
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:

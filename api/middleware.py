@@ -2,7 +2,9 @@
 
 1. A NUL character (U+0000) in the path, the query or a JSON body is refused with 422: PostgreSQL cannot store
    it in text or jsonb and would answer with a DataError deep inside a service.
-2. Responses under /api/ that are errors but not JSON (Django's or ninja's 405, a 413 from the upload limit) are
+2. A body over DATA_UPLOAD_MAX_MEMORY_SIZE answers 413 `payload_too_large` in the error shape, whichever
+   endpoint it was sent to (Django raises RequestDataTooBig when the body is first read: here, or in ninja).
+3. Responses under /api/ that are errors but not JSON (Django's or ninja's 405, a 413 from the upload limit) are
    rewritten into the API's one error shape, so the app can always read `error.code`.
 """
 
@@ -11,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
@@ -46,6 +50,23 @@ def _message_for(status: int) -> str:
     return _("Permintaan tidak valid.")
 
 
+def _declared_too_big(request: HttpRequest) -> bool:
+    """A Content-Length over the limit is refused before a byte of the body is read."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    return limit is not None and length > limit
+
+
+def payload_too_large() -> HttpResponse:
+    limit_mb = (settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0) // (1024 * 1024)
+    return error_response(
+        413, "payload_too_large", _("Kiriman terlalu besar (paling besar %(mb)d MB).") % {"mb": limit_mb}
+    )
+
+
 class ApiGuardMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -53,7 +74,12 @@ class ApiGuardMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith(API_PREFIX):
             return self.get_response(request)
-        where = _has_nul(request)
+        try:
+            if _declared_too_big(request):
+                raise RequestDataTooBig
+            where = _has_nul(request)
+        except RequestDataTooBig:
+            return payload_too_large()
         if where is not None:
             return error_response(
                 422,
