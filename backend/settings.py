@@ -132,7 +132,8 @@ TEMPLATES = [
 
 
 # --- Database: PostGIS, psycopg 3 -------------------------------------------------------------------------
-EMBEDDED_PG_SOCKET_DIR = LOCAL_DIR / "pg" / "run"
+# .local/pg may link to a folder outside the clone (see scripts/services.sh): the socket is where it points.
+EMBEDDED_PG_SOCKET_DIR = (LOCAL_DIR / "pg").resolve() / "run"
 EMBEDDED_PG_PORT = envint("PULIH_EMBEDDED_PG_PORT", 54329)
 
 DATABASE_URL = env("DATABASE_URL")
@@ -163,7 +164,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis / Celery ----------------------------------------------------------------------------------------
 EMBEDDED_REDIS_SOCKET = LOCAL_DIR / "redis" / "redis.sock"
-REDIS_URL = env("REDIS_URL") or f"unix://{EMBEDDED_REDIS_SOCKET}?db=0"
+# The test suite (pytest sets PYTEST_VERSION) has a Redis database of its own: its Celery worker, queue and
+# rate-limit counters never meet those of a `make run` in the same checkout.
+EMBEDDED_REDIS_DB = 1 if os.environ.get("PYTEST_VERSION") else 0
+REDIS_URL = env("REDIS_URL") or f"unix://{EMBEDDED_REDIS_SOCKET}?db={EMBEDDED_REDIS_DB}"
 
 
 def _celery_broker_url(redis_url: str) -> str:

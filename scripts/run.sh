@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the API, a Celery worker and Celery beat in the foreground. Ctrl-C stops them and the embedded services.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 PORT=${PORT:-8000}
 PY=.venv/bin/python
 pids=()
@@ -19,6 +19,29 @@ mkdir -p .local
 $PY manage.py runserver "127.0.0.1:$PORT" --noreload & pids+=($!)
 .venv/bin/celery -A backend worker --without-mingle --without-gossip -l info -c 2 & pids+=($!)
 .venv/bin/celery -A backend beat -l info --schedule .local/celerybeat-schedule & pids+=($!)
-echo "[pulih] API on http://127.0.0.1:$PORT/api/v1/docs  (Ctrl-C to stop)"
-wait -n "${pids[@]}"
+# Announce the API once it answers, not before: /health says 200, or 503 while a service is down (another
+# program on the port would answer something else).
+answers() {
+  local url="http://127.0.0.1:$PORT/api/v1/health" code
+  if command -v curl >/dev/null; then
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url")
+  else
+    code=$($PY -c 'import sys, urllib.error, urllib.request
+try:
+    print(urllib.request.urlopen(sys.argv[1], timeout=2).status)
+except urllib.error.HTTPError as e:
+    print(e.code)' "$url" 2>/dev/null)
+  fi
+  [ "$code" = 200 ] || [ "$code" = 503 ]
+}
+for try in $(seq 120); do  # about a minute at most
+  if [ -n "$stopping" ] || ! kill -0 "${pids[0]}" 2>/dev/null; then break; fi
+  if answers; then
+    echo "[pulih] API on http://127.0.0.1:$PORT/api/v1/docs  (Ctrl-C to stop)"
+    break
+  fi
+  [ "$try" -eq 120 ] && echo "[pulih] no answer on 127.0.0.1:$PORT within a minute (Ctrl-C to stop)"
+  sleep 0.5
+done
+[ -n "$stopping" ] || wait -n "${pids[@]}"  # (Ctrl-C while waiting for the API: all stopped already)
 if [ -z "$stopping" ]; then echo "[pulih] a process exited (see its output above); stopping the others"; fi

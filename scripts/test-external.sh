@@ -2,7 +2,7 @@
 # Runs the tests marked `external` with DATABASE_URL / REDIS_URL pointing at services on 127.0.0.1 (the path a
 # deployment takes), when such services answer; says so and skips when they do not.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 DB_URL=${EXTERNAL_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 RD_URL=${EXTERNAL_REDIS_URL:-redis://127.0.0.1:6379/15}
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
