@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from ninja import Router
 from ninja.responses import Status
 
-from api.auth import current_user
+from api.auth import AccessTokenAuth, current_user
 from api.schemas.accounts import ErrorOut, FirebaseLoginIn, LoginIn, RefreshIn, TokenPairOut
 from backend.accounts.client_ip import client_ip
 from backend.accounts.selectors import user_profile
@@ -77,6 +77,7 @@ def refresh(request: HttpRequest, payload: RefreshIn) -> dict:
     "/logout",
     response={204: None, 401: ErrorOut, 422: ErrorOut},
     summary="Keluar: cabut sesi token penyegaran ini",
+    auth=AccessTokenAuth(ended_sessions_too=True),  # signing out twice is harmless
 )
 def logout(request: HttpRequest, payload: RefreshIn) -> Status:
     auth_logout(user=current_user(request), raw=payload.refresh)

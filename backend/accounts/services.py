@@ -65,7 +65,7 @@ def _account_inactive() -> PermissionDenied:
 def token_pair_issue(*, user: User, client: ClientInfo, family: uuid.UUID | None = None) -> TokenPair:
     """A new access token and refresh token for the user (a new family unless one is given)."""
     raw, row = _refresh_token_create(user=user, client=client, family=family or uuid.uuid4())
-    access, expires_in = access_token_issue(user_id=user.id)
+    access, expires_in = access_token_issue(user_id=user.id, family=row.family)
     return TokenPair(access=access, refresh=raw, expires_in=expires_in, user=user)
 
 
@@ -158,7 +158,7 @@ def refresh_token_rotate(*, raw: str, client: ClientInfo) -> TokenPair:
     # Raised after the block so that a family revocation is committed, not rolled back with the error.
     if error is not None:
         raise error
-    access, expires_in = access_token_issue(user_id=token.user_id)  # type: ignore[union-attr]
+    access, expires_in = access_token_issue(user_id=token.user_id, family=token.family)  # type: ignore[union-attr]
     return TokenPair(access=access, refresh=new_raw, expires_in=expires_in, user=token.user)  # type: ignore[union-attr]
 
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
+from django.test import Client
 from django.utils import timezone
 
 from backend.accounts.models import RefreshToken, User
@@ -520,3 +521,40 @@ def test_long_dead_refresh_tokens_are_pruned_and_live_ones_kept(cast) -> None:  
     )
     assert prune_refresh_tokens() == 2
     assert refresh(live).status_code == 200
+
+
+# --- access tokens die with their session ------------------------------------------------------------------------
+
+
+def get_me(access: str):  # type: ignore[no-untyped-def]
+    return Client().get("/api/v1/me", headers={"Authorization": f"Bearer {access}"})
+
+
+def test_an_access_token_stops_working_at_logout(cast) -> None:  # type: ignore[no-untyped-def]
+    """Fault: an access token stayed valid for up to 15 minutes after its session was signed out."""
+    pair = signed_in()
+    assert get_me(pair["access"]).status_code == 200
+    assert post("/auth/logout", {"refresh": pair["refresh"]}, token=pair["access"]).status_code == 204
+
+    response = get_me(pair["access"])
+
+    assert response.status_code == 401
+    assert error_code(response) == "unauthenticated"
+
+
+def test_access_tokens_of_a_family_revoked_for_reuse_stop_working(cast) -> None:  # type: ignore[no-untyped-def]
+    """Fault: after a refresh token was used twice (a copied token), the family's access tokens still opened
+    the API until they expired."""
+    first = signed_in()
+    second = refresh(first["refresh"]).json()
+    assert refresh(first["refresh"]).status_code == 401  # reuse: the whole family is revoked
+
+    assert get_me(first["access"]).status_code == 401
+    assert get_me(second["access"]).status_code == 401
+
+
+def test_signing_out_leaves_the_users_other_sessions_open(cast) -> None:  # type: ignore[no-untyped-def]
+    phone_a, phone_b = signed_in(), signed_in()
+    post("/auth/logout", {"refresh": phone_a["refresh"]}, token=phone_a["access"])
+    assert get_me(phone_b["access"]).status_code == 200
+    assert get_me(refresh(phone_b["refresh"]).json()["access"]).status_code == 200
