@@ -158,8 +158,17 @@ def _own_the_retries(app: firebase_admin.App) -> None:
 
 
 def _message(
-    token: str, title: str, body: str, data: dict[str, str], priority: str, ttl: timedelta | None
+    token: str,
+    title: str,
+    body: str,
+    data: dict[str, str],
+    priority: str,
+    ttl: timedelta | None,
+    collapse_id: str | None = None,
 ) -> messaging.Message:
+    """One FCM message. With `collapse_id`, a re-send of the same notification (a worker died mid-send, and
+    at-least-once delivery sent it again) replaces the one already on the phone instead of showing twice:
+    FCM collapses queued copies by `collapse_key`, Android replaces a shown one by its `tag`."""
     with warnings.catch_warnings():
         # Registration tokens, not FIDs: see the module docstring.
         warnings.filterwarnings("ignore", message="Message.token is deprecated", category=DeprecationWarning)
@@ -167,7 +176,12 @@ def _message(
             token=token,
             notification=messaging.Notification(title=title, body=body),
             data=data,
-            android=messaging.AndroidConfig(priority=priority, ttl=ttl),
+            android=messaging.AndroidConfig(
+                priority=priority,
+                ttl=ttl,
+                collapse_key=collapse_id,
+                notification=messaging.AndroidNotification(tag=collapse_id) if collapse_id else None,
+            ),
         )
 
 
@@ -178,8 +192,10 @@ def send_to_tokens(
     data: dict[str, Any],
     priority: str = "normal",
     ttl_seconds: int | None = None,
+    collapse_id: str | None = None,
 ) -> PushResult:
-    """Send one notification to every token; never raises for FCM's answers (see PushResult)."""
+    """Send one notification to every token; never raises for FCM's answers (see PushResult). `collapse_id`
+    (the notification's id) makes a re-send replace the copy already shown."""
     result = PushResult()
     if not tokens:
         return result
@@ -198,7 +214,7 @@ def send_to_tokens(
         return result
     for start in range(0, len(tokens), BATCH_SIZE):
         batch = list(tokens[start : start + BATCH_SIZE])
-        messages = [_message(t, title, body, str_data, android_priority, ttl) for t in batch]
+        messages = [_message(t, title, body, str_data, android_priority, ttl, collapse_id) for t in batch]
         try:
             responses = messaging.send_each(messages, app=app).responses
         except (exceptions.FirebaseError, ValueError) as exc:  # the whole batch failed

@@ -34,9 +34,11 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 BACKOFF_BASE_SECONDS = 30.0
 BACKOFF_CAP_SECONDS = 3600.0
-# How long a claimed row belongs to its worker; a send takes seconds, so a row still `sending` after this
-# was abandoned (the worker died) and may be claimed again.
-CLAIM_LEASE = timedelta(minutes=10)
+# How long a claimed row belongs to its worker. A send takes seconds (a user has at most 10 devices, and every
+# FCM call times out after 10 s: backend/firebase_app.py), so a row still `sending` after this was abandoned
+# (the worker died) and may be claimed again; the re-send carries the same collapse key and tag, so the phone
+# shows it once.
+CLAIM_LEASE = timedelta(minutes=2)
 SWEEP_BATCH = 500
 
 
@@ -83,7 +85,7 @@ def _deliver(row: Notification) -> str:
     with translation.override(row.recipient.language or "id"):
         title, body = texts.render_push(row.kind)
     data = {**row.data, "notification_id": str(row.id), "kind": row.kind}
-    result = push.send_to_tokens(tokens, title, body, data, row.priority, ttl)
+    result = push.send_to_tokens(tokens, title, body, data, row.priority, ttl, collapse_id=str(row.id))
     devices_delete_tokens(tokens=result.dead)
     error = ",".join(sorted(set(result.errors.values())))
     if result.sent:

@@ -200,3 +200,36 @@ def test_stale_devices_are_pruned_after_60_days(cast, phone_of):
     with time_machine.travel(timezone.now() + timedelta(days=61)):
         assert tasks.prune_stale_devices() == 1
     assert list(Device.objects.values_list("token", flat=True)) == ["tok-recent"]
+
+
+def test_a_resend_after_a_worker_died_replaces_the_copy_on_the_phone(cast, fcm, phone_of):
+    """Fault: a worker killed mid-push re-sent after its lease; at-least-once is right, but the phone showed the
+    notification twice. Both sends now carry the notification's id as FCM collapse key and Android tag."""
+    phone_of(cast.counselor_near, "tok-near")
+    row = offer(cast)
+    assert push(row) == PushState.SENT
+    # The worker that sent it died before settling the row: it is still `sending`, its lease ran out.
+    Notification.objects.filter(id=row.id).update(
+        push_state=PushState.SENDING, push_next_attempt_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    assert push(row) == PushState.SENT
+
+    first, second = fcm.sent_to("tok-near")
+    for message in (first, second):
+        assert message["android"]["collapse_key"] == str(row.id)
+        assert message["android"]["notification"] == {"tag": str(row.id)}
+
+
+def test_a_row_left_sending_is_taken_again_after_two_minutes_not_ten(cast, fcm, phone_of):
+    phone_of(cast.counselor_near, "tok-near")
+    row = offer(cast)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        # Claimed by a worker that then died: `sending`, leased for CLAIM_LEASE from now.
+        Notification.objects.filter(id=row.id).update(
+            push_state=PushState.SENDING, push_next_attempt_at=timezone.now() + tasks.CLAIM_LEASE
+        )
+        clock.shift(timedelta(seconds=119))
+        assert push(row) == "not_claimed"
+        clock.shift(timedelta(seconds=2))
+        assert push(row) == PushState.SENT
