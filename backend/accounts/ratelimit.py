@@ -24,7 +24,7 @@ _clients: dict[str, redis.Redis] = {}
 _clients_lock = threading.Lock()
 
 
-def _redis() -> redis.Redis:
+def redis_client() -> redis.Redis:
     url = settings.REDIS_URL
     with _clients_lock:
         client = _clients.get(url)
@@ -51,7 +51,7 @@ def login_attempt_register(*, phone: str | None = None, ip: str | None = None) -
         return
     window = settings.LOGIN_RATE_WINDOW_SECONDS
     try:
-        pipe = _redis().pipeline(transaction=True)
+        pipe = redis_client().pipeline(transaction=True)
         for key, _limit in keys:
             pipe.incr(key)
             pipe.expire(key, window, nx=True)  # fixed window: the first attempt starts the clock
@@ -72,7 +72,7 @@ def login_attempt_register(*, phone: str | None = None, ip: str | None = None) -
 def login_attempt_succeeded(*, phone: str | None = None, ip: str | None = None) -> None:
     """A successful sign-in: the phone starts afresh, and the IP gets its attempt back."""
     try:
-        pipe = _redis().pipeline(transaction=False)
+        pipe = redis_client().pipeline(transaction=False)
         if phone:
             pipe.delete(f"{KEY_PREFIX}phone:{phone}")
         if ip:

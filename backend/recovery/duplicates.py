@@ -14,7 +14,7 @@ import uuid
 
 import redis
 
-from backend.accounts.ratelimit import _redis
+from backend.accounts.ratelimit import redis_client
 from backend.errors import RateLimited
 
 logger = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ def duplicate_answer_register(*, user_id: uuid.UUID) -> None:
     """Count one out-of-scope duplicate answer for the user; raise RateLimited once over the limit."""
     key = f"{KEY_PREFIX}{user_id}"
     try:
-        pipe = _redis().pipeline(transaction=True)
+        pipe = redis_client().pipeline(transaction=True)
         pipe.incr(key)
         pipe.expire(key, WINDOW_SECONDS, nx=True)  # fixed window: the first answer starts the clock
         pipe.ttl(key)

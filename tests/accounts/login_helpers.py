@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from backend.accounts.ratelimit import KEY_PREFIX, _redis
+from backend.accounts.ratelimit import KEY_PREFIX, redis_client
 
 
 def post(
@@ -40,7 +40,7 @@ def fast_password_hasher(settings: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def fresh_login_counters() -> Any:
-    client = _redis()  # taken now: a test may point settings.REDIS_URL at a dead Redis
+    client = redis_client()  # taken now: a test may point settings.REDIS_URL at a dead Redis
     clear_login_counters(client)
     yield
     clear_login_counters(client)
