@@ -24,4 +24,4 @@ RUN SECRET_KEY=build-only-not-a-secret-0123456789abcdefgh NIK_HMAC_KEY=build-onl
 RUN useradd --system --uid 10001 --home /app pulih && chown -R pulih /app/staticfiles
 USER pulih
 EXPOSE 8000
-CMD ["gunicorn", "backend.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "gunicorn.conf.py"]

@@ -102,6 +102,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the API docs' assets, the admin's) served by the app itself, in production too.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "api.middleware.ApiGuardMiddleware",
@@ -279,6 +281,17 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Development serves assets straight from the apps (no collectstatic); production from the collected, hashed and
+# compressed copies (the Docker image runs collectstatic).
+WHITENOISE_USE_FINDERS = not PRODUCTION
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
 
 # Django 5.2 warns gis.W001 on GDAL < 3.9 (Debian 12 ships 3.6.2). Pulih uses GDAL only through GeoDjango's
 # basic geometry I/O, which 3.6 supports, so the warning is silenced rather than shown on every command.

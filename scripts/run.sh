@@ -16,7 +16,9 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 mkdir -p .local
-$PY manage.py runserver "127.0.0.1:$PORT" --noreload & pids+=($!)
+# The production server (gunicorn.conf.py), reloading on code changes: what a province runs, not runserver.
+GUNICORN_BIND="127.0.0.1:$PORT" GUNICORN_RELOAD=true GUNICORN_WORKERS=${GUNICORN_WORKERS:-2} \
+  .venv/bin/gunicorn -c gunicorn.conf.py & pids+=($!)
 .venv/bin/celery -A backend worker --without-mingle --without-gossip -l info -c 2 & pids+=($!)
 .venv/bin/celery -A backend beat -l info --schedule .local/celerybeat-schedule & pids+=($!)
 # Announce the API once it answers, not before: /health says 200, or 503 while a service is down (another
