@@ -19,8 +19,23 @@ mkdir -p .local
 # The production server (gunicorn.conf.py), reloading on code changes: what a province runs, not runserver.
 GUNICORN_BIND="127.0.0.1:$PORT" GUNICORN_RELOAD=true GUNICORN_WORKERS=${GUNICORN_WORKERS:-2} \
   .venv/bin/gunicorn -c gunicorn.conf.py & pids+=($!)
-.venv/bin/celery -A backend worker --without-mingle --without-gossip -l info -c 2 & pids+=($!)
-.venv/bin/celery -A backend beat -l info --schedule .local/celerybeat-schedule & pids+=($!)
+# The worker and beat are started again if they die (the API and the database stay up meanwhile): a killed
+# worker loses nothing (acks_late, the outbox and the sweeps pick its work up).
+keep_running() {  # NAME COMMAND...
+  local name=$1; shift
+  (
+    child=""
+    trap '[ -n "$child" ] && kill "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 0' INT TERM
+    while true; do
+      "$@" & child=$!
+      wait "$child"; status=$?
+      echo "[pulih] the $name exited (status $status, output above): starting it again in 3 s"
+      sleep 3 & wait $!
+    done
+  ) & pids+=($!)
+}
+keep_running "Celery worker" .venv/bin/celery -A backend worker --without-mingle --without-gossip -l info -c 2
+keep_running "Celery beat" .venv/bin/celery -A backend beat -l info --schedule .local/celerybeat-schedule
 # Announce the API once it answers, not before: /health says 200, or 503 while a service is down (another
 # program on the port would answer something else).
 answers() {
@@ -46,4 +61,4 @@ for try in $(seq 120); do  # about a minute at most
   sleep 0.5
 done
 [ -n "$stopping" ] || wait -n "${pids[@]}"  # (Ctrl-C while waiting for the API: all stopped already)
-if [ -z "$stopping" ]; then echo "[pulih] a process exited (see its output above); stopping the others"; fi
+if [ -z "$stopping" ]; then echo "[pulih] the API server exited (see its output above); stopping the others"; fi
