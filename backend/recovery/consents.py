@@ -48,6 +48,17 @@ def _guardian_required(field: str) -> ValidationFailed:
     )
 
 
+def _guardian_not_linked() -> ValidationFailed:
+    """Consent given "by a guardian" who is not a guardian linked to the client (whatever the client's age)."""
+    return ValidationFailed(
+        _("Wali tidak ditemukan: pilih anggota keluarga berperan wali yang terhubung dengan klien."),
+        code="guardian_not_linked",
+        details=[
+            ErrorDetail("guardian_id", "guardian_not_linked", _("Bukan wali yang terhubung dengan klien."))
+        ],
+    )
+
+
 def consent_record(
     *,
     actor: User,
@@ -84,7 +95,13 @@ def consent_record(
                 ).exists()
             )
             if not is_guardian:
-                raise _guardian_required("guardian_id")
+                # A minor's consent needs a guardian; an adult's consent said to come from a guardian names one
+                # who is not linked: the message says which, not "under age" to an adult.
+                raise (
+                    _guardian_required("guardian_id")
+                    if client_is_minor(client=locked)
+                    else _guardian_not_linked()
+                )
         now = timezone.now()
         last = (
             Consent.objects.filter(client_id=client.id)

@@ -218,6 +218,22 @@ def test_a_minor_needs_a_linked_guardian_to_consent(api, cast):
     assert as_vol.post(path, {"scope": "data_collection", "given": False}).status_code == 201
 
 
+def test_an_adults_consent_from_an_unlinked_guardian_does_not_say_under_age(api, cast):
+    """Found by fuzzing: the guardian-consent error said "Klien di bawah umur" (a minor) for an adult client
+    whose `guardian_id` was unknown."""
+    adult = register(cast, name="Dewasa", birth_date=date(1990, 5, 1), birth_year=None)
+    response = api.as_(cast.volunteer_katingan).post(
+        f"/clients/{adult.id}/consents",
+        {"scope": "referral", "given": True, "given_by": "guardian", "guardian_id": str(uuid.uuid4())},
+    )
+    assert response.status_code == 422
+    assert error(response) == ("guardian_not_linked", {"guardian_id": "guardian_not_linked"})
+    message = response.json()["error"]["message"]
+    assert (
+        message == "Wali tidak ditemukan: pilih anggota keluarga berperan wali yang terhubung dengan klien."
+    )
+
+
 def test_a_client_known_only_by_a_birth_year_who_may_be_17_counts_as_a_minor(api, cast):
     year = date.today().year - 18
     client = register(cast, name="Remaja", birth_year=year)
