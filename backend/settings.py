@@ -280,7 +280,7 @@ TIME_ZONE = "Asia/Jakarta"
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("STATIC_ROOT") or BASE_DIR / "staticfiles")
 # Development serves assets straight from the apps (no collectstatic); production from the collected, hashed and
 # compressed copies (the Docker image runs collectstatic).
 WHITENOISE_USE_FINDERS = not PRODUCTION
