@@ -47,7 +47,7 @@ def _call(url: str, body: dict | None = None, headers: dict | None = None) -> tu
         url, data=data, headers={"Content-Type": "application/json", **(headers or {})}
     )
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback only
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, dict(exc.headers), exc.read()
@@ -113,12 +113,12 @@ def test_the_image_command_serves_the_api_and_its_static_files(production_env, t
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
                 status, _headers, body = _call(f"{base}/api/v1/health")
                 break
-            except (ConnectionError, urllib.error.URLError):
+            except (ConnectionError, TimeoutError, urllib.error.URLError):
                 assert time.monotonic() < deadline, log.read_text()
                 time.sleep(0.2)
         assert status == 200, body
