@@ -25,7 +25,8 @@ demo: migrate
 run: demo
 	@scripts/run.sh
 
-test: services
+# Lint first (fail fast, before the services start), then every test, then the external smoke subset.
+test: lint services
 	@$(PY) -m pytest $(PYTEST_ARGS)
 	@scripts/test-external.sh
 
@@ -33,9 +34,15 @@ test: services
 test-external: setup
 	@scripts/test-external.sh
 
+# ruff, then the import contracts of pyproject.toml ([tool.importlinter]: dependencies point one way).
 lint: setup
-	@.venv/bin/ruff check .
-	@.venv/bin/ruff format --check .
+	@echo "[pulih] ruff check"
+	@.venv/bin/ruff check . || { echo "[pulih] FAILED: ruff check (.venv/bin/ruff check --fix . fixes the safe ones)"; exit 1; }
+	@echo "[pulih] ruff format --check"
+	@.venv/bin/ruff format --check . || { echo "[pulih] FAILED: ruff format --check (run .venv/bin/ruff format .)"; exit 1; }
+	@echo "[pulih] lint-imports"
+	@out=$$(.venv/bin/lint-imports --no-cache --no-logo 2>&1) && echo "$$out" | grep -E '^Contracts:' \
+		|| { echo "$$out"; echo "[pulih] FAILED: lint-imports (an import against the direction in [tool.importlinter] of pyproject.toml)"; exit 1; }
 
 bench: migrate
 	@$(PY) bench/run_all.py

@@ -9,6 +9,7 @@ from api.errors import install_error_handlers
 from api.routers import (
     auth,
     clients,
+    contacts,
     devices,
     escalations,
     geography,
@@ -73,6 +74,7 @@ for prefix, router, tag in [
     ("/notifications", notifications.router, "notifications"),
     ("/clients", clients.router, "clients"),
     ("/sync", sync.router, "sync"),
+    ("/sync", contacts.router, "sync"),
     ("/escalations", escalations.router, "escalations"),
     ("/tasks", tasks.router, "tasks"),
     ("/reports", reports.router, "reports"),

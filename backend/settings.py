@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "backend.recovery",
     "backend.escalations",
     "backend.tasks",
+    "backend.followup",
     "backend.sync",
     "backend.audit",
     "backend.reports",
@@ -220,9 +221,19 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "backend.sync.tasks.purge_idempotency_keys",
         "schedule": timedelta(hours=1),
     },
+    "check-sync-set-sizes": {
+        "task": "backend.sync.tasks.sync_sets_check_oversize",
+        "schedule": timedelta(hours=1),
+    },
     "prune-stale-devices": {
         "task": "notifications.tasks.prune_stale_devices",
         "schedule": timedelta(hours=24),
+    },
+    # Hourly, but each area is evaluated once a day (from FOLLOWUP_SWEEP_LOCAL_HOUR in its time zone): a run
+    # that failed is made up an hour later, and a repeated one changes nothing.
+    "followup-sweep": {
+        "task": "backend.followup.tasks.followup_sweep_daily",
+        "schedule": timedelta(hours=1),
     },
 }
 
@@ -252,6 +263,41 @@ FIREBASE_CREDENTIALS_FILE = env("FIREBASE_CREDENTIALS_FILE")
 FIREBASE_PROJECT_ID = env("FIREBASE_PROJECT_ID")
 PUSH_ENABLED = envbool("PUSH_ENABLED", bool(FIREBASE_CREDENTIALS_FILE))
 
+# Second channel (notifications/channels): WhatsApp, then SMS, when a push goes unseen (an urgent offer left
+# unopened, the digest of someone with no working push token). A channel is used only when configured here
+# and only for staff who opted in to it (PATCH /me/channels). Messages are neutral: no client data at all.
+NOTIFY_SECOND_CHANNELS = [c.strip() for c in (env("NOTIFY_SECOND_CHANNELS", "whatsapp,sms") or "").split(",")]
+NOTIFY_SECOND_CHANNELS = [c for c in NOTIFY_SECOND_CHANNELS if c]
+if set(NOTIFY_SECOND_CHANNELS) - {"whatsapp", "sms"}:
+    raise ImproperlyConfigured("NOTIFY_SECOND_CHANNELS may name whatsapp and sms only, e.g. whatsapp,sms")
+NOTIFY_CHANNELS = ["push", *NOTIFY_SECOND_CHANNELS]
+URGENT_OFFER_SECOND_CHANNEL_MINUTES = envint("URGENT_OFFER_SECOND_CHANNEL_MINUTES", 15)
+# WhatsApp Cloud API (pywa). The base URL is Meta's Graph API; tests point it at a local fake.
+WHATSAPP_API_BASE_URL = env("WHATSAPP_API_BASE_URL") or "https://graph.facebook.com"
+WHATSAPP_API_VERSION = env("WHATSAPP_API_VERSION") or None  # None: the version pywa is built for
+WHATSAPP_PHONE_ID = env("WHATSAPP_PHONE_ID")
+WHATSAPP_TOKEN = env("WHATSAPP_TOKEN")  # or WHATSAPP_TOKEN_FILE
+# Approved templates without parameters whose body is the neutral text (notifications/texts.py CHANNEL_TEXTS).
+WHATSAPP_TEMPLATE_URGENT = env("WHATSAPP_TEMPLATE_URGENT") or "pulih_tugas_mendesak"
+WHATSAPP_TEMPLATE_DIGEST = env("WHATSAPP_TEMPLATE_DIGEST") or "pulih_ringkasan_harian"
+# User.language -> the template's language code at Meta.
+WHATSAPP_TEMPLATE_LANGUAGES = {
+    "id": env("WHATSAPP_TEMPLATE_LANGUAGE_ID") or "id",
+    "en": env("WHATSAPP_TEMPLATE_LANGUAGE_EN") or "en",
+}
+# SMS through an HTTP gateway speaking the JSON shape documented in notifications/channels/sms.py.
+SMS_GATEWAY_URL = env("SMS_GATEWAY_URL")
+SMS_GATEWAY_KEY = env("SMS_GATEWAY_KEY")  # or SMS_GATEWAY_KEY_FILE
+SMS_SENDER = env("SMS_SENDER") or "PULIH"
+if PRODUCTION:
+    for name, url in (("WHATSAPP_API_BASE_URL", WHATSAPP_API_BASE_URL), ("SMS_GATEWAY_URL", SMS_GATEWAY_URL)):
+        if url and not url.startswith("https://"):
+            raise ImproperlyConfigured(f"{name} must be an https:// URL in production (it carries a secret)")
+CELERY_BEAT_SCHEDULE["sweep-second-channel"] = {
+    "task": "notifications.tasks.sweep_second_channel",
+    "schedule": timedelta(seconds=envint("SECOND_CHANNEL_SWEEP_SECONDS", 60)),
+}
+
 # --- Domain knobs -------------------------------------------------------------------------------------------
 # Escalation routing radius (km) when an area sets none: generous, for Kalimantan's river distances.
 ROUTING_DEFAULT_MAX_RADIUS_KM = envint("ROUTING_DEFAULT_MAX_RADIUS_KM", 250)
@@ -270,6 +316,21 @@ VISIT_MAX_AGE_DAYS = envint("VISIT_MAX_AGE_DAYS", 400)
 # 500 visits with long notes can pass Django's 2.5 MB default.
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
 API_MAX_PAGE_SIZE = 200
+# Keeping clients from dropping out (backend/followup): defaults, in days unless named otherwise; an area may
+# override them later. No contact in N days (7 after rehab, and in the first 30 days of outpatient care), a
+# missed planned visit or K failed attempts in a row start an episode: tier 1 the volunteer, tier 2 a village
+# official, tier 3 the coordinator, one tier every FOLLOWUP_TIER_DAYS until the client is reached; after
+# FOLLOWUP_LOST_CONTACT_DAYS without contact the client is lost_contact.
+FOLLOWUP_NO_CONTACT_DAYS = envint("FOLLOWUP_NO_CONTACT_DAYS", 14)
+FOLLOWUP_NO_CONTACT_DAYS_POST_REHAB = envint("FOLLOWUP_NO_CONTACT_DAYS_POST_REHAB", 7)
+FOLLOWUP_NO_CONTACT_DAYS_OUTPATIENT_START = envint("FOLLOWUP_NO_CONTACT_DAYS_OUTPATIENT_START", 7)
+FOLLOWUP_OUTPATIENT_START_DAYS = envint("FOLLOWUP_OUTPATIENT_START_DAYS", 30)
+FOLLOWUP_FAILED_ATTEMPTS = envint("FOLLOWUP_FAILED_ATTEMPTS", 3)
+FOLLOWUP_LOST_CONTACT_DAYS = envint("FOLLOWUP_LOST_CONTACT_DAYS", 30)
+FOLLOWUP_TIER_DAYS = envint("FOLLOWUP_TIER_DAYS", 3)
+FOLLOWUP_REFUSED_PAUSE_DAYS = envint("FOLLOWUP_REFUSED_PAUSE_DAYS", 30)
+FOLLOWUP_HANDOVER_DAYS = envint("FOLLOWUP_HANDOVER_DAYS", 7)
+FOLLOWUP_SWEEP_LOCAL_HOUR = envint("FOLLOWUP_SWEEP_LOCAL_HOUR", 6)
 
 # --- i18n: Bahasa Indonesia first -----------------------------------------------------------------------------
 LANGUAGE_CODE = "id"

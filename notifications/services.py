@@ -1,4 +1,5 @@
-"""Writes of the notifications app: `notify` (inbox row + push outbox) and read marks (devices: devices.py).
+"""Writes of the notifications app: `notify` (inbox row + push outbox) and read marks (devices: devices.py);
+the second channel's writes (`digest_send`, `notification_settle`, `channel_preference_set`) are at the end.
 
 `notify` is called by other services inside their own transaction. The row it writes is both the user's inbox
 entry and the push outbox entry: the push is published to Celery only after the transaction commits, and if
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from datetime import date, timedelta
 from functools import partial
 from typing import Any
 
@@ -22,8 +24,9 @@ from backend.accounts.models import User
 from backend.errors import NotFound
 from backend.sync.changelog import change_record
 from notifications import texts
-from notifications.models import Notification
-from notifications.tasks import push_notification
+from notifications.channels import SECOND_CHANNEL_NAMES, outbox
+from notifications.models import ChannelMessage, ChannelPreference, Device, Notification
+from notifications.tasks import channel_message_publish, push_notification
 
 logger = logging.getLogger(__name__)
 
@@ -137,3 +140,68 @@ def notification_mark_read(*, user: User, notification_id: uuid.UUID) -> Notific
             # The user's other phones learn of it through /sync/changes.
             change_record(entity="notification", entity_id=row.id, user_id=user.id)
     return row
+
+
+# --- The second channel (WhatsApp, SMS): notifications/channels -------------------------------------------
+# A digest not sent by then is not sent: tomorrow brings its own.
+DIGEST_TTL = timedelta(hours=12)
+
+
+def _publish_channel_message(message_id: uuid.UUID) -> None:
+    """After commit; with the broker recently down, leave it to the second-channel sweep straight away."""
+    if broker_circuit.is_open():
+        logger.info("broker recently unreachable; channel message %s left to the sweep", message_id)
+        return
+    if not channel_message_publish(message_id):
+        broker_circuit.trip()
+
+
+def digest_send(
+    user: User, text_kind: str = "daily_digest", *, day: date | None = None
+) -> ChannelMessage | None:
+    """The day's digest by WhatsApp or SMS for a user push cannot reach (no registered device: FCM deletes
+    dead tokens, so none left means no working one). Once per user, kind and day (`day`, default today in
+    Indonesia's WIB); published after the caller's transaction commits, never blocking it. None when push
+    reaches them, they opted in to no usable channel, or today's was made already."""
+    if Device.objects.filter(user=user).exists():
+        return None
+    day = day or timezone.localdate()
+    row = outbox.message_create(
+        recipient=user,
+        kind=text_kind,
+        event_key=f"{text_kind}:{day.isoformat()}",
+        expires_at=timezone.now() + DIGEST_TTL,
+    )
+    if row is not None:
+        transaction.on_commit(partial(_publish_channel_message, row.id))
+    return row
+
+
+def notification_settle(*, recipient_id: uuid.UUID, event_key: str) -> int:
+    """The event a notification was about is over (an offer answered, say): no WhatsApp or SMS message will
+    be sent about it any more; one waiting is skipped. The inbox entry itself is untouched (still unread if it
+    was). Call it in the transaction that settles the event; unknown (recipient, event_key) is a no-op.
+    Returns how many waiting messages were skipped."""
+    notification = Notification.objects.filter(recipient_id=recipient_id, event_key=event_key).first()
+    if notification is None or notification.priority != "high" or notification.read_at is not None:
+        return 0  # never escalated to a second channel: nothing to settle
+    return outbox.messages_settle(notification=notification)
+
+
+def channel_preference_set(
+    *, user: User, whatsapp: bool | None = None, sms: bool | None = None
+) -> ChannelPreference:
+    """Opt the user in to or out of WhatsApp and SMS at their own number (None leaves a channel as it is).
+    Opting out also stops what still waits to go out on that channel."""
+    wanted = {name: value for name, value in (("whatsapp", whatsapp), ("sms", sms)) if value is not None}
+    with transaction.atomic():
+        preference, _created = ChannelPreference.objects.select_for_update().get_or_create(user=user)
+        for name, value in wanted.items():
+            setattr(preference, f"{name}_opt_in", value)
+        if wanted:
+            preference.updated_at = timezone.now()
+            preference.save()
+        for name in SECOND_CHANNEL_NAMES:
+            if not preference.opted_in(name):
+                outbox.messages_skip_opted_out(user=user, channel=name)
+    return preference

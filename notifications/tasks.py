@@ -10,6 +10,11 @@ Delivery is at least once and every task is idempotent:
 3. `sweep_outbox` (beat, every 30 s) publishes every due row: the ones whose retry time came, and the ones
    created while the broker was down. Retries wait in the database, never in long ETA countdowns, which
    Redis would redeliver after its visibility timeout.
+4. The second channel (WhatsApp, SMS; notifications/channels) keeps the same discipline for its own rows,
+   ChannelMessage: `send_channel_message` claims, sends once, settles (backoff honouring Retry-After, at most
+   CHANNEL_MAX_ATTEMPTS, permanent errors not retried, then the next channel the person opted in to), and
+   `sweep_second_channel` (beat, every minute) makes the messages of urgent notifications left unopened and
+   publishes every due one.
 """
 
 from __future__ import annotations
@@ -19,15 +24,18 @@ import random
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 from celery import shared_task
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 
 from notifications import push, texts
+from notifications.channels import channel, outbox, urgent
 from notifications.devices import devices_delete_tokens, devices_prune_stale
-from notifications.models import Device, Notification, PushState
+from notifications.models import ChannelMessage, ChannelMessageState, Device, Notification, PushState
 
 logger = logging.getLogger(__name__)
 
@@ -143,3 +151,87 @@ def sweep_outbox(limit: int = SWEEP_BATCH) -> int:
 def prune_stale_devices() -> int:
     """Delete devices the app has not refreshed for 60 days."""
     return devices_prune_stale(unused_for=timedelta(days=60))
+
+
+# --- The second channel (WhatsApp, SMS): the same outbox discipline for ChannelMessage rows -----------------
+# (notifications/channels/outbox.py has the rows' states.) A lower cap than push, so a message goes out soon
+# after a gateway comes back: 8 attempts ride out an outage of about 25 to 45 minutes (the jitter), and a
+# message whose offer deadline or digest day passed meanwhile is skipped as expired anyway.
+CHANNEL_MAX_ATTEMPTS = 8
+CHANNEL_BACKOFF_CAP_SECONDS = 900.0
+
+
+def channel_message_publish(message_id: uuid.UUID | str) -> bool:
+    """Hand a message to Celery; with the broker down it stays due and the sweep publishes it later."""
+    try:
+        send_channel_message.apply_async(kwargs={"message_id": str(message_id)}, retry=False)
+    except Exception:  # kombu/redis raise many kinds; any of them means "the sweep will do it"
+        logger.warning("channel message %s not published; the second-channel sweep will retry", message_id)
+        return False
+    return True
+
+
+def _deliver_channel(row: ChannelMessage) -> str:
+    """Send a claimed message and settle it; returns its new state. Never raises for the provider."""
+    state = ChannelMessageState
+    now = timezone.now()
+    reason = outbox.skip_reason(row, now=now)
+    if reason is not None:
+        if outbox.finish(row.id, state.SKIPPED, reason) and reason in outbox.PASS_ON:
+            _fall_back(row)  # this channel is closed to them now; the next one they chose is not
+        return state.SKIPPED
+    result = channel(row.channel).send(outbox.outgoing(row))
+    if result.sent:
+        outbox.finish(
+            row.id, state.SENT, provider_message_id=result.provider_message_id, sent_at=timezone.now()
+        )
+        return state.SENT
+    if result.should_retry and row.attempts < CHANNEL_MAX_ATTEMPTS:
+        delay = max(
+            backoff_seconds(row.attempts, cap=CHANNEL_BACKOFF_CAP_SECONDS), result.retry_after_seconds or 0.0
+        )
+        outbox.finish(
+            row.id, state.PENDING, result.error_code, next_attempt_at=now + timedelta(seconds=delay)
+        )
+        return state.PENDING
+    if outbox.finish(row.id, state.FAILED, result.error_code):
+        _fall_back(row)  # failed for good on this channel
+    return state.FAILED
+
+
+def _fall_back(row: ChannelMessage) -> None:
+    """The next channel the person opted in to, if any, gets a message of its own about the same event."""
+    fallback = outbox.message_create(
+        recipient=row.recipient,
+        kind=row.kind,
+        event_key=row.event_key,
+        notification=row.notification,
+        expires_at=row.expires_at,
+        after=row.channel,
+    )
+    if fallback is not None:
+        transaction.on_commit(partial(channel_message_publish, fallback.id))
+
+
+@shared_task(name="notifications.tasks.send_channel_message", acks_late=True, ignore_result=True)
+def send_channel_message(message_id: str) -> str:
+    """Send one WhatsApp/SMS message if it is still due; a no-op for rows already sent, settled or taken."""
+    if not outbox.claim(message_id, lease=CLAIM_LEASE):
+        return "not_claimed"
+    row = ChannelMessage.objects.select_related("recipient", "notification").get(id=message_id)
+    return _deliver_channel(row)
+
+
+@shared_task(name="notifications.tasks.sweep_second_channel", ignore_result=True)
+def sweep_second_channel(limit: int = SWEEP_BATCH) -> int:
+    """Beat, every minute: give each urgent notification left unopened its second-channel message, then
+    publish every due message (new ones, retries whose time came, ones made while the broker was down).
+    Returns how many were published."""
+    urgent.urgent_escalate(now=timezone.now(), limit=limit)
+    due = outbox.due_ids(limit=limit)
+    published = 0
+    for message_id in due:
+        if not channel_message_publish(message_id):
+            break  # broker still down: the next sweep tries again
+        published += 1
+    return published

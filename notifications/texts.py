@@ -110,6 +110,21 @@ KINDS: dict[str, KindText] = {
         push_title=_("Tugas terlambat"),
         push_body=_OPEN_APP,
     ),
+    # To the coordinators of the regency (and the admin of a facility holding an open case): tier 3 of the
+    # follow-up, the village could not reach the client.
+    "followup_tier3": KindText(
+        title=_("Klien belum dapat dihubungi"),
+        body=_("Klien {client_code} belum dapat dihubungi selama {days} hari. Mohon bantu menindaklanjuti."),
+        push_title=_("Tindak lanjut diperlukan"),
+        push_body=_OPEN_APP,
+    ),
+    # To the coordinators of the regency: a client refused to be contacted; follow-up pauses until a date.
+    "followup_refused": KindText(
+        title=_("Klien menolak dihubungi"),
+        body=_("Klien {client_code} menolak dihubungi. Tindak lanjut dihentikan sampai {until}."),
+        push_title=_("Pembaruan tindak lanjut"),
+        push_body=_OPEN_APP,
+    ),
 }
 
 
@@ -149,3 +164,21 @@ def render_push(kind: str) -> tuple[str, str]:
     """(title, body) of the push, in the active language: generic, nothing about the client."""
     text = kind_text(kind)
     return str(text.push_title), str(text.push_body)
+
+
+# The second channel (WhatsApp, SMS): the whole message, the same for everyone. It goes through Meta or a
+# phone company to a number that may be shared, read over a shoulder or on a lock screen, so it says nothing
+# at all about any client (not even a code) or what the task is: only that the app has something waiting.
+# WhatsApp sends the template approved with these words (WHATSAPP_TEMPLATE_URGENT / _DIGEST).
+CHANNEL_TEXTS: dict[str, Any] = {
+    "urgent_offer_unanswered": _("Ada tugas mendesak di Pulih. Buka aplikasi."),
+    "daily_digest": _("Ada tugas Pulih yang perlu Anda kerjakan hari ini. Buka aplikasi."),
+}
+
+
+def render_channel(kind: str) -> str:
+    """The second-channel text of `kind` in the active language; an unknown kind is a ValueError."""
+    try:
+        return str(CHANNEL_TEXTS[kind])
+    except KeyError:
+        raise ValueError(f"unknown channel message kind {kind!r}; known: {sorted(CHANNEL_TEXTS)}") from None

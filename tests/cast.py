@@ -2,18 +2,32 @@
 
 Coordinates are the real centroids (villages) and approximate real positions (facilities) of Katingan and
 Barito Timur (Kalimantan Tengah, WIB) and Mataram (NTB, WITA).
+
+`cast_build()` returns a `Cast`: one typed attribute per place and person (the `cast` fixture of
+tests/conftest.py). `build_cast()` and `build_geography()` return the same as a dict, for callers that index it
+(bench/, the villages tests).
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import dataclass, fields
 
 from django.contrib.gis.geos import Point
 
-from backend.accounts.models import CertificateKind, Certification, Role, RoleAssignment, User
+from backend.accounts.models import CertificateKind, Certification, Role, User
+from tests.factories import PASSWORD, CertificationFactory, UserFactory
 from villages.models import Facility, FacilityType, Region, RegionLevel, TimeZoneName
 
-PASSWORD = "rahasia-uji-123"
+__all__ = [
+    "PASSWORD",
+    "Cast",
+    "Geography",
+    "build_cast",
+    "build_geography",
+    "cast_build",
+    "certify",
+    "make_user",
+]
 
 
 def region(
@@ -98,76 +112,98 @@ def build_geography() -> dict[str, object]:
 
 
 def make_user(phone: str, name: str, *assignments: tuple[str, str | None, Facility | None]) -> User:
-    user = User.objects.create_user(phone, PASSWORD, name=name)
-    for role, region_code, facility in assignments:
-        RoleAssignment.objects.create(user=user, role=role, region_id=region_code, facility=facility)
-    return user
+    """A user with password PASSWORD and these (role, region code, facility) assignments."""
+    return UserFactory(phone=phone, name=name, roles=assignments)
 
 
 def certify(user: User, kind: str, *, valid: bool = True, number: str | None = None) -> Certification:
-    today = date.today()
-    issued, expires = (
-        (today - timedelta(days=365), today + timedelta(days=365))
-        if valid
-        else (today - timedelta(days=3 * 365), today - timedelta(days=30))
+    """A certificate of `kind`: valid for a year around today, or (valid=False) ended 30 days ago."""
+    extra = {"number": number} if number else {}
+    return CertificationFactory(user=user, kind=kind, expired=not valid, **extra)
+
+
+@dataclass(frozen=True)
+class Geography:
+    """The villages and facilities of the cast (tests/cast.py `build_geography`)."""
+
+    kasongan_baru: Region  # 62.06.02.1003, Katingan Hilir, Kabupaten Katingan (WIB)
+    talian_kereng: Region  # 62.06.02.2005, the same district
+    tamiang_layang: Region  # 62.13.01.1012, Kabupaten Barito Timur (the same province)
+    ampenan_selatan: Region  # 52.71.01.1004, Kota Mataram (NTB, WITA)
+    pkm_kasongan: Facility  # Puskesmas Kasongan (IPWL), in Kasongan Baru
+    rsud_kasongan: Facility  # RSUD Mas Amsyar Kasongan (IPWL), in Kasongan Baru
+    pkm_tamiang: Facility  # Puskesmas Tamiang Layang
+    pkm_ampenan: Facility  # Puskesmas Ampenan (IPWL), Mataram
+
+
+@dataclass(frozen=True)
+class Cast(Geography):
+    """The places of `Geography` and one user per role (phones 0812000000xx, password PASSWORD)."""
+
+    volunteer_katingan: User  # volunteer of Kasongan Baru
+    official_katingan: User  # village official of Kasongan Baru
+    volunteer_talian: User  # volunteer of Talian Kereng
+    volunteer_mataram: User  # volunteer of Ampenan Selatan
+    counselor_near: User  # certified counselor at Puskesmas Kasongan
+    counselor_far: User  # certified counselor at Puskesmas Tamiang Layang
+    assessor_near: User  # certified assessor at RSUD Kasongan
+    assessor_expired: User  # assessor at Puskesmas Kasongan whose certificate ended
+    counselor_mataram: User  # certified counselor at Puskesmas Ampenan
+    facility_admin_kasongan: User  # admin of Puskesmas Kasongan
+    coordinator_kalteng: User  # BNNP coordinator of the province (62)
+    coordinator_katingan: User  # BNNK coordinator of Kabupaten Katingan (62.06)
+    coordinator_mataram: User  # BNNK coordinator of Kota Mataram (52.71)
+    system_admin: User
+    nobody: User  # a user without any role assignment
+
+    def as_dict(self) -> dict[str, Region | Facility | User]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def geography_build() -> Geography:
+    return Geography(**build_geography())  # type: ignore[arg-type]
+
+
+def cast_build() -> Cast:
+    """Build the geography and the users (in the current transaction)."""
+    g = geography_build()
+    user = make_user
+    cast = Cast(
+        **{f.name: getattr(g, f.name) for f in fields(g)},
+        volunteer_katingan=user(
+            "081200000001", "Siti Kader Kasongan", (Role.VOLUNTEER, "62.06.02.1003", None)
+        ),
+        official_katingan=user(
+            "081200000002", "Pak Kades Kasongan Baru", (Role.VILLAGE_OFFICIAL, "62.06.02.1003", None)
+        ),
+        volunteer_talian=user("081200000003", "Kader Talian Kereng", (Role.VOLUNTEER, "62.06.02.2005", None)),
+        volunteer_mataram=user("081200000004", "Kader Ampenan", (Role.VOLUNTEER, "52.71.01.1004", None)),
+        counselor_near=user("081200000011", "dr. Konselor Kasongan", (Role.COUNSELOR, None, g.pkm_kasongan)),
+        counselor_far=user("081200000012", "Konselor Tamiang Layang", (Role.COUNSELOR, None, g.pkm_tamiang)),
+        assessor_near=user("081200000013", "Asesor RSUD Kasongan", (Role.ASSESSOR, None, g.rsud_kasongan)),
+        assessor_expired=user("081200000014", "Asesor Kedaluwarsa", (Role.ASSESSOR, None, g.pkm_kasongan)),
+        counselor_mataram=user("081200000015", "Konselor Ampenan", (Role.COUNSELOR, None, g.pkm_ampenan)),
+        facility_admin_kasongan=user(
+            "081200000021", "Admin Puskesmas Kasongan", (Role.FACILITY_ADMIN, None, g.pkm_kasongan)
+        ),
+        coordinator_kalteng=user("081200000031", "Koordinator BNNP Kalteng", (Role.COORDINATOR, "62", None)),
+        coordinator_katingan=user(
+            "081200000032", "Koordinator BNNK Katingan", (Role.COORDINATOR, "62.06", None)
+        ),
+        coordinator_mataram=user(
+            "081200000033", "Koordinator BNNK Mataram", (Role.COORDINATOR, "52.71", None)
+        ),
+        system_admin=user("081200000099", "Admin Sistem", (Role.SYSTEM_ADMIN, None, None)),
+        nobody=user("081200000098", "Tanpa Peran"),
     )
-    return Certification.objects.create(
-        user=user,
-        kind=kind,
-        number=number or f"{kind[:3].upper()}-{user.phone[-6:]}",
-        issuer="BNN RI",
-        issued_on=issued,
-        expires_on=expires,
-    )
+    certify(cast.counselor_near, CertificateKind.COUNSELOR)
+    certify(cast.counselor_far, CertificateKind.COUNSELOR)
+    certify(cast.assessor_near, CertificateKind.ASSESSOR)
+    certify(cast.assessor_expired, CertificateKind.ASSESSOR, valid=False)
+    certify(cast.counselor_mataram, CertificateKind.COUNSELOR)
+    return cast
 
 
 def build_cast() -> dict[str, object]:
-    g = build_geography()
-    c: dict[str, object] = dict(g)
-    c["volunteer_katingan"] = make_user(
-        "081200000001", "Siti Kader Kasongan", (Role.VOLUNTEER, "62.06.02.1003", None)
-    )
-    c["official_katingan"] = make_user(
-        "081200000002", "Pak Kades Kasongan Baru", (Role.VILLAGE_OFFICIAL, "62.06.02.1003", None)
-    )
-    c["volunteer_talian"] = make_user(
-        "081200000003", "Kader Talian Kereng", (Role.VOLUNTEER, "62.06.02.2005", None)
-    )
-    c["volunteer_mataram"] = make_user(
-        "081200000004", "Kader Ampenan", (Role.VOLUNTEER, "52.71.01.1004", None)
-    )
-    c["counselor_near"] = make_user(
-        "081200000011", "dr. Konselor Kasongan", (Role.COUNSELOR, None, g["pkm_kasongan"])
-    )
-    certify(c["counselor_near"], CertificateKind.COUNSELOR)  # type: ignore[arg-type]
-    c["counselor_far"] = make_user(
-        "081200000012", "Konselor Tamiang Layang", (Role.COUNSELOR, None, g["pkm_tamiang"])
-    )
-    certify(c["counselor_far"], CertificateKind.COUNSELOR)  # type: ignore[arg-type]
-    c["assessor_near"] = make_user(
-        "081200000013", "Asesor RSUD Kasongan", (Role.ASSESSOR, None, g["rsud_kasongan"])
-    )
-    certify(c["assessor_near"], CertificateKind.ASSESSOR)  # type: ignore[arg-type]
-    c["assessor_expired"] = make_user(
-        "081200000014", "Asesor Kedaluwarsa", (Role.ASSESSOR, None, g["pkm_kasongan"])
-    )
-    certify(c["assessor_expired"], CertificateKind.ASSESSOR, valid=False)  # type: ignore[arg-type]
-    c["counselor_mataram"] = make_user(
-        "081200000015", "Konselor Ampenan", (Role.COUNSELOR, None, g["pkm_ampenan"])
-    )
-    certify(c["counselor_mataram"], CertificateKind.COUNSELOR)  # type: ignore[arg-type]
-    c["facility_admin_kasongan"] = make_user(
-        "081200000021", "Admin Puskesmas Kasongan", (Role.FACILITY_ADMIN, None, g["pkm_kasongan"])
-    )
-    c["coordinator_kalteng"] = make_user(
-        "081200000031", "Koordinator BNNP Kalteng", (Role.COORDINATOR, "62", None)
-    )
-    c["coordinator_katingan"] = make_user(
-        "081200000032", "Koordinator BNNK Katingan", (Role.COORDINATOR, "62.06", None)
-    )
-    c["coordinator_mataram"] = make_user(
-        "081200000033", "Koordinator BNNK Mataram", (Role.COORDINATOR, "52.71", None)
-    )
-    c["system_admin"] = make_user("081200000099", "Admin Sistem", (Role.SYSTEM_ADMIN, None, None))
-    c["nobody"] = make_user("081200000098", "Tanpa Peran")
-    return c
+    """`cast_build()` as a dict (bench/bench_sync.py indexes it)."""
+    return dict(cast_build().as_dict())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -11,7 +10,7 @@ from django.test import Client as DjangoClient
 
 from backend.accounts.models import User
 from backend.accounts.tokens import access_token_issue
-from tests.cast import build_cast
+from tests.cast import Cast, cast_build
 
 
 class Api:
@@ -81,6 +80,6 @@ def api() -> Api:
 
 
 @pytest.fixture
-def cast(db: None) -> SimpleNamespace:
+def cast(db: None) -> Cast:
     """Geography of Katingan, Barito Timur and Mataram plus one user per role (see tests/cast.py)."""
-    return SimpleNamespace(**build_cast())
+    return cast_build()

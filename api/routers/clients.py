@@ -44,9 +44,10 @@ from backend.recovery.records import (
     client_list_items,
     client_record,
     client_record_after_write,
-    family_member_record,
+    client_records,
+    family_member_records,
     screening_result,
-    visit_record,
+    visit_records,
 )
 from backend.recovery.screenings import screening_record
 from backend.recovery.selectors import (
@@ -54,7 +55,6 @@ from backend.recovery.selectors import (
     client_get_for_write,
     client_get_full_for,
     client_list_for,
-    consent_in_force,
     consents_in_force,
     visit_list_for,
 )
@@ -106,7 +106,7 @@ def get_client(request: HttpRequest, client_id: uuid.UUID) -> dict[str, Any]:
     """Audit-logged. Staff only offered the case get the minimal view (`access: minimal`)."""
     user = current_user(request)
     client = client_get_for(user=user, client_id=client_id, endpoint="GET /clients/{id}")
-    return client_record(user=user, client=client, full=client.full_access)  # type: ignore[attr-defined]
+    return client_records(user=user, clients=[client])[client.id]
 
 
 @router.patch(
@@ -143,11 +143,11 @@ def link_family_member(request: HttpRequest, client_id: uuid.UUID, payload: Fami
     user = current_user(request)
     client = client_get_for_write(user=user, client_id=client_id)
     fields = payload.dict(exclude={"id"})
-    member, link, created = family_member_link(actor=user, client=client, member_id=payload.id, fields=fields)
-    allowed = consent_in_force(client_id=client.id, scope="contact_family")
-    return Status(
-        201 if created else 200, family_member_record(member=member, link=link, contact_allowed=allowed)
+    member, _link, created = family_member_link(
+        actor=user, client=client, member_id=payload.id, fields=fields
     )
+    record = family_member_records(user=user, members=[member], through=[client.id])[member.id]
+    return Status(201 if created else 200, record)
 
 
 @router.patch(
@@ -164,11 +164,10 @@ def update_family_member(
     user = current_user(request)
     client = client_get_for_write(user=user, client_id=client_id)
     changes = payload.dict(exclude_unset=True, exclude={"version"})
-    member, link = family_member_update(
+    member, _link = family_member_update(
         actor=user, client=client, member_id=member_id, version=payload.version, changes=changes
     )
-    allowed = consent_in_force(client_id=client.id, scope="contact_family")
-    return family_member_record(member=member, link=link, contact_allowed=allowed)
+    return family_member_records(user=user, members=[member], through=[client.id])[member.id]
 
 
 @router.delete(
@@ -247,11 +246,10 @@ def record_screening(request: HttpRequest, client_id: uuid.UUID, payload: Screen
 )
 def list_client_visits(request: HttpRequest, client_id: uuid.UUID, page: Query[PageParams]) -> dict[str, Any]:
     """Audit-logged."""
-    client = client_get_full_for(
-        user=current_user(request), client_id=client_id, endpoint="GET /clients/{id}/visits"
-    )
+    user = current_user(request)
+    client = client_get_full_for(user=user, client_id=client_id, endpoint="GET /clients/{id}/visits")
     result = paginate(visit_list_for(client=client), page)
-    result["items"] = [visit_record(visit=v) for v in result["items"]]
+    result["items"] = [r.value() for r in visit_records(user=user, visits=result["items"]).values()]
     return result
 
 

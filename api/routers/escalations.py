@@ -35,7 +35,7 @@ from api.schemas.escalations import (
 from backend.access import may_escalate
 from backend.errors import PermissionDenied
 from backend.escalations import selectors, services
-from backend.escalations.records import escalation_record, escalation_records
+from backend.escalations.records import escalation_list_items, escalation_record
 from backend.recovery.selectors import client_get_for_write
 
 router = Router()
@@ -92,7 +92,7 @@ def list_escalations(request: HttpRequest, query: Query[ListQuery], page: Query[
     coordinators: their area's. Newest first."""
     user = current_user(request)
     result = paginate(selectors.escalation_list(user=user, status=query.status), page)
-    result["items"] = escalation_records(user=user, escs=result["items"], endpoint="GET /escalations")
+    result["items"] = escalation_list_items(user=user, escs=result["items"], endpoint="GET /escalations")
     return result
 
 

@@ -17,7 +17,7 @@ from api.schemas.notifications import (
     NotificationPageOut,
     UnreadCountOut,
 )
-from notifications.models import Notification
+from notifications.records import notification_records
 from notifications.selectors import notification_list_for, notification_unread_count
 from notifications.services import notification_mark_read
 
@@ -35,7 +35,10 @@ def list_notifications(
     request: HttpRequest, filters: Query[NotificationListParams], page: Query[PageParams]
 ) -> dict[str, Any]:
     """The caller's own notifications, newest first."""
-    return paginate(notification_list_for(user=current_user(request), unread=filters.unread), page)
+    user = current_user(request)
+    result = paginate(notification_list_for(user=user, unread=filters.unread), page)
+    result["items"] = list(notification_records(user=user, notifications=result["items"]).values())
+    return result
 
 
 @router.get(
@@ -54,6 +57,8 @@ def count_unread_notifications(request: HttpRequest) -> dict[str, int]:
     summary="Tandai notifikasi sudah dibaca",
     url_name="read_notification",
 )
-def read_notification(request: HttpRequest, notification_id: uuid.UUID) -> Notification:
+def read_notification(request: HttpRequest, notification_id: uuid.UUID) -> dict[str, Any]:
     """Idempotent: reading it again keeps the first read time. Someone else's notification answers 404."""
-    return notification_mark_read(user=current_user(request), notification_id=notification_id)
+    user = current_user(request)
+    notification = notification_mark_read(user=user, notification_id=notification_id)
+    return notification_records(user=user, notifications=[notification])[notification.id]

@@ -13,7 +13,7 @@ from api.auth import current_user
 from api.pagination import PageParams, paginate
 from api.schemas.accounts import ErrorOut
 from api.schemas.escalations import TaskCompleteIn, TaskOut, TaskPageOut
-from backend.tasks.records import task_record
+from backend.tasks.records import task_records
 from backend.tasks.selectors import task_list
 from backend.tasks.services import task_complete
 
@@ -36,7 +36,7 @@ def list_tasks(request: HttpRequest, query: Query[TaskQuery], page: Query[PagePa
         user=current_user(request), status=query.status, due_before=query.due_before, mine_only=query.mine
     )
     result = paginate(qs, page)
-    result["items"] = [task_record(t) for t in result["items"]]
+    result["items"] = list(task_records(user=current_user(request), tasks=result["items"]).values())
     return result
 
 
@@ -49,11 +49,8 @@ def list_tasks(request: HttpRequest, query: Query[TaskQuery], page: Query[PagePa
 def complete_task(request: HttpRequest, task_id: uuid.UUID, payload: TaskCompleteIn) -> dict:
     """Idempotent. 403 `not_your_task`; 409 `task_cancelled` or `stale_version` (open task, `version` sent and
     not current); 422 `visit_not_found` on visit_id."""
+    user = current_user(request)
     task = task_complete(
-        task_id=task_id,
-        actor=current_user(request),
-        visit_id=payload.visit_id,
-        note=payload.note,
-        version=payload.version,
+        task_id=task_id, actor=user, visit_id=payload.visit_id, note=payload.note, version=payload.version
     )
-    return task_record(task)
+    return task_records(user=user, tasks=[task])[task.id]

@@ -4,6 +4,7 @@ import uuid
 from datetime import date
 
 from ninja import Field, Schema
+from pydantic import ConfigDict, StrictBool
 
 
 class FacilityRefOut(Schema):
@@ -52,6 +53,27 @@ class MeOut(Schema):
     on_leave_today: bool = Field(description="Sedang cuti hari ini (tidak menerima rujukan).")
     roles: list[RoleOut]
     certifications: list[CertificationOut]
+
+
+class ChannelsOut(Schema):
+    push: bool = Field(description="Push: ada perangkat terdaftar untuk pengguna ini.")
+    whatsapp: bool = Field(description="Bersedia dihubungi lewat WhatsApp di nomor HP sendiri.")
+    sms: bool = Field(description="Bersedia dihubungi lewat SMS di nomor HP sendiri.")
+
+
+class MeWithChannelsOut(MeOut):
+    channels: ChannelsOut = Field(
+        description="Kanal untuk menjangkau pengguna bila push tidak terbaca (tugas mendesak, ringkasan harian)."
+    )
+
+
+class ChannelsIn(Schema):
+    """Only the channels sent change. Strict booleans: `true` / `false`, nothing else."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    whatsapp: StrictBool | None = Field(None, description="Bersedia menerima pesan WhatsApp.")
+    sms: StrictBool | None = Field(None, description="Bersedia menerima SMS.")
 
 
 class LoginIn(Schema):

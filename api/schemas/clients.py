@@ -9,6 +9,7 @@ from typing import Any, Literal
 from ninja import Field, Schema
 
 from api.schemas.accounts import ErrorBodyOut
+from backend.recovery.models import VisitType
 
 Sex = Literal["male", "female"]
 ConsentScopeName = Literal["data_collection", "contact_family", "referral"]
@@ -94,8 +95,13 @@ class FamilyMemberOut(Schema):
     phone: str | None = Field(
         description="Hanya bila anggota bersedia dihubungi dan persetujuan contact_family berlaku."
     )
-    linked_at: datetime | None
+    village_code: str = Field(description="Kode Kemendagri desa/kelurahan tempat tinggal anggota.")
+    client_ids: list[uuid.UUID] = Field(
+        description="Klien yang tertaut dengan anggota ini dan terlihat oleh Anda (di sini: klien ini)."
+    )
+    linked_at: datetime | None = Field(description="Waktu anggota ditautkan dengan klien (yang terlama).")
     version: int
+    updated_at: datetime = Field(description="Terakhir diubah.")
 
 
 class EscalationRef(Schema):
@@ -115,6 +121,9 @@ class ClientOut(Schema):
     sex: Sex
     birth_year: int | None
     village: VillageRef
+    village_code: str = Field(
+        description="Kode Kemendagri desa/kelurahan tempat tinggal (sama dengan village.code)."
+    )
     escalation: EscalationRef | None = Field(None, description="Eskalasi yang ditawarkan (tampilan minimal).")
     name: str | None = None
     birth_date: date | None = None
@@ -125,6 +134,9 @@ class ClientOut(Schema):
     notes: str | None = None
     status: str | None = None
     assigned_volunteers: list[PersonRef] | None = None
+    assigned_volunteer_ids: list[uuid.UUID] | None = Field(
+        None, description="Id kader pendamping, terurut (sama dengan assigned_volunteers)."
+    )
     family_members: list[FamilyMemberOut] | None = None
     consents: dict[str, bool] | None = Field(None, description="Cakupan -> berlaku atau tidak.")
     version: int | None = None
@@ -145,6 +157,9 @@ class ClientListItemOut(Schema):
     sex: Sex
     birth_year: int | None
     village: VillageRef
+    village_code: str = Field(
+        description="Kode Kemendagri desa/kelurahan tempat tinggal (sama dengan village.code)."
+    )
     status: str | None = Field(description="null pada tampilan minimal.")
     version: int
 
@@ -257,19 +272,30 @@ class PointOut(Schema):
 
 
 class VisitOut(Schema):
+    """One support visit: the same record in GET /clients/{id}/visits, the sync feed and a stale upload's answer."""
+
     id: uuid.UUID
-    occurred_at: datetime
-    received_at: datetime
-    type: str
-    participants: list[Any]
-    location: PointOut | None
-    location_accuracy_m: float | None
-    outcome: str
+    client_id: uuid.UUID = Field(description="Klien yang dikunjungi.")
+    occurred_at: datetime = Field(description="Waktu kunjungan menurut perangkat.")
+    received_at: datetime = Field(description="Waktu server menerima kunjungan.")
+    type: VisitType = Field(description="Jenis kunjungan.")
+    participants: list[str] = Field(description='Peserta: "client" dan/atau id anggota keluarga.')
+    location: PointOut | None = Field(description="Titik GPS kunjungan, bila ada.")
+    latitude: float | None = Field(
+        description="Lintang GPS (sama dengan location.lat), seperti yang diunggah."
+    )
+    longitude: float | None = Field(
+        description="Bujur GPS (sama dengan location.lon), seperti yang diunggah."
+    )
+    location_accuracy_m: float | None = Field(description="Akurasi lokasi dalam meter.")
+    outcome: str = Field(description="Hasil kunjungan (kode singkat).")
     notes: str
-    next_visit_on: date | None
-    screening_id: uuid.UUID | None
-    logged_by: PersonRef
+    next_visit_on: date | None = Field(description="Rencana tanggal kunjungan berikut.")
+    screening_id: uuid.UUID | None = Field(description="Skrining ASSIST yang dilakukan pada kunjungan ini.")
+    logged_by: PersonRef = Field(description="Yang mencatat kunjungan.")
+    logged_by_id: uuid.UUID = Field(description="Id yang mencatat kunjungan (sama dengan logged_by.id).")
     version: int
+    updated_at: datetime = Field(description="Terakhir diubah.")
 
 
 class VisitPageOut(Schema):

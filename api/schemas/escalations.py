@@ -10,6 +10,7 @@ from ninja import Field, Schema
 from pydantic import AwareDatetime, StringConstraints
 
 from api.schemas.accounts import ErrorBodyOut
+from backend.tasks.models import TaskKind
 
 NeedLit = Literal["counseling", "assessment"]
 UrgencyLit = Literal["routine", "urgent"]
@@ -190,6 +191,10 @@ class PreviousAppointmentOut(Schema):
 
 class EscalationOut(Schema):
     id: uuid.UUID
+    access: Literal["full", "minimal"] = Field(
+        description="minimal: Anda hanya ditawari kasus ini; jalannya kasus (hasil, petugas, fasilitas, janji "
+        "temu sebelumnya) dikosongkan."
+    )
     client_id: uuid.UUID
     client_code: str
     village_code: str
@@ -221,6 +226,7 @@ class EscalationOut(Schema):
         default_factory=list, description="Janji temu yang digantikan oleh penjadwalan ulang, terlama dahulu."
     )
     version: int
+    updated_at: datetime = Field(description="Terakhir diubah.")
     offer: OfferOut | None = Field(
         None, description="Bagi petugas: tawaran untuk dirinya; bagi yang lain: tawaran yang sedang terbuka."
     )
@@ -248,7 +254,7 @@ class EscalationConflictOut(Schema):
 
 class TaskOut(Schema):
     id: uuid.UUID
-    kind: Literal["accompany", "follow_up", "missed_appointment", "post_rehab_visit"]
+    kind: TaskKind = Field(description="Jenis tugas (backend/tasks/models.py TaskKind).")
     kind_label: str
     client_id: uuid.UUID
     client_code: str

@@ -41,11 +41,7 @@ class NotificationOut(Schema):
     priority: Literal["normal", "high"]
     created_at: datetime
     read_at: datetime | None = None
-    is_read: bool
-
-    @staticmethod
-    def resolve_is_read(obj: object) -> bool:
-        return getattr(obj, "read_at", None) is not None
+    is_read: bool = Field(description="Sudah dibaca (read_at terisi).")
 
 
 class NotificationPageOut(Schema):

@@ -9,6 +9,7 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import WithJsonSchema
 
+from api.schemas.clients import VisitOut
 from backend.recovery.models import VisitType
 
 
@@ -78,25 +79,6 @@ class ItemErrorOut(Schema):
     details: list[dict[str, str]] = Field(description="Semua masalah per isian: {field, code, message}.")
 
 
-class VisitOut(Schema):
-    id: UUID
-    client_id: UUID
-    logged_by_id: UUID
-    occurred_at: datetime
-    received_at: datetime = Field(description="Waktu server menerima kunjungan.")
-    type: VisitType
-    participants: list[str]
-    latitude: float | None
-    longitude: float | None
-    location_accuracy_m: float | None
-    outcome: str
-    notes: str
-    next_visit_on: date | None
-    screening_id: UUID | None
-    version: int
-    updated_at: datetime
-
-
 class VisitResultOut(Schema):
     index: int = Field(description="Posisi kunjungan dalam kiriman.")
     id: str | None = Field(description="Id kunjungan (jika terbaca).")
@@ -130,8 +112,10 @@ class ChangeItemOut(Schema):
     )
     data: dict[str, Any] | None = Field(
         description=(
-            "Keadaan terkini entitas (upsert), selain itu null. Klien dan eskalasi membawa `access`: full, "
-            "atau minimal (kasus yang baru ditawarkan: data terbatas, seperti di API)."
+            "Keadaan terkini entitas (upsert), selain itu null: rekaman yang sama dengan yang ditunjukkan API "
+            "kepada pengguna ini (ClientOut, FamilyMemberOut, VisitOut, TaskOut, EscalationOut, "
+            "NotificationOut). Klien dan eskalasi membawa `access`: full, atau minimal (kasus yang baru "
+            "ditawarkan: data terbatas, seperti di API)."
         )
     )
 

@@ -1,6 +1,6 @@
 """Reads of escalations, always from the caller's scope (the rules: backend/access/policy.py).
 
-Every read that returns escalations writes the access log (one row per client, records.escalation_records):
+Every read that returns escalations writes the access log (one row per client, records.escalation_list_items):
 they carry the client's code and health free text.
 """
 

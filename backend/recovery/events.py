@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from backend.accounts.models import User
-    from backend.recovery.models import Screening, Visit
+    from backend.recovery.models import ContactAttempt, Screening, Visit
 
 
 @dataclass(frozen=True)
@@ -47,4 +47,13 @@ class VisitsLogged:
     """New visits were stored by one author in one batch (a resend or an edit is not a new fact)."""
 
     visits: tuple[Visit, ...]
+    logged_by_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class ContactAttemptsLogged:
+    """New contact attempts were stored by one author in one batch (a resend is not a new fact). The clients'
+    `last_contact_at` already counts the `reached` ones."""
+
+    attempts: tuple[ContactAttempt, ...]
     logged_by_id: uuid.UUID

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -49,6 +52,10 @@ class Client(models.Model):
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="registered_clients"
     )
+    # The latest time the client was seen: a stored visit or a `reached` contact attempt (the latest of them).
+    last_contact_at = models.DateTimeField(_("kontak terakhir"), null=True, blank=True, db_index=True)
+    # A contact attempt found the phone number wrong: it needs correcting (an edit of the phone clears it).
+    phone_flagged = models.BooleanField(_("nomor HP perlu diperbaiki"), default=False)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -231,3 +238,69 @@ class Visit(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["client", "occurred_at"], name="visit_client_time_idx")]
+
+
+class ContactChannel(models.TextChoices):
+    PHONE_CALL = "phone_call", _("Telepon")
+    HOME_VISIT = "home_visit", _("Kunjungan rumah")
+    VIA_FAMILY = "via_family", _("Melalui keluarga")
+    VIA_VILLAGE_OFFICIAL = "via_village_official", _("Melalui aparatur desa")
+    MESSAGE = "message", _("Pesan")
+
+
+class ContactResult(models.TextChoices):
+    """Coded, never free text: what the programme counts and reacts to (DOMAIN.md, "Keeping contact")."""
+
+    REACHED = "reached", _("Terhubung")
+    NO_ANSWER = "no_answer", _("Tidak ada jawaban")
+    WRONG_NUMBER = "wrong_number", _("Nomor salah")
+    REFUSED = "refused", _("Menolak")
+    MOVED_AWAY = "moved_away", _("Pindah")
+    IN_HOSPITAL = "in_hospital", _("Dirawat di rumah sakit")
+    IN_PRISON = "in_prison", _("Di lembaga pemasyarakatan")
+    DECEASED = "deceased", _("Meninggal")
+
+
+class ContactAttempt(models.Model):
+    """One try to reach a client, recorded on the phone (often offline) and uploaded like a visit."""
+
+    id = models.UUIDField(primary_key=True, editable=False)  # made on the phone: a resend is recognised
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="contact_attempts")
+    logged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    occurred_at = models.DateTimeField(_("waktu upaya kontak (perangkat)"))
+    received_at = models.DateTimeField(_("diterima server"), default=timezone.now)
+    channel = models.CharField(_("saluran"), max_length=24, choices=ContactChannel.choices)
+    result = models.CharField(_("hasil"), max_length=16, choices=ContactResult.choices)
+    note = models.CharField(_("catatan singkat"), max_length=280, blank=True)
+    # sha256 of the canonical payload: a resend with the same id but other content is not a duplicate.
+    payload_hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("upaya kontak")
+        verbose_name_plural = _("upaya kontak")
+        indexes = [models.Index(fields=["client", "occurred_at"], name="contact_client_time_idx")]
+
+
+def clients_seen(*, contacts: Iterable[tuple[uuid.UUID, datetime]]) -> None:
+    """Clients were seen at these times (client id, time of a stored visit or `reached` attempt): each one's
+    `last_contact_at` becomes the latest, unless a later contact is known (GREATEST skips a NULL). One UPDATE, in
+    the transaction that stores the contacts.
+
+    A client row another transaction holds (an edit, a status change) is skipped, not waited for: an upload of
+    500 visits must not queue behind edits of its clients, nor they behind it. Such a client's `last_contact_at`
+    catches up with their next contact, or with the next follow-up sweep, which reads the contacts themselves
+    (backend/followup/facts.py) and hands back here what lags."""
+    pairs = list(contacts)
+    if not pairs:
+        return
+    table = connection.ops.quote_name(Client._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH seen AS (SELECT s.client_id, max(s.at) AS latest "
+            "FROM unnest(%s::uuid[], %s::timestamptz[]) AS s(client_id, at) GROUP BY s.client_id), "
+            f"free AS (SELECT c.id FROM {table} c JOIN seen ON seen.client_id = c.id "
+            "ORDER BY c.id FOR NO KEY UPDATE OF c SKIP LOCKED) "
+            f"UPDATE {table} c SET last_contact_at = GREATEST(c.last_contact_at, seen.latest) "
+            "FROM seen JOIN free ON free.id = seen.client_id WHERE c.id = seen.client_id",
+            [[c for c, _t in pairs], [t for _c, t in pairs]],
+        )

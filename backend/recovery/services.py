@@ -341,7 +341,10 @@ def _apply_changes(*, actor: User, client: Client, changes: dict[str, Any]) -> l
         if not client.name_normalized and not any(d.field == "name" for d in errors.details):
             errors.add("name", "required", _("Nama atau alias wajib diisi."))
     if "phone" in changes:
-        client.phone = phone_or_blank(changes["phone"], errors)
+        phone = phone_or_blank(changes["phone"], errors)
+        # A contact attempt found the number wrong (phone_flagged): a new number clears the flag.
+        client.phone_flagged = client.phone_flagged and phone == client.phone
+        client.phone = phone
     if "substances" in changes:
         client.substances = _substances(changes["substances"] or [], errors)
     _apply_sex_and_nik(client=client, changes=changes, errors=errors)

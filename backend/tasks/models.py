@@ -19,6 +19,11 @@ class TaskKind(models.TextChoices):
     FOLLOW_UP = "follow_up", _("Tindak lanjut setelah hasil asesmen")
     MISSED_APPOINTMENT = "missed_appointment", _("Cek janji temu yang terlewat")
     POST_REHAB_VISIT = "post_rehab_visit", _("Kunjungan pendampingan pascarehabilitasi")
+    # Keeping contact (backend/followup): tier 1 for the volunteer, tier 2 for a village official, and the
+    # coordinator's hand-over of a client reported moved away.
+    FOLLOW_UP_CONTACT = "follow_up_contact", _("Hubungi klien yang lama tidak terpantau")
+    FOLLOW_UP_VILLAGE = "follow_up_village", _("Bantu menghubungi klien (aparatur desa)")
+    CLIENT_HANDOVER = "client_handover", _("Serahkan klien ke wilayah barunya atau tutup")
 
 
 class TaskStatus(models.TextChoices):

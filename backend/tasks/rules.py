@@ -8,20 +8,23 @@ event finds the task instead of making a second one. Due dates are calendar date
 A logged visit completes the open tasks of that client assigned to the visit's author whose kind it fits:
 - accompany: an accompaniment to a facility;
 - post_rehab_visit: a post-rehab support visit or a home visit;
-- follow_up, missed_appointment: any contact.
-Only visits that happened after the task was created count (an old visit synced late completes nothing).
+- follow_up, missed_appointment, follow_up_contact, follow_up_village: any contact.
+A `reached` contact attempt completes its author's tasks of the any-contact kinds the same way.
+Only visits and attempts that happened after the task was created count (an old one synced late completes
+nothing).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.utils import timezone
 
 from backend.accounts.models import User
-from backend.recovery.models import Client, Visit
+from backend.recovery.models import Client, ContactAttempt, ContactResult, Visit
 from backend.sync.changelog import change_record
 from backend.tasks.models import Task, TaskKind, TaskStatus
 from notifications.services import notify
@@ -33,6 +36,8 @@ VISIT_TYPES_FOR: dict[str, frozenset[str] | None] = {
     TaskKind.POST_REHAB_VISIT: frozenset({"post_rehab_support", "home_visit"}),
     TaskKind.FOLLOW_UP: ANY_CONTACT,
     TaskKind.MISSED_APPOINTMENT: ANY_CONTACT,
+    TaskKind.FOLLOW_UP_CONTACT: ANY_CONTACT,
+    TaskKind.FOLLOW_UP_VILLAGE: ANY_CONTACT,
 }
 POST_REHAB_VISIT_DAYS = (7, 30, 90)  # support visits after a client comes back from treatment
 
@@ -63,9 +68,11 @@ def task_ensure(
     client_id: uuid.UUID,
     escalation_id: uuid.UUID | None = None,
     reopen: bool = False,
+    note: str = "",
 ) -> tuple[Task, bool]:
-    """The task of `rule_key`, created if missing (the assignee is notified); an existing one gets the new due
-    date, and with `reopen` a done task opens again (a moved appointment needs accompanying again)."""
+    """The task of `rule_key`, created if missing (the assignee is notified; `note` is its first note); an
+    existing one gets the new due date, and with `reopen` a done task opens again (a moved appointment needs
+    accompanying again)."""
     task, created = Task.objects.get_or_create(
         rule_key=rule_key,
         defaults={
@@ -74,6 +81,7 @@ def task_ensure(
             "escalation_id": escalation_id,
             "assignee": assignee,
             "due_on": due_on,
+            "note": note,
         },
     )
     if created:
@@ -98,6 +106,58 @@ def task_ensure(
             data={"task_id": str(task.id), "client_id": str(task.client_id)},
         )
     return task, created
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One task for `tasks_ensure_many` (what task_ensure takes, and the client's code for the notification)."""
+
+    kind: str
+    assignee: User
+    due_on: date
+    rule_key: str
+    client_id: uuid.UUID
+    client_code: str
+    note: str = ""
+
+
+def tasks_ensure_many(specs: Iterable[TaskSpec]) -> list[Task]:
+    """task_ensure for a batch of new tasks (a daily sweep makes hundreds): the missing ones go in with one
+    `INSERT ... ON CONFLICT DO NOTHING` (rule_key), then each one created is logged and its assignee notified, as
+    task_ensure does. A task whose rule_key exists is left as it is (no new due date, no reopening). Returns the
+    tasks created."""
+    by_key = {s.rule_key: s for s in specs}
+    if not by_key:
+        return []
+    rows = [
+        Task(
+            id=uuid.uuid4(),
+            kind=s.kind,
+            client_id=s.client_id,
+            assignee=s.assignee,
+            due_on=s.due_on,
+            rule_key=s.rule_key,
+            note=s.note,
+        )
+        for s in sorted(by_key.values(), key=lambda s: s.rule_key)  # one lock order for concurrent sweeps
+    ]
+    Task.objects.bulk_create(rows, ignore_conflicts=True)
+    inserted = set(Task.objects.filter(id__in=[t.id for t in rows]).values_list("id", flat=True))
+    created = [t for t in rows if t.id in inserted]
+    for task in created:
+        task._state.adding, task._state.db = False, "default"
+        task_log_change(task)
+        notify(
+            recipient=task.assignee,
+            kind="task_assigned",
+            event_key=f"task:{task.id}:{task.due_on.isoformat()}",
+            params={
+                "client_code": by_key[task.rule_key].client_code,
+                "due_at": task.due_on.strftime("%d-%m-%Y"),
+            },
+            data={"task_id": str(task.id), "client_id": str(task.client_id)},
+        )
+    return created
 
 
 def tasks_cancel_for(*, escalation_id: uuid.UUID, kinds: tuple[str, ...]) -> int:
@@ -171,3 +231,29 @@ def tasks_complete_for_visit(*, visit: Visit) -> list[Task]:
         task.status, task.completed_at, task.completed_by_visit = TaskStatus.DONE, timezone.now(), visit.id
         task_save(task, "status", "completed_at", "completed_by_visit")
     return tasks
+
+
+def tasks_complete_for_contacts(*, attempts: Iterable[ContactAttempt], logged_by_id: uuid.UUID) -> list[Task]:
+    """Complete the author's open any-contact tasks that a batch of `reached` attempts fulfils (other results
+    complete nothing); inside the attempts' transaction, tasks locked in a stable order (client, due date)."""
+    reached: dict[uuid.UUID, ContactAttempt] = {}
+    for a in attempts:
+        if a.result == ContactResult.REACHED and (
+            a.client_id not in reached or a.occurred_at > reached[a.client_id].occurred_at
+        ):
+            reached[a.client_id] = a  # the latest per client: any earlier task is fulfilled by it too
+    if not reached:
+        return []
+    any_contact = [k for k, types in VISIT_TYPES_FOR.items() if types is ANY_CONTACT]
+    tasks = list(
+        Task.objects.select_for_update()
+        .filter(client_id__in=reached, assignee_id=logged_by_id, status=TaskStatus.OPEN, kind__in=any_contact)
+        .order_by("client_id", "due_on", "id")
+    )
+    done = []
+    for task in tasks:
+        if task.created_at <= reached[task.client_id].occurred_at:
+            task.status, task.completed_at = TaskStatus.DONE, timezone.now()
+            task_save(task, "status", "completed_at")
+            done.append(task)
+    return done

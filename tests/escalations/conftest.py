@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
-from types import SimpleNamespace
-
 import pytest
 
 from backend.accounts.models import User
-from backend.recovery.models import Client, Consent
+from backend.recovery.models import Client
+from tests.cast import Cast
+from tests.factories import ClientRowFactory
 from villages.models import Region
-
-_seq = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
@@ -28,34 +25,23 @@ def make_client(
     consent: bool = True,
     status: str = "screened",
 ) -> Client:
-    code = village if isinstance(village, str) else village.code
-    n = next(_seq)
-    client = Client.objects.create(
-        code=f"TST-2026-{n:05d}",
-        name=f"Klien Uji {n}",
-        name_normalized=f"klien uji {n}",
-        sex="male",
-        birth_year=1995,
-        village_id=code,
+    """A client row (tests.factories.ClientRowFactory) at `status`, with `volunteers` assigned; with `consent`,
+    data collection (visits logged for the client, accompaniments completing tasks, need it) and referral."""
+    return ClientRowFactory(
+        village=village,
         registered_by=registered_by,
         status=status,
+        volunteers=volunteers,
+        consents=None if consent else (),
     )
-    client.assigned_volunteers.set(volunteers)
-    if consent:
-        # Data collection too: visits logged for the client (accompaniments completing tasks) need it.
-        for scope in ("data_collection", "referral"):
-            Consent.objects.create(
-                client=client, scope=scope, given=True, given_by="client", recorded_by=registered_by
-            )
-    return client
 
 
 @pytest.fixture
-def client_kasongan(cast: SimpleNamespace) -> Client:
+def client_kasongan(cast: Cast) -> Client:
     """A client in Kasongan Baru (Katingan), volunteer_katingan assigned, referral consent given."""
     return make_client(cast.kasongan_baru, cast.volunteer_katingan, volunteers=(cast.volunteer_katingan,))
 
 
 @pytest.fixture
-def client_mataram(cast: SimpleNamespace) -> Client:
+def client_mataram(cast: Cast) -> Client:
     return make_client(cast.ampenan_selatan, cast.volunteer_mataram, volunteers=(cast.volunteer_mataram,))

@@ -222,3 +222,51 @@ def test_the_task_list_costs_the_same_queries_for_one_or_many(
     with django_assert_max_num_queries(6):
         body = api.as_(cast.volunteer_katingan).get("/tasks", limit=5).json()
     assert body["count"] == 8 and len(body["items"]) == 5
+
+
+# --- Tasks follow the client's scope; extreme dates --------------------------------------------------------
+
+
+def test_an_unassigned_volunteer_loses_the_clients_tasks(api, cast):
+    """Leak: a volunteer unassigned from a client (of another village) kept listing and completing the
+    client's tasks, each carrying the client's code."""
+    client = make_client(cast.talian_kereng, cast.volunteer_talian, volunteers=(cast.volunteer_katingan,))
+    task = Task.objects.create(
+        kind="follow_up",
+        client=client,
+        assignee=cast.volunteer_katingan,
+        due_on=date.today() + timedelta(days=2),
+        rule_key=f"test:unassign:{client.id}",
+    )
+    volunteer = api.as_(cast.volunteer_katingan)
+    assert [t["id"] for t in volunteer.get("/tasks").json()["items"]] == [str(task.id)]
+
+    client.refresh_from_db()
+    unassign = api.as_(cast.coordinator_katingan).patch(
+        f"/clients/{client.id}", {"version": client.version, "assigned_volunteer_ids": []}
+    )
+    assert unassign.status_code == 200, unassign.content
+
+    assert volunteer.get("/tasks").json()["items"] == []
+    completed = volunteer.post(f"/tasks/{task.id}/complete", {"note": "sudah"})
+    assert completed.status_code == 404
+    assert completed.json()["error"]["code"] == "task_not_found"
+    assert Task.objects.get(id=task.id).status == "open"
+
+
+def test_a_task_list_due_before_the_last_representable_day_answers_200(api, cast):
+    assert api.as_(cast.volunteer_katingan).get("/tasks", due_before="9999-12-31").status_code == 200
+    assert api.as_(cast.volunteer_katingan).get("/tasks", due_before="0000-01-01").status_code == 422
+
+
+def test_the_task_list_shows_every_kind_of_task(api, cast):  # type: ignore[no-untyped-def]
+    """GET /tasks answered 500 once a follow-up task existed: its schema listed only the first four kinds."""
+    client = make_client(cast.kasongan_baru, cast.volunteer_katingan, volunteers=(cast.volunteer_katingan,))
+    kinds = ["follow_up_contact", "follow_up_village", "client_handover", "accompany"]
+    for kind in kinds:
+        a_task(client, cast.volunteer_katingan, kind=kind)
+
+    response = api.as_(cast.volunteer_katingan).get("/tasks")
+
+    assert response.status_code == 200, response.content
+    assert sorted(t["kind"] for t in response.json()["items"]) == sorted(kinds)

@@ -49,11 +49,22 @@ def test_it_shows_times_in_the_area_time_zone(cast):
 
 
 def test_it_renders_in_the_recipients_language(cast):
-    cast.counselor_near.language = "en"
-    cast.counselor_near.save()
-    row = offer(cast)
-    assert row.title  # rendered under the English locale; falls back to the source until translated
-    assert "KTG-0042" in row.body
+    """The inbox text is rendered once, when stored, in the language of the recipient (User.language)."""
+    cast.counselor_far.language = "en"
+    cast.counselor_far.save()
+    assert cast.counselor_near.language == "id"
+
+    in_indonesian = offer(cast, cast.counselor_near)
+    in_english = offer(cast, cast.counselor_far)
+
+    assert (in_indonesian.title, in_indonesian.body) == (
+        "Tawaran kasus baru",
+        "Kasus KTG-0042 ditawarkan kepada Anda. Mohon jawab sebelum 24-11-2026 14:30 WIB.",
+    )
+    assert (in_english.title, in_english.body) == (
+        "New case offer",
+        "Case KTG-0042 has been offered to you. Please answer before 24-11-2026 14:30 WIB.",
+    )
 
 
 def test_a_repeated_event_is_stored_once_and_returns_none(cast):

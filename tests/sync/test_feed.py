@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from backend.audit.models import AccessLog
 from backend.escalations.models import Escalation, Offer
 from backend.recovery.models import Visit
 from backend.recovery.visits import visit_create
-from backend.sync.models import SyncSetReport
+from backend.sync.models import ChangeLog, SyncSetReport
+from backend.sync.tasks import sync_sets_check_oversize
 from tests.sync.helpers import drain, ids_of, make_client, make_member, visit_payload
 
 pytestmark = pytest.mark.django_db
@@ -111,9 +113,36 @@ def test_a_set_over_the_limit_is_reported_and_still_served(api, cast, world, set
     settings.SYNC_MAX_SET_SIZE = 5
     items, _cursor, _pages = drain(api, cast.volunteer_katingan)
     assert len(ids_of(items, "visit")) == 9
+    assert sync_sets_check_oversize() == 1  # the beat job finds who synced in the last day
     drain(api, cast.volunteer_katingan)  # a second first sync the same day: one report
+    assert sync_sets_check_oversize() == 0
     report = SyncSetReport.objects.get(user=cast.volunteer_katingan)
     assert report.set_size == 12 and report.limit == 5
+
+
+def test_only_a_set_over_the_limit_of_someone_who_synced_in_the_last_day_is_reported(
+    api, cast, world, settings
+):
+    settings.SYNC_MAX_SET_SIZE = 12  # the volunteer's set: 3 clients and 9 visits
+    drain(api, cast.volunteer_katingan)
+    assert sync_sets_check_oversize() == 0
+    settings.SYNC_MAX_SET_SIZE = 5  # the official's set is as large, but they never synced
+    with time_machine.travel(timezone.now() + timedelta(days=2)):  # the volunteer's sync is two days old
+        assert sync_sets_check_oversize() == 0
+    assert not SyncSetReport.objects.exists()
+
+
+def test_a_first_sync_writes_nothing_but_the_access_log(api, cast, world, settings):
+    """GET requests write nothing: the oversize report moved to a beat job (sync_sets_check_oversize)."""
+    from notifications.models import Notification
+
+    settings.SYNC_MAX_SET_SIZE = 5
+    tables = (SyncSetReport, Notification, ChangeLog)
+    before = {model: model.objects.count() for model in tables}
+    logged = AccessLog.objects.count()
+    drain(api, cast.volunteer_katingan, limit=4)
+    assert {model: model.objects.count() for model in tables} == before
+    assert AccessLog.objects.count() > logged
 
 
 @pytest.mark.parametrize("cursor", ["nonsense", "czox", "MTI=", "czoxOjk6"])
@@ -157,7 +186,9 @@ def test_admins_are_notified_of_an_oversized_set_once_a_day(api, cast, world, se
 
     settings.SYNC_MAX_SET_SIZE = 5
     drain(api, cast.volunteer_katingan)
+    sync_sets_check_oversize()
     drain(api, cast.volunteer_katingan)
+    sync_sets_check_oversize()
     sent = Notification.objects.filter(kind="sync_set_oversize")
     assert [n.recipient for n in sent] == [cast.system_admin]
     assert sent[0].data == {"user_id": str(cast.volunteer_katingan.id)}

@@ -174,6 +174,6 @@ def test_a_change_to_a_case_the_staff_member_was_not_offered_never_reaches_their
     )
     assert str(assessed.id) not in ids_of(items, "escalation")
     sent = next(i["data"] for i in items if i["id"] == str(offered.id))
-    assert sent["access"] == "minimal" and "outcome" not in sent and "assigned_to_id" not in sent
+    assert sent["access"] == "minimal" and sent["outcome"] == "" and sent["assigned_to_id"] is None
     row = next(i["data"] for i in items if i["entity"] == "client")
     assert row["access"] == "minimal" and "status" not in row

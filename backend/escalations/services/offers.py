@@ -40,7 +40,7 @@ from backend.escalations.services.support import (
 from backend.recovery.lifecycle import can_transition
 from backend.recovery.models import Client
 from backend.recovery.transitions import client_transition
-from notifications.services import notify
+from notifications.services import notification_settle, notify
 from villages.models import Facility
 
 
@@ -131,6 +131,7 @@ def _answer_offer(*, escalation_id: uuid.UUID, actor: User, accept: bool, reason
             won = claim.update(status=OfferStatus.DECLINED, answered_at=now, decline_reason=reason)
     if won != 1:
         raise Conflict(_("Tawaran ini sudah tidak berlaku."), code="offer_not_open")
+    notification_settle(recipient_id=actor.id, event_key=f"offer:{offer.id}")  # type: ignore[union-attr]
     offer.refresh_from_db()  # type: ignore[union-attr]
     return offer  # type: ignore[return-value]
 

@@ -39,7 +39,7 @@ from backend.audit.services import access_log_record_many
 from backend.errors import ErrorDetail, PermissionDenied
 from backend.events import publish
 from backend.recovery.events import VisitsLogged
-from backend.recovery.models import ClientFamilyLink, ConsentScope, Screening, Visit
+from backend.recovery.models import ClientFamilyLink, ConsentScope, Screening, Visit, clients_seen
 from backend.recovery.visits.consent import consents_in_force_many
 from backend.recovery.visits.rules import FIELD_ROLES, VisitData, text_storable, visit_as_dict, visit_clean
 from backend.sync.changelog import change_record_many
@@ -178,6 +178,7 @@ def visits_apply(
             entity="visit",
             rows=[(v.id, clients[v.client_id], v.client_id) for v in written],
         )
+        clients_seen(contacts=[(v.client_id, v.occurred_at) for v in written])  # a visit is a contact
         if created:
             # New visits are facts others react to (a visit completes the field tasks it fulfils).
             publish(VisitsLogged(visits=tuple(created), logged_by_id=actor.id))

@@ -247,23 +247,8 @@ def _clean_next_visit(raw: Any, occurred_at: datetime | None, bad: Any) -> date 
 
 
 def visit_as_dict(visit: Visit) -> dict[str, Any]:
-    """A visit as the API and the sync feed show it."""
-    loc = visit.location
-    return {
-        "id": str(visit.id),
-        "client_id": str(visit.client_id),
-        "logged_by_id": str(visit.logged_by_id),
-        "occurred_at": visit.occurred_at.isoformat(),
-        "received_at": visit.received_at.isoformat(),
-        "type": visit.type,
-        "participants": visit.participants,
-        "latitude": loc.y if loc is not None else None,
-        "longitude": loc.x if loc is not None else None,
-        "location_accuracy_m": visit.location_accuracy_m,
-        "outcome": visit.outcome,
-        "notes": visit.notes,
-        "next_visit_on": visit.next_visit_on.isoformat() if visit.next_visit_on else None,
-        "screening_id": str(visit.screening_id) if visit.screening_id else None,
-        "version": visit.version,
-        "updated_at": visit.updated_at.isoformat(),
-    }
+    """A stored visit's record as JSON values (the upload's answer to a stale edit): the one visit record of
+    recovery.records (`visit_records`), built by the database, as the feed and GET /clients/{id}/visits show it."""
+    from backend.recovery.records import visit_records  # records reads consent through this package
+
+    return visit_records(user=None, visits=[visit.id])[visit.id].value()
