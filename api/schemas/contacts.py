@@ -9,6 +9,7 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import ConfigDict, StrictInt, StrictStr, WithJsonSchema
 
+from api.schemas.jsonschema import inline_json_schema
 from backend.recovery.models import ContactChannel, ContactResult
 
 
@@ -46,29 +47,9 @@ class ContactAttemptIn(Schema):
     )
 
 
-def _inline_json_schema(schema_class: type[Schema]) -> dict[str, Any]:
-    """The class's JSON schema with its nested definitions (the enums) inlined, for the OpenAPI document."""
-    schema = schema_class.model_json_schema()
-    defs = schema.pop("$defs", {})
-
-    def inline(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref", "")
-            if ref.startswith("#/$defs/"):
-                return inline(
-                    {**defs[ref.removeprefix("#/$defs/")], **{k: v for k, v in node.items() if k != "$ref"}}
-                )
-            return {k: inline(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [inline(v) for v in node]
-        return node
-
-    return inline(schema)
-
-
 # Items are taken as plain objects so that one malformed attempt is answered `rejected` on its own instead of
 # failing the whole batch; the document still shows the item's schema (ContactAttemptIn).
-ContactAttemptItem = Annotated[Any, WithJsonSchema(_inline_json_schema(ContactAttemptIn))]
+ContactAttemptItem = Annotated[Any, WithJsonSchema(inline_json_schema(ContactAttemptIn))]
 
 
 class SyncContactAttemptsIn(Schema):

@@ -10,6 +10,7 @@ from ninja import Field, Schema
 from pydantic import WithJsonSchema
 
 from api.schemas.clients import VisitOut
+from api.schemas.jsonschema import inline_json_schema
 from backend.recovery.models import VisitType
 
 
@@ -38,29 +39,7 @@ class VisitIn(Schema):
     )
 
 
-def _visit_in_json_schema() -> dict[str, Any]:
-    """VisitIn's JSON schema with its nested definitions (VisitType) inlined, for the OpenAPI document."""
-    schema = VisitIn.model_json_schema()
-    defs = schema.pop("$defs", {})
-
-    def inline(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref", "")
-            if ref.startswith("#/$defs/"):
-                return inline(
-                    {**defs[ref.removeprefix("#/$defs/")], **{k: v for k, v in node.items() if k != "$ref"}}
-                )
-            return {k: inline(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [inline(v) for v in node]
-        return node
-
-    return inline(schema)
-
-
-# Items are taken as plain objects so that one malformed visit is answered `rejected` on its own instead of
-# failing the whole batch; the document still shows the item's schema (VisitIn).
-VisitItem = Annotated[Any, WithJsonSchema(_visit_in_json_schema())]
+VisitItem = Annotated[Any, WithJsonSchema(inline_json_schema(VisitIn))]
 
 
 class SyncVisitsIn(Schema):
