@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "backend.tasks",
     "backend.followup",
     "backend.sync",
+    "backend.mobile",
     "backend.audit",
     "backend.reports",
     "notifications",

@@ -159,7 +159,7 @@ def naive_first_sync(user) -> int:  # type: ignore[no-untyped-def]
     """Clients in scope, then each client's visits and family one query at a time, serialized the same way."""
     from backend.access import client_qs_for
     from backend.recovery.models import FamilyMember, Visit
-    from backend.recovery.visits import visit_as_dict
+    from backend.recovery.visits.rules import visit_as_dict
 
     n = 0
     since = timezone.now() - timedelta(days=180)

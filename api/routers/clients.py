@@ -37,29 +37,27 @@ from api.schemas.clients import (
     TransitionIn,
     VisitPageOut,
 )
+from backend.access import client_full_qs_for
 from backend.escalations.services import client_status_change
-from backend.recovery.consents import consent_record
-from backend.recovery.family import family_member_link, family_member_unlink, family_member_update
-from backend.recovery.records import (
+from backend.reads.clients import (
+    client_get_for,
+    client_get_for_write,
+    client_get_full_for,
+    client_list_for,
     client_list_items,
     client_record,
     client_record_after_write,
     client_records,
     family_member_records,
-    screening_result,
-    visit_records,
-)
-from backend.recovery.screenings import screening_record
-from backend.recovery.selectors import (
-    client_get_for,
-    client_get_for_write,
-    client_get_full_for,
-    client_list_for,
-    consents_in_force,
     visit_list_for,
 )
+from backend.reads.timeline import timeline_page
+from backend.recovery.consents import consent_record
+from backend.recovery.family import family_member_link, family_member_unlink, family_member_update
+from backend.recovery.records import screening_result, visit_records
+from backend.recovery.screenings import screening_record
+from backend.recovery.selectors import consents_in_force
 from backend.recovery.services import client_create, client_update
-from backend.recovery.timeline import timeline_page
 
 router = Router()
 E = ErrorOut
@@ -128,6 +126,7 @@ def update_client(request: HttpRequest, client_id: uuid.UUID, payload: ClientPat
     as it is now), or `duplicate_client`; 422 `nik_sex_mismatch` on `sex` when the stored NIK says otherwise."""
     user = current_user(request)
     changes = payload.dict(exclude_unset=True, exclude={"version"})
+    client_get_for_write(user=user, client_id=client_id)
     client = client_update(actor=user, client_id=client_id, version=payload.version, changes=changes)
     return client_record_after_write(user=user, client=client, endpoint="PATCH /clients/{id}")
 
@@ -144,7 +143,11 @@ def link_family_member(request: HttpRequest, client_id: uuid.UUID, payload: Fami
     client = client_get_for_write(user=user, client_id=client_id)
     fields = payload.dict(exclude={"id"})
     member, _link, created = family_member_link(
-        actor=user, client=client, member_id=payload.id, fields=fields
+        actor=user,
+        client=client,
+        member_id=payload.id,
+        fields=fields,
+        clients_in_full_view=client_full_qs_for(user=user),
     )
     record = family_member_records(user=user, members=[member], through=[client.id])[member.id]
     return Status(201 if created else 200, record)
@@ -210,6 +213,7 @@ def transition_client(request: HttpRequest, client_id: uuid.UUID, payload: Trans
     need referral consent (409 `consent_required`); escalated by hand also a case a staff member took (409
     `escalation_required`: otherwise start an escalation)."""
     user = current_user(request)
+    client_get_for_write(user=user, client_id=client_id)
     client = client_status_change(
         actor=user, client_id=client_id, to_status=payload.to, reason=payload.reason
     )
@@ -248,7 +252,7 @@ def list_client_visits(request: HttpRequest, client_id: uuid.UUID, page: Query[P
     """Audit-logged."""
     user = current_user(request)
     client = client_get_full_for(user=user, client_id=client_id, endpoint="GET /clients/{id}/visits")
-    result = paginate(visit_list_for(client=client), page)
+    result = paginate(visit_list_for(user=user, client=client), page)
     result["items"] = [r.value() for r in visit_records(user=user, visits=result["items"]).values()]
     return result
 

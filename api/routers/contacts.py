@@ -10,7 +10,7 @@ from ninja import Header, Router
 from api.auth import current_user
 from api.schemas.accounts import ErrorOut
 from api.schemas.contacts import SyncContactAttemptsIn, SyncContactAttemptsOut
-from backend.sync.contact_uploads import contact_attempts_upload
+from backend.mobile.uploads import contact_attempts_upload
 
 router = Router()
 

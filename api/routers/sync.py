@@ -10,8 +10,8 @@ from ninja import Field, Header, Query, Router, Schema
 from api.auth import current_user
 from api.schemas.accounts import ErrorOut
 from api.schemas.sync import ChangesOut, SyncVisitsIn, SyncVisitsOut
-from backend.sync.feed import changes_page, page_json
-from backend.sync.uploads import visits_upload
+from backend.mobile.feed import changes_page, page_json
+from backend.mobile.uploads import visits_upload
 
 router = Router()
 

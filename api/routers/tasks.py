@@ -13,8 +13,8 @@ from api.auth import current_user
 from api.pagination import PageParams, paginate
 from api.schemas.accounts import ErrorOut
 from api.schemas.escalations import TaskCompleteIn, TaskOut, TaskPageOut
+from backend.reads.tasks import task_list, task_require_in_scope
 from backend.tasks.records import task_records
-from backend.tasks.selectors import task_list
 from backend.tasks.services import task_complete
 
 router = Router()
@@ -50,6 +50,7 @@ def complete_task(request: HttpRequest, task_id: uuid.UUID, payload: TaskComplet
     """Idempotent. 403 `not_your_task`; 409 `task_cancelled` or `stale_version` (open task, `version` sent and
     not current); 422 `visit_not_found` on visit_id."""
     user = current_user(request)
+    task_require_in_scope(user=user, task_id=task_id)
     task = task_complete(
         task_id=task_id, actor=user, visit_id=payload.visit_id, note=payload.note, version=payload.version
     )

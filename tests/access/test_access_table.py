@@ -45,9 +45,9 @@ import backend.access
 from backend.accounts.models import Role, RoleAssignment, User
 from backend.escalations.models import Escalation, Offer
 from backend.escalations.services import escalation_outcome_record, offer_accept
+from backend.mobile.feed import BY_NAME
 from backend.recovery.models import Client
 from backend.sync.changelog import sync_scope_reset
-from backend.sync.feed import BY_NAME
 from backend.tasks.models import Task
 from tests.cast import Cast, cast_build
 from tests.conftest import Api
@@ -100,7 +100,7 @@ EXPECTED: dict[str, tuple[tuple[str, str], ...]] = {
 }
 # fmt: on
 
-# Kinds that reach responses only (the feed's kinds are backend.sync.feed.BY_NAME).
+# Kinds that reach responses only (the feed's kinds are backend.mobile.feed.BY_NAME).
 API_ONLY = {"screening", "offer", "timeline_item", "report_row"}
 
 # Every scoping rule of backend.access (`*_qs_for`, and the report rule) and the row that holds it to account.

@@ -1,5 +1,5 @@
-"""A phone's offline set, defined once: what the feed sends (backend/sync/feed/) and what the oversize report
-counts (`sync_sets_report_oversize`, run by Celery beat: backend/sync/tasks.py).
+"""A phone's offline set, defined once: what the feed sends (backend/mobile/feed/) and what the oversize report
+counts (`sync_sets_report_oversize`, run by Celery beat: backend/mobile/tasks.py).
 
 The set is bounded: active clients in the caller's scope (closed ones, `lifecycle.CLOSED`, are not in it), and
 the visits of the last `VISIT_WINDOW_DAYS` days of those whose full record the caller sees. The feed adds what

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db.models import CharField, F, QuerySet, Value
 
-from backend.access import offer_qs_for, timeline_escalation_qs_for
+from backend.access import offer_qs_for, screening_qs_for, timeline_escalation_qs_for, visit_qs_for
 from backend.accounts.models import User
 from backend.recovery.models import ClientFamilyLink, ClientStatusChange, Consent, Screening, Visit
 
@@ -41,8 +41,8 @@ def timeline_events_qs(*, user: User, client_id: uuid.UUID) -> QuerySet:
     """(kind, id, at) of every event of the client `user` may see, as one UNION ALL query (not yet ordered)."""
     escalations = timeline_escalation_qs_for(user=user, client_id=client_id)
     parts = [
-        _events(Visit.objects.filter(client_id=client_id), "visit", "occurred_at"),
-        _events(Screening.objects.filter(client_id=client_id), "screening", "screened_at"),
+        _events(visit_qs_for(user=user).filter(client_id=client_id), "visit", "occurred_at"),
+        _events(screening_qs_for(user=user).filter(client_id=client_id), "screening", "screened_at"),
         _events(ClientStatusChange.objects.filter(client_id=client_id), "status_change", "at"),
         _events(escalations, "escalation", "created_at"),
         *[
