@@ -37,6 +37,7 @@ from api.schemas.clients import (
     TransitionIn,
     VisitPageOut,
 )
+from api.schemas.contacts import ContactAttemptPageOut
 from backend.access import client_full_qs_for
 from backend.escalations.services import client_status_change
 from backend.reads.clients import (
@@ -48,13 +49,14 @@ from backend.reads.clients import (
     client_record,
     client_record_after_write,
     client_records,
+    contact_attempt_list_for,
     family_member_records,
     visit_list_for,
 )
 from backend.reads.timeline import timeline_page
 from backend.recovery.consents import consent_record
 from backend.recovery.family import family_member_link, family_member_unlink, family_member_update
-from backend.recovery.records import screening_result, visit_records
+from backend.recovery.records import contact_attempt_records, screening_result, visit_records
 from backend.recovery.screenings import screening_record
 from backend.recovery.selectors import consents_in_force
 from backend.recovery.services import client_create, client_update
@@ -85,10 +87,16 @@ def create_client(request: HttpRequest, payload: ClientCreateIn) -> Status:
 def list_clients(
     request: HttpRequest, filters: Query[ClientListParams], page: Query[PageParams]
 ) -> dict[str, Any]:
-    """The caller's clients, newest first; `q` matches the name or the code. Rows shown in full are
-    audit-logged (endpoint `client_list`)."""
+    """The caller's clients, newest first; `q` matches the name or the code; `follow_up=overdue|lost` the
+    clients the follow-up ladder holds or lost. Rows shown in full are audit-logged (endpoint `client_list`)."""
     user = current_user(request)
-    qs = client_list_for(user=user, q=filters.q, village=filters.village, status=filters.status)
+    qs = client_list_for(
+        user=user,
+        q=filters.q,
+        village=filters.village,
+        status=filters.status,
+        follow_up=filters.follow_up or "",
+    )
     result = paginate(qs, page)
     result["items"] = client_list_items(user=user, clients=list(result["items"]))
     return result
@@ -240,6 +248,24 @@ def record_screening(request: HttpRequest, client_id: uuid.UUID, payload: Screen
         screened_at=payload.screened_at,
     )
     return Status(201 if created else 200, screening_result(screening=screening))
+
+
+@router.get(
+    "/{client_id}/contact-attempts",
+    response={200: ContactAttemptPageOut, 401: E, 403: E, 404: E, 422: E},
+    summary="Upaya kontak klien (terbaru dahulu)",
+    url_name="list_client_contact_attempts",
+)
+def list_client_contact_attempts(
+    request: HttpRequest, client_id: uuid.UUID, page: Query[PageParams]
+) -> dict[str, Any]:
+    """Every attempt to reach the client, whoever made it (the follow-up's history). Audit-logged."""
+    user = current_user(request)
+    endpoint = "GET /clients/{id}/contact-attempts"
+    client = client_get_full_for(user=user, client_id=client_id, endpoint=endpoint)
+    result = paginate(contact_attempt_list_for(user=user, client=client), page)
+    result["items"] = list(contact_attempt_records(attempts=result["items"]).values())
+    return result
 
 
 @router.get(

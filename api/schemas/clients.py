@@ -139,9 +139,31 @@ class ClientOut(Schema):
     )
     family_members: list[FamilyMemberOut] | None = None
     consents: dict[str, bool] | None = Field(None, description="Cakupan -> berlaku atau tidak.")
+    last_contact_at: datetime | None = Field(
+        None, description="Kontak terakhir: kunjungan tersimpan atau upaya kontak yang terhubung."
+    )
+    phone_flagged: bool | None = Field(
+        None, description="Nomor HP klien ditandai salah oleh upaya kontak dan perlu diperbaiki."
+    )
+    follow_up: FollowUpOut | None = Field(None, description="Posisi klien dalam tangga tindak lanjut.")
     version: int | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+
+class FollowUpOut(Schema):
+    level: int = Field(
+        description="Tingkat tindak lanjut: 0 tidak ada episode; 1 kader memegang tugas; 2 aparatur desa juga; "
+        "3 koordinator BNN diberi tahu."
+    )
+    since: date | None = Field(description="Tanggal (zona waktu wilayah) tingkat ini dimulai.")
+    reason: str | None = Field(
+        description="Pemicu episode: failed_attempts, missed_visit atau no_contact; null tanpa episode."
+    )
+    next_contact_due_on: date | None = Field(
+        description="Batas kontak berikutnya sebelum episode dimulai (zona waktu wilayah); null bila klien tidak "
+        "sedang diikuti (persetujuan ditarik, rawat inap, ditunda, atau status tidak aktif)."
+    )
 
 
 class StaleClientOut(Schema):
@@ -161,6 +183,9 @@ class ClientListItemOut(Schema):
         description="Kode Kemendagri desa/kelurahan tempat tinggal (sama dengan village.code)."
     )
     status: str | None = Field(description="null pada tampilan minimal.")
+    follow_up_level: int | None = Field(
+        None, description="Tingkat tindak lanjut 0-3 (lihat ClientOut.follow_up); null pada tampilan minimal."
+    )
     version: int
 
 
@@ -176,6 +201,11 @@ class ClientListParams(Schema):
     q: str = Field("", max_length=100, description="Cari nama atau kode.")
     village: str = Field("", max_length=13, description="Kode wilayah (desa, kecamatan, kabupaten...).")
     status: str = Field("", max_length=20, description="Status siklus klien.")
+    follow_up: Literal["overdue", "lost"] | None = Field(
+        None,
+        description="overdue: klien dalam episode tindak lanjut (tingkat 1-3: kontak berikutnya terlambat dan "
+        "seseorang memegang tugas untuk menghubunginya); lost: klien berstatus putus kontak (lost_contact).",
+    )
 
 
 # --- family, consent, transitions -----------------------------------------------------------------------------
@@ -321,6 +351,7 @@ class TimelineItemOut(Schema):
         "family_link",
         "family_unlink",
         "consent",
+        "contact_attempt",
     ]
     id: uuid.UUID
     at: datetime

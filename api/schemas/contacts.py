@@ -90,3 +90,29 @@ class SyncContactAttemptsOut(Schema):
         description="Satu hasil per upaya kontak, urut seperti kiriman."
     )
     summary: ContactAttemptsSummaryOut
+
+
+class PersonRefOut(Schema):
+    id: UUID
+    name: str
+
+
+class ContactAttemptOut(Schema):
+    """One stored contact attempt: the same record in GET /clients/{id}/contact-attempts and the sync feed."""
+
+    id: UUID
+    client_id: UUID
+    occurred_at: datetime = Field(description="Waktu upaya kontak menurut perangkat.")
+    received_at: datetime = Field(description="Waktu server menerima upaya kontak.")
+    channel: ContactChannel
+    result: ContactResult
+    note: str
+    logged_by: PersonRefOut = Field(description="Yang mencatat upaya kontak.")
+
+
+class ContactAttemptPageOut(Schema):
+    items: list[ContactAttemptOut]
+    count: int
+    limit: int
+    offset: int
+    has_more: bool

@@ -21,7 +21,8 @@ A declined, expired or withdrawn offer keeps nothing in view (`OFFER_IN_VIEW_STA
 
 What hangs on a client follows the client's *full* record: family members actively linked to a client the caller
 sees in full (`family_member_qs_for`; a member's phone only while they agreed to be contacted and the client's
-contact_family consent is in force), visits and screenings of such clients (`visit_qs_for`, `screening_qs_for`),
+contact_family consent is in force), visits, screenings and contact attempts of such clients (`visit_qs_for`,
+`screening_qs_for`, `contact_attempt_qs_for`),
 and the client's timeline (`timeline` items below).
 
 Escalations (`escalation_qs_for`):
@@ -70,7 +71,7 @@ from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 from backend.accounts.models import Role, User
 from backend.accounts.scope import Scope, region_code_q, scope_for
 from backend.escalations.models import OFFER_IN_VIEW_STATUSES, Escalation, Offer
-from backend.recovery.models import Client, ClientFamilyLink, FamilyMember, Screening, Visit
+from backend.recovery.models import Client, ClientFamilyLink, ContactAttempt, FamilyMember, Screening, Visit
 from backend.tasks.models import Task
 from notifications.models import Notification
 from villages.models import Facility, Region, RegionLevel
@@ -192,6 +193,10 @@ def family_member_qs_for(*, user: User) -> QuerySet[FamilyMember]:
 
 def visit_qs_for(*, user: User) -> QuerySet[Visit]:
     return Visit.objects.filter(client_id__in=client_full_qs_for(user=user).values("id"))
+
+
+def contact_attempt_qs_for(*, user: User) -> QuerySet[ContactAttempt]:
+    return ContactAttempt.objects.filter(client_id__in=client_full_qs_for(user=user).values("id"))
 
 
 def screening_qs_for(*, user: User) -> QuerySet[Screening]:

@@ -15,12 +15,15 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backend.access import (
     client_full_qs_for,
     client_qs_for,
     client_qs_with_access_for,
+    contact_attempt_qs_for,
     escalation_qs_for,
     offers_in_view_q,
     region_code_q,
@@ -30,8 +33,10 @@ from backend.access import (
 from backend.accounts.models import User
 from backend.audit.services import access_log_record, access_log_record_many
 from backend.errors import Conflict, DomainError, DuplicateClient, NotFound, PermissionDenied, RateLimited
+from backend.followup.summary import follow_up_summaries
 from backend.recovery.duplicates import duplicate_answer_register
-from backend.recovery.models import Client, FamilyMember, Visit
+from backend.recovery.lifecycle import ClientStatus
+from backend.recovery.models import Client, ContactAttempt, FamilyMember, Visit
 from backend.recovery.records import client_list_item, client_records_at, family_member_records_through
 
 logger = logging.getLogger(__name__)
@@ -81,9 +86,22 @@ def access_client_for_update(*, user: User, client_id: uuid.UUID) -> Client:
     return Client.objects.select_for_update().select_related("village").get(id=client_id)
 
 
-def client_list_for(*, user: User, q: str = "", village: str = "", status: str = "") -> QuerySet[Client]:
-    """The caller's clients, filtered; `q` matches name (not for minimal-view rows) or code."""
+FOLLOW_UP_FILTERS = ("overdue", "lost")
+
+
+def client_list_for(
+    *, user: User, q: str = "", village: str = "", status: str = "", follow_up: str = ""
+) -> QuerySet[Client]:
+    """The caller's clients, filtered, annotated `follow_up_level` (0-3); `q` matches name (not for minimal-view
+    rows) or code. `follow_up`: `overdue`, clients in a follow-up episode (level 1-3: the next contact is overdue
+    and someone holds a task to make it); `lost`, clients in `lost_contact`. Both only among rows the caller
+    sees in full (the minimal view shows no status)."""
     qs = client_qs_with_access_for(user=user).select_related("village")
+    qs = qs.annotate(follow_up_level=Coalesce("followup_state__tier", 0))
+    if follow_up == "overdue":
+        qs = qs.filter(full_access=True, follow_up_level__gt=0)
+    elif follow_up == "lost":
+        qs = qs.filter(full_access=True, status=ClientStatus.LOST_CONTACT)
     if village:
         qs = qs.filter(region_code_q("village__code", {village}))
     if status:
@@ -105,6 +123,12 @@ def visit_list_for(*, user: User, client: Client) -> QuerySet[Visit]:
         .select_related("logged_by")
         .order_by("-occurred_at", "-received_at", "id")
     )
+
+
+def contact_attempt_list_for(*, user: User, client: Client) -> QuerySet[ContactAttempt]:
+    """The contact attempts for a client (whose full record the caller checked `user` sees), from `user`'s scope
+    (access.contact_attempt_qs_for), newest first."""
+    return contact_attempt_qs_for(user=user).filter(client_id=client.id).order_by("-occurred_at", "id")
 
 
 # --- records ----------------------------------------------------------------------------------------------------
@@ -136,6 +160,15 @@ def _offered_cases(*, user: User, client_ids: list[uuid.UUID]) -> dict[uuid.UUID
     return {row.pop("client_id"): row for row in rows}
 
 
+def _with_follow_up(records: dict[uuid.UUID, dict[str, Any]]) -> dict[uuid.UUID, dict[str, Any]]:
+    """A full record shows where the client stands in the follow-up ladder (backend/followup/summary.py); the
+    minimal view does not."""
+    full = [cid for cid, r in records.items() if r["access"] == "full"]
+    for cid, summary in follow_up_summaries(client_ids=full, now=timezone.now()).items():
+        records[cid]["follow_up"] = summary
+    return records
+
+
 def client_records(*, user: User, clients: Sequence[Client]) -> dict[uuid.UUID, dict[str, Any]]:
     """The clients as `user` may see them, by id: the full record, or the minimal view of an offered case
     (the row's `full_access` annotation from backend.access, read when absent; a client out of scope is left
@@ -143,13 +176,14 @@ def client_records(*, user: User, clients: Sequence[Client]) -> dict[uuid.UUID, 
     levels = _full_levels(user=user, clients=clients)
     shown = [c for c in clients if c.id in levels]
     offered = _offered_cases(user=user, client_ids=[c.id for c in shown if not levels[c.id]])
-    return client_records_at(clients=shown, levels=levels, offered=offered)
+    return _with_follow_up(client_records_at(clients=shown, levels=levels, offered=offered))
 
 
 def client_record(*, user: User, client: Client, full: bool) -> dict[str, Any]:
     """One client's record at the access level the caller established (`client_records` on one row)."""
     offered = {} if full else _offered_cases(user=user, client_ids=[client.id])
-    return client_records_at(clients=[client], levels={client.id: full}, offered=offered)[client.id]
+    records = client_records_at(clients=[client], levels={client.id: full}, offered=offered)
+    return _with_follow_up(records)[client.id]
 
 
 def client_record_after_write(*, user: User, client: Client, endpoint: str) -> dict[str, Any]:
@@ -164,7 +198,10 @@ def client_list_items(*, user: User, clients: list[Client]) -> list[dict[str, An
     full_ids = [c.id for c in clients if c.full_access]  # type: ignore[attr-defined]
     if full_ids:
         access_log_record_many(user=user, client_ids=full_ids, endpoint="client_list")
-    return [client_list_item(client=c) for c in clients]
+    items = [client_list_item(client=c) for c in clients]
+    for item, c in zip(items, clients, strict=True):
+        item["follow_up_level"] = c.follow_up_level if c.full_access else None  # type: ignore[attr-defined]
+    return items
 
 
 def family_member_records(

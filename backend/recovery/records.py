@@ -1,7 +1,8 @@
 """The records of a client, a family member, a visit and a screening: one shape each, built here.
 
 Each entity has one bulk builder that turns rows into records in a constant number of queries, whatever the
-number of rows: `client_records_at`, `family_member_records_through`, `visit_records`. They take the access
+number of rows: `client_records_at`, `family_member_records_through`, `visit_records`,
+`contact_attempt_records`. They take the access
 level as given: which level a reader has (the full record or the minimal view of an offered case, which clients
 a family member is seen through) is backend.access's rule, asked by backend/reads/clients.py, whose
 `client_records` and `family_member_records` the API's handlers and the sync feed both call, so the phone and
@@ -29,7 +30,15 @@ from django.db.models import (
 from django.db.models.functions import Cast
 
 from backend.accounts.models import User
-from backend.recovery.models import Client, ClientFamilyLink, ConsentScope, FamilyMember, Screening, Visit
+from backend.recovery.models import (
+    Client,
+    ClientFamilyLink,
+    ConsentScope,
+    ContactAttempt,
+    FamilyMember,
+    Screening,
+    Visit,
+)
 from backend.recovery.visits.consent import consents_in_force_many
 from villages.models import Region
 
@@ -60,6 +69,8 @@ def _client_fields(c: Client, full: bool, village_name: str) -> dict[str, Any]:
             nik_last4=c.nik_last4 or None,
             notes=c.notes,
             status=c.status,
+            last_contact_at=c.last_contact_at,
+            phone_flagged=c.phone_flagged,
             created_at=c.created_at,
             updated_at=c.updated_at,
         )
@@ -295,6 +306,35 @@ def visit_records(
     if order is not None:
         out = {vid: out[vid] for vid in order if vid in out}
     return out
+
+
+# --- contact attempts ----------------------------------------------------------------------------------------
+
+
+def contact_attempt_records(
+    *, attempts: QuerySet[ContactAttempt] | Iterable[ContactAttempt]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """The attempts' records, by id, in the queryset's order or the order the rows were given, in one query. An
+    attempt looks the same to everyone who may see it (the caller's scope chose the rows)."""
+    if isinstance(attempts, QuerySet):
+        rows = list(attempts.select_related("logged_by"))
+    else:
+        order = [a.id for a in attempts]
+        found = ContactAttempt.objects.filter(id__in=order).select_related("logged_by").in_bulk()
+        rows = [found[i] for i in order if i in found]
+    return {
+        a.id: {
+            "id": a.id,
+            "client_id": a.client_id,
+            "occurred_at": a.occurred_at,
+            "received_at": a.received_at,
+            "channel": a.channel,
+            "result": a.result,
+            "note": a.note,
+            "logged_by": {"id": a.logged_by_id, "name": a.logged_by.name},
+        }
+        for a in rows
+    }
 
 
 # --- screenings --------------------------------------------------------------------------------------------------
