@@ -117,6 +117,11 @@ def world_build() -> World:
             "token": "token-of-another-user",
             "code": "62.06",  # regions are public reference data: nothing is outside
         }
+    # The system admin's scope is the country: outside it are only other users' notifications and devices, and
+    # objects that do not exist.
+    ids_out["system_admin"] |= {
+        k: v for k, v in unknown_ids().items() if k in ("client_id", "member_id", "escalation_id", "task_id")
+    }
     return World(cast=cast, users=users, inside=ids_in, outside=ids_out)
 
 
