@@ -10,6 +10,7 @@ from ninja import Field, Query, Router, Schema
 
 from api.auth import current_user
 from api.schemas.accounts import ErrorOut
+from api.schemas.base import MONTH_PATTERN
 from api.schemas.reports import MonthlyReportOut
 from backend.reports.exports import report_csv, report_filename, report_json, report_xlsx
 from backend.reports.queries import monthly_report
@@ -25,7 +26,11 @@ CONTENT_TYPES = {
 
 
 class MonthlyQuery(Schema):
-    month: str = Field(description="Bulan kalender YYYY-MM di zona waktu wilayah; paling lambat bulan ini.")
+    month: str = Field(
+        description="Bulan kalender YYYY-MM di zona waktu wilayah; paling lambat bulan ini.",
+        # Documented, and checked by the service (422 `invalid_month`, with the other fields' problems).
+        json_schema_extra={"pattern": MONTH_PATTERN},
+    )
     area: str | None = Field(
         None, description="Kode Kemendagri wilayah; wajib kecuali untuk laporan fasilitas (`facility`)."
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Literal
 
 from django.http import HttpRequest
@@ -12,6 +11,7 @@ from ninja import Field, Query, Router, Schema
 from api.auth import current_user
 from api.pagination import PageParams, paginate
 from api.schemas.accounts import ErrorOut
+from api.schemas.base import IsoDate
 from api.schemas.escalations import TaskCompleteIn, TaskOut, TaskPageOut
 from backend.reads.tasks import task_list, task_require_in_scope
 from backend.tasks.records import task_records
@@ -23,8 +23,8 @@ E = ErrorOut
 
 class TaskQuery(Schema):
     status: Literal["open", "done", "cancelled"] | None = None
-    due_before: date | None = Field(
-        None, description="Hanya tugas dengan tenggat pada atau sebelum tanggal ini."
+    due_before: IsoDate | None = Field(
+        None, description="Hanya tugas dengan tenggat pada atau sebelum tanggal ini (YYYY-MM-DD)."
     )
     mine: bool = Field(False, description="Koordinator: hanya tugas sendiri.")
 

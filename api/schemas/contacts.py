@@ -9,11 +9,12 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import ConfigDict, StrictInt, StrictStr, WithJsonSchema
 
+from api.schemas.base import InSchema
 from api.schemas.jsonschema import inline_json_schema
 from backend.recovery.models import ContactChannel, ContactResult
 
 
-class ContactAttemptIn(Schema):
+class ContactAttemptIn(InSchema):
     """Satu upaya menghubungi klien, dicatat di ponsel (sering luring) lalu diunggah. Diperiksa per butir di server:
     butir yang salah ditolak sendiri, tanpa menggagalkan yang lain. Tipe ketat: angka bukan teks."""
 
@@ -52,7 +53,7 @@ class ContactAttemptIn(Schema):
 ContactAttemptItem = Annotated[Any, WithJsonSchema(inline_json_schema(ContactAttemptIn))]
 
 
-class SyncContactAttemptsIn(Schema):
+class SyncContactAttemptsIn(InSchema):
     attempts: list[ContactAttemptItem] = Field(
         description="Paling banyak 500 upaya kontak (lihat ContactAttemptIn)."
     )
