@@ -104,6 +104,7 @@ MATRIX: dict[str, Any] = {
         CASE_WRITERS,
     ),
     "GET /clients/{client_id}/visits": (None, {}, CASE_WRITERS),
+    "GET /clients/{client_id}/contact-attempts": (None, {}, CASE_WRITERS),
     "GET /clients/{client_id}/timeline": (None, {}, CASE_WRITERS),
     "POST /sync/visits": (_body_visit, {}, FIELD),
     "GET /sync/changes": (None, {}, ALL),
