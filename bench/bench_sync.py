@@ -24,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
 os.environ["TEST_DATABASE_NAME"] = "bench_pulih_sync"
+os.environ.setdefault("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", "0")  # building the data on a busy machine
 
 import django  # noqa: E402
 

@@ -44,7 +44,7 @@ from backend.escalations.services.support import (
     escalation_log_left,
     escalation_save,
 )
-from notifications.services import notify
+from notifications.services import notification_settle, notify
 from villages.models import Facility
 
 
@@ -158,10 +158,13 @@ def escalation_cancel(
 
 
 def offers_withdraw(esc: Escalation, pending: list[Offer], *, now: datetime) -> None:
-    """Withdraw locked pending offers; their staff's phones drop the client through the change feed."""
+    """Withdraw locked pending offers: their staff's phones drop the client through the change feed, and no
+    second-channel message follows them up."""
     Offer.objects.filter(id__in=[o.id for o in pending]).update(status=OfferStatus.WITHDRAWN, answered_at=now)
     for offer in pending:
         escalation_log_left(esc, staff_id=offer.staff_id)
+        # The offer is over: no WhatsApp or SMS about it any more (one waiting is skipped).
+        notification_settle(recipient_id=offer.staff_id, event_key=f"offer:{offer.id}")
 
 
 def escalation_cancel_locked(
