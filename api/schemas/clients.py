@@ -52,7 +52,7 @@ class ClientCreateIn(Schema):
     address: str = Field("", max_length=300)
     substances: list[str] = Field(default_factory=list, description="Golongan zat ASSIST yang digunakan.")
     nik: str | None = Field(
-        None, max_length=32, description="NIK 16 digit; hanya disimpan sebagai hash + 4 digit terakhir."
+        None, max_length=32, description="NIK 16 digit; hanya disimpan sebagai hash berkunci."
     )
     notes: str = Field("", max_length=4000)
     assigned_volunteer_ids: list[uuid.UUID] = Field(default_factory=list, description="Kader pendamping.")
@@ -70,7 +70,7 @@ class ClientPatchIn(Schema):
     address: str | None = Field(None, max_length=300)
     substances: list[str] | None = None
     nik: str | None = Field(
-        None, max_length=32, description="NIK baru; null menghapus NIK yang tersimpan (hash dan 4 digit)."
+        None, max_length=32, description="NIK baru; null menghapus NIK yang tersimpan (hash)."
     )
     notes: str | None = Field(None, max_length=4000)
     assigned_volunteer_ids: list[uuid.UUID] | None = None
@@ -130,7 +130,10 @@ class ClientOut(Schema):
     phone: str | None = None
     address: str | None = None
     substances: list[str] | None = None
-    nik_last4: str | None = Field(None, description="4 digit terakhir NIK (NIK tidak pernah ditampilkan).")
+    nik_on_file: bool | None = Field(
+        None,
+        description="true bila NIK tersimpan (hanya sebagai hash; tidak ada bagian NIK yang ditampilkan).",
+    )
     notes: str | None = None
     status: str | None = None
     assigned_volunteers: list[PersonRef] | None = None

@@ -57,7 +57,7 @@ def _client_fields(c: Client, full: bool, village_name: str) -> dict[str, Any]:
             phone=c.phone or None,
             address=c.address,
             substances=c.substances,
-            nik_last4=c.nik_last4 or None,
+            nik_on_file=bool(c.nik_hash),
             notes=c.notes,
             status=c.status,
             created_at=c.created_at,
