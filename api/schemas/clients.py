@@ -136,6 +136,11 @@ class ClientOut(Schema):
     )
     notes: str | None = None
     status: str | None = None
+    consent_withdrawn_at: datetime | None = Field(
+        None,
+        description="Persetujuan pengumpulan data ditarik sejak waktu ini: data hanya disimpan sejauh diwajibkan "
+        "hukum, terlihat oleh koordinator wilayah saja, dan tidak dapat diubah (409 `consent_withdrawn`).",
+    )
     assigned_volunteers: list[PersonRef] | None = None
     assigned_volunteer_ids: list[uuid.UUID] | None = Field(
         None, description="Id kader pendamping, terurut (sama dengan assigned_volunteers)."
@@ -164,6 +169,10 @@ class ClientListItemOut(Schema):
         description="Kode Kemendagri desa/kelurahan tempat tinggal (sama dengan village.code)."
     )
     status: str | None = Field(description="null pada tampilan minimal.")
+    consent_withdrawn_at: datetime | None = Field(
+        None,
+        description="Persetujuan pengumpulan data ditarik sejak waktu ini (koordinator saja yang melihat).",
+    )
     version: int
 
 

@@ -56,6 +56,11 @@ class Client(models.Model):
     last_contact_at = models.DateTimeField(_("kontak terakhir"), null=True, blank=True, db_index=True)
     # A contact attempt found the phone number wrong: it needs correcting (an edit of the phone clears it).
     phone_flagged = models.BooleanField(_("nomor HP perlu diperbaiki"), default=False)
+    # Data-collection consent withdrawn (UU 27/2022 art. 40): processing stops. Set and cleared with the consent
+    # event (consents.py); kept on the row so every scope, sweep and rule can leave the client out in one filter.
+    consent_withdrawn_at = models.DateTimeField(
+        _("persetujuan ditarik"), null=True, blank=True, db_index=True
+    )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)

@@ -60,6 +60,7 @@ def _client_fields(c: Client, full: bool, village_name: str) -> dict[str, Any]:
             nik_on_file=bool(c.nik_hash),
             notes=c.notes,
             status=c.status,
+            consent_withdrawn_at=c.consent_withdrawn_at,
             created_at=c.created_at,
             updated_at=c.updated_at,
         )
