@@ -52,6 +52,7 @@ from backend.reads.clients import (
     family_member_records,
     visit_list_for,
 )
+from backend.reads.subject_access import subject_access_json, subject_access_record
 from backend.reads.timeline import timeline_page
 from backend.recovery.consents import consent_record
 from backend.recovery.family import family_member_link, family_member_unlink, family_member_update
@@ -59,6 +60,7 @@ from backend.recovery.records import screening_result, visit_records
 from backend.recovery.screenings import screening_record
 from backend.recovery.selectors import consents_in_force
 from backend.recovery.services import client_create, client_update
+from backend.reports.subject_access import subject_access_xlsx
 
 router = Router()
 E = ErrorOut
@@ -279,3 +281,39 @@ def client_timeline(
     return timeline_page(
         user=user, client_id=client.id, limit=page.limit, offset=page.offset, newest_first=order == "desc"
     )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get(
+    "/{client_id}/export",
+    response={200: None, 401: E, 403: E, 404: E, 422: E},
+    summary="Salinan data lengkap klien (hak akses subjek data)",
+    url_name="export_client",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "Unduhan: JSON atau XLSX",
+                "content": {
+                    "application/json": {"schema": {"type": "object"}},
+                    XLSX: {"schema": {"type": "string", "format": "binary"}},
+                },
+            }
+        }
+    },
+)
+def export_client(
+    request: HttpRequest, client_id: uuid.UUID, format: Literal["json", "xlsx"] = "json"
+) -> HttpResponse:
+    """The client's complete record for their own request (UU 27/2022): the client, family links, consents,
+    status history, screenings, visits, contact attempts, escalations and outcomes, tasks, and the access log
+    (who read the record, when). A download. Coordinators of the client's area and system admins only (403
+    `coordinator_required` for other roles who see the client, 404 out of scope); the export is access-logged."""
+    record = subject_access_record(user=current_user(request), client_id=client_id)
+    if format == "xlsx":
+        response = HttpResponse(subject_access_xlsx(record=record), content_type=XLSX)
+    else:
+        response = HttpResponse(subject_access_json(record), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="pulih-{record["code"]}.{format}"'
+    return response
