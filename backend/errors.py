@@ -67,6 +67,17 @@ class Conflict(DomainError):
     default_message = _("Terjadi konflik dengan data yang ada.")
 
 
+class ConsentWithdrawnError(Conflict):
+    """409 `consent_withdrawn`: the client withdrew data-collection consent; nothing more is recorded about them
+    (UU 27/2022). Only a new data-collection consent, recorded by the area's coordinator, opens the record again."""
+
+    code = "consent_withdrawn"
+    default_message = _(
+        "Klien telah menarik persetujuan pengumpulan data: data klien tidak dapat diubah atau ditambah. "
+        "Hubungi koordinator BNN Anda."
+    )
+
+
 class StaleVersion(Conflict):
     """409 `stale_version`: the row changed since the caller read it. The answer carries the row as the caller
     may see it now (`current`); the read side fills it in (backend/reads), since a domain service does not know

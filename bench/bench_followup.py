@@ -289,7 +289,7 @@ def load(rng: random.Random, n_clients: int) -> None:
             )
         copy_rows(
             "recovery_client",
-            "id code name name_normalized sex birth_year phone village_id address substances notes nik_last4 status registered_by_id last_contact_at phone_flagged version created_at updated_at".split(),
+            "id code name name_normalized sex birth_year phone village_id address substances notes status registered_by_id last_contact_at phone_flagged version created_at updated_at".split(),
             clients,
         )
         copy_rows("recovery_client_assigned_volunteers", ["client_id", "user_id"], assigned)

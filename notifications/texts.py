@@ -89,6 +89,17 @@ KINDS: dict[str, KindText] = {
         push_title=_("Pembaruan eskalasi"),
         push_body=_OPEN_APP,
     ),
+    # To the staff member handling a case: the client withdrew data-collection consent; Pulih stops processing
+    # them and the client leaves the phone. The push says only that a case changed.
+    "client_consent_withdrawn": KindText(
+        title=_("Persetujuan pengumpulan data ditarik"),
+        body=_(
+            "Klien kasus {client_code} menarik persetujuan pengumpulan data. Data klien tidak lagi diproses di "
+            "Pulih; hentikan penanganan dan tutup kasus ini."
+        ),
+        push_title=_("Pembaruan eskalasi"),
+        push_body=_OPEN_APP,
+    ),
     "task_assigned": KindText(
         title=_("Tugas baru"),
         body=_("Tugas baru untuk kasus {client_code}, tenggat {due_at}."),

@@ -42,6 +42,7 @@ from backend.access import client_full_qs_for
 from backend.escalations.services import client_status_change
 from backend.reads.clients import (
     client_get_for,
+    client_get_for_consent,
     client_get_for_write,
     client_get_full_for,
     client_list_for,
@@ -53,6 +54,7 @@ from backend.reads.clients import (
     family_member_records,
     visit_list_for,
 )
+from backend.reads.subject_access import subject_access_json, subject_access_record
 from backend.reads.timeline import timeline_page
 from backend.recovery.consents import consent_record
 from backend.recovery.family import family_member_link, family_member_unlink, family_member_update
@@ -60,6 +62,7 @@ from backend.recovery.records import contact_attempt_records, screening_result, 
 from backend.recovery.screenings import screening_record
 from backend.recovery.selectors import consents_in_force
 from backend.recovery.services import client_create, client_update
+from backend.reports.subject_access import subject_access_xlsx
 
 router = Router()
 E = ErrorOut
@@ -122,7 +125,7 @@ def get_client(request: HttpRequest, client_id: uuid.UUID) -> dict[str, Any]:
         401: E,
         403: E,
         404: E,
-        409: StaleClientOut | DuplicateClientOut,
+        409: StaleClientOut | DuplicateClientOut | E,
         422: E,
         429: E,
     },
@@ -131,7 +134,7 @@ def get_client(request: HttpRequest, client_id: uuid.UUID) -> dict[str, Any]:
 )
 def update_client(request: HttpRequest, client_id: uuid.UUID, payload: ClientPatchIn) -> dict[str, Any]:
     """Only the fields sent change; `nik: null` removes the NIK. 409 `stale_version` with `current` (the record
-    as it is now), or `duplicate_client`; 422 `nik_sex_mismatch` on `sex` when the stored NIK says otherwise."""
+    as it is now), `duplicate_client`, or `consent_withdrawn` (the client withdrew data-collection consent); 422 `nik_sex_mismatch` on `sex` when the stored NIK says otherwise."""
     user = current_user(request)
     changes = payload.dict(exclude_unset=True, exclude={"version"})
     client_get_for_write(user=user, client_id=client_id)
@@ -141,7 +144,7 @@ def update_client(request: HttpRequest, client_id: uuid.UUID, payload: ClientPat
 
 @router.post(
     "/{client_id}/family-members",
-    response={200: FamilyMemberOut, 201: FamilyMemberOut, 401: E, 403: E, 404: E, 422: E},
+    response={200: FamilyMemberOut, 201: FamilyMemberOut, 401: E, 403: E, 404: E, 409: E, 422: E},
     summary="Tambah atau hubungkan anggota keluarga",
     url_name="link_family_member",
 )
@@ -163,7 +166,7 @@ def link_family_member(request: HttpRequest, client_id: uuid.UUID, payload: Fami
 
 @router.patch(
     "/{client_id}/family-members/{member_id}",
-    response={200: FamilyMemberOut, 401: E, 403: E, 404: E, 409: StaleFamilyMemberOut, 422: E},
+    response={200: FamilyMemberOut, 401: E, 403: E, 404: E, 409: StaleFamilyMemberOut | E, 422: E},
     summary="Ubah data anggota keluarga",
     url_name="update_family_member",
 )
@@ -183,7 +186,7 @@ def update_family_member(
 
 @router.delete(
     "/{client_id}/family-members/{member_id}",
-    response={204: None, 401: E, 403: E, 404: E},
+    response={204: None, 401: E, 403: E, 404: E, 409: E},
     summary="Lepaskan anggota keluarga",
     url_name="unlink_family_member",
 )
@@ -197,14 +200,17 @@ def unlink_family_member(request: HttpRequest, client_id: uuid.UUID, member_id: 
 
 @router.post(
     "/{client_id}/consents",
-    response={201: ConsentOut, 401: E, 403: E, 404: E, 422: E},
+    response={201: ConsentOut, 401: E, 403: E, 404: E, 409: E, 422: E},
     summary="Catat persetujuan (diberikan atau ditarik)",
     url_name="record_consent",
 )
 def record_consent(request: HttpRequest, client_id: uuid.UUID, payload: ConsentIn) -> Status:
-    """422 `guardian_consent_required` for a minor without a linked guardian."""
+    """422 `guardian_consent_required` for a minor without a linked guardian. Withdrawing `data_collection`
+    stops all processing: the client leaves every phone and every scope but the area coordinators'; after it
+    every write answers 409 `consent_withdrawn`, and only a coordinator recording `data_collection` given again
+    opens the record."""
     user = current_user(request)
-    client = client_get_for_write(user=user, client_id=client_id)
+    client = client_get_for_consent(user=user, client_id=client_id)
     consent = consent_record(actor=user, client=client, **payload.dict())
     body = {**consent.__dict__, "in_force": consents_in_force(client_id=client.id)}
     return Status(201, body)
@@ -301,3 +307,39 @@ def client_timeline(
     return timeline_page(
         user=user, client_id=client.id, limit=page.limit, offset=page.offset, newest_first=order == "desc"
     )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get(
+    "/{client_id}/export",
+    response={200: None, 401: E, 403: E, 404: E, 422: E},
+    summary="Salinan data lengkap klien (hak akses subjek data)",
+    url_name="export_client",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "Unduhan: JSON atau XLSX",
+                "content": {
+                    "application/json": {"schema": {"type": "object"}},
+                    XLSX: {"schema": {"type": "string", "format": "binary"}},
+                },
+            }
+        }
+    },
+)
+def export_client(
+    request: HttpRequest, client_id: uuid.UUID, format: Literal["json", "xlsx"] = "json"
+) -> HttpResponse:
+    """The client's complete record for their own request (UU 27/2022): the client, family links, consents,
+    status history, screenings, visits, contact attempts, escalations and outcomes, tasks, and the access log
+    (who read the record, when). A download. Coordinators of the client's area and system admins only (403
+    `coordinator_required` for other roles who see the client, 404 out of scope); the export is access-logged."""
+    record = subject_access_record(user=current_user(request), client_id=client_id)
+    if format == "xlsx":
+        response = HttpResponse(subject_access_xlsx(record=record), content_type=XLSX)
+    else:
+        response = HttpResponse(subject_access_json(record), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="pulih-{record["code"]}.{format}"'
+    return response

@@ -59,7 +59,7 @@ def _out(request: HttpRequest, escalation_id: uuid.UUID, endpoint: str | None = 
 )
 def create_escalation(request: HttpRequest, payload: EscalationCreateIn) -> Status:
     """404 `client_not_found`; 403 `field_worker_required`; 409 `consent_required` (referral and data-collection consent) or
-    `escalation_open` (with `existing`: the open escalation of the same need)."""
+    `escalation_open` (with `existing`: the open escalation of the same need), or `consent_withdrawn`."""
     user = current_user(request)
     client = client_get_for_write(user=user, client_id=payload.client_id)
     if not may_escalate(user=user):

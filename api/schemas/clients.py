@@ -58,7 +58,7 @@ class ClientCreateIn(InSchema):
     address: str = Field("", max_length=300)
     substances: list[str] = Field(default_factory=list, description="Golongan zat ASSIST yang digunakan.")
     nik: str | None = Field(
-        None, max_length=32, description="NIK 16 digit; hanya disimpan sebagai hash + 4 digit terakhir."
+        None, max_length=32, description="NIK 16 digit; hanya disimpan sebagai hash berkunci."
     )
     notes: str = Field("", max_length=4000)
     assigned_volunteer_ids: list[uuid.UUID] = Field(default_factory=list, description="Kader pendamping.")
@@ -76,7 +76,7 @@ class ClientPatchIn(InSchema):
     address: str | None = Field(None, max_length=300)
     substances: list[str] | None = None
     nik: str | None = Field(
-        None, max_length=32, description="NIK baru; null menghapus NIK yang tersimpan (hash dan 4 digit)."
+        None, max_length=32, description="NIK baru; null menghapus NIK yang tersimpan (hash)."
     )
     notes: str | None = Field(None, max_length=4000)
     assigned_volunteer_ids: list[uuid.UUID] | None = None
@@ -136,9 +136,17 @@ class ClientOut(Schema):
     phone: str | None = None
     address: str | None = None
     substances: list[str] | None = None
-    nik_last4: str | None = Field(None, description="4 digit terakhir NIK (NIK tidak pernah ditampilkan).")
+    nik_on_file: bool | None = Field(
+        None,
+        description="true bila NIK tersimpan (hanya sebagai hash; tidak ada bagian NIK yang ditampilkan).",
+    )
     notes: str | None = None
     status: str | None = None
+    consent_withdrawn_at: datetime | None = Field(
+        None,
+        description="Persetujuan pengumpulan data ditarik sejak waktu ini: data hanya disimpan sejauh diwajibkan "
+        "hukum, terlihat oleh koordinator wilayah saja, dan tidak dapat diubah (409 `consent_withdrawn`).",
+    )
     assigned_volunteers: list[PersonRef] | None = None
     assigned_volunteer_ids: list[uuid.UUID] | None = Field(
         None, description="Id kader pendamping, terurut (sama dengan assigned_volunteers)."
@@ -191,6 +199,10 @@ class ClientListItemOut(Schema):
     status: str | None = Field(description="null pada tampilan minimal.")
     follow_up_level: int | None = Field(
         None, description="Tingkat tindak lanjut 0-3 (lihat ClientOut.follow_up); null pada tampilan minimal."
+    )
+    consent_withdrawn_at: datetime | None = Field(
+        None,
+        description="Persetujuan pengumpulan data ditarik sejak waktu ini (koordinator saja yang melihat).",
     )
     version: int
 

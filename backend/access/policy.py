@@ -18,6 +18,10 @@ Clients (`client_qs_for`, annotated `full_access` by `client_qs_with_access_for`
 - BNN coordinator (regency/city or province): every client living in their area (full);
 - system admin: everyone (full).
 A declined, expired or withdrawn offer keeps nothing in view (`OFFER_IN_VIEW_STATUSES`).
+A client who withdrew data-collection consent (`consent_withdrawn_at`) is kept only for what the law requires:
+in view of the area's coordinators and system admins alone (their records say "consent withdrawn"), out of
+everyone else's scope, phones and feeds (`client_withdrawn_qs_for`: the ones a user would see but for the
+withdrawal, so that their writes answer 409 `consent_withdrawn` instead of a bare 404).
 
 What hangs on a client follows the client's *full* record: family members actively linked to a client the caller
 sees in full (`family_member_qs_for`; a member's phone only while they agreed to be contacted and the client's
@@ -27,7 +31,8 @@ and the client's timeline (`timeline` items below).
 
 Escalations (`escalation_qs_for`):
 - volunteer / village official: escalations of clients of their village or assigned to them, and the ones they
-  created while the client is still theirs to see (a client who moved away takes the case along);
+  created while the client is still theirs to see (a client who moved away, or withdrew consent, takes the
+  case along);
 - counselor / assessor: escalations with an offer to them in view, or assigned to them;
 - facility admin: escalations of their facility, or offered in view to one of its staff;
 - coordinator: escalations of clients living in their area; system admin: all.
@@ -101,15 +106,18 @@ def _escalation_client_ids(q: Q) -> QuerySet:
 # --- Clients -------------------------------------------------------------------------------------------------
 
 
-def _client_full_q(scope: Scope, user: User) -> Q:
-    """Paths that give the full record."""
+# A client who has not withdrawn data-collection consent (see the module docstring).
+CONSENTING = Q(consent_withdrawn_at__isnull=True)
+
+
+def _client_full_q(scope: Scope, user: User, *, withdrawn_too: bool = False) -> Q:
+    """Paths that give the full record; a withdrawn client only through an area (`withdrawn_too`: every path,
+    as if no one had withdrawn)."""
     q = Q(pk__in=[])
     if scope.village_codes:
         q |= Q(village_id__in=scope.village_codes)
     if Role.VOLUNTEER in scope.roles:
         q |= Q(id__in=_assigned_client_ids(user))
-    if scope.area_codes:
-        q |= region_code_q("village__code", scope.area_codes)
     if scope.is_staff_member:
         q |= Q(
             id__in=_escalation_client_ids(
@@ -118,6 +126,10 @@ def _client_full_q(scope: Scope, user: User) -> Q:
         )
     if scope.admin_facility_ids:
         q |= Q(id__in=_escalation_client_ids(Q(facility_id__in=scope.admin_facility_ids)))
+    if not withdrawn_too:
+        q &= CONSENTING
+    if scope.area_codes:
+        q |= region_code_q("village__code", scope.area_codes)
     return q
 
 
@@ -133,11 +145,12 @@ def offers_in_view_q(scope: Scope, user: User, prefix: str = "") -> Q:
     return q
 
 
-def _client_minimal_q(scope: Scope, user: User) -> Q:
+def _client_minimal_q(scope: Scope, user: User, *, withdrawn_too: bool = False) -> Q:
     """Paths that give only the minimal view (an offer in view, not yet accepted)."""
     if not (scope.is_staff_member or scope.admin_facility_ids):
         return Q(pk__in=[])
-    return Q(id__in=_escalation_client_ids(offers_in_view_q(scope, user, prefix="offers__")))
+    q = Q(id__in=_escalation_client_ids(offers_in_view_q(scope, user, prefix="offers__")))
+    return q if withdrawn_too else q & CONSENTING
 
 
 def client_qs_for(*, user: User) -> QuerySet[Client]:
@@ -146,6 +159,19 @@ def client_qs_for(*, user: User) -> QuerySet[Client]:
     if scope.is_system_admin:
         return Client.objects.all()
     return Client.objects.filter(_client_full_q(scope, user) | _client_minimal_q(scope, user))
+
+
+def client_withdrawn_qs_for(*, user: User) -> QuerySet[Client]:
+    """Clients who withdrew data-collection consent and whom `user` would see but for the withdrawal (their
+    writes answer 409 `consent_withdrawn`, not 404). Coordinators of the area and system admins see them anyway."""
+    scope = scope_for(user)
+    withdrawn = Client.objects.filter(consent_withdrawn_at__isnull=False)
+    if scope.is_system_admin:
+        return withdrawn
+    paths = _client_full_q(scope, user, withdrawn_too=True) | _client_minimal_q(
+        scope, user, withdrawn_too=True
+    )
+    return withdrawn.filter(paths)
 
 
 def client_qs_with_access_for(*, user: User) -> QuerySet[Client]:
@@ -216,9 +242,9 @@ def escalation_qs_for(*, user: User) -> QuerySet[Escalation]:
     # The creator keeps the case only while the client is theirs to see (moved away: 404, like the client).
     q = Q(created_by_id=user.id, client_id__in=client_qs_for(user=user).values("id"))
     if scope.village_codes:
-        q |= Q(client__village_id__in=scope.village_codes)
+        q |= Q(client__village_id__in=scope.village_codes, client__consent_withdrawn_at__isnull=True)
     if Role.VOLUNTEER in scope.roles:
-        q |= Q(client_id__in=_assigned_client_ids(user))
+        q |= Q(client_id__in=_assigned_client_ids(user), client__consent_withdrawn_at__isnull=True)
     if scope.area_codes:
         q |= Q(client_id__in=_clients_in(scope.area_codes))
     if scope.is_staff_member:

@@ -17,11 +17,22 @@ from backend.recovery.selectors import consent_in_force
 
 @subscribe(ConsentWithdrawn)
 def cancel_cases_on_referral_withdrawn(event: ConsentWithdrawn) -> None:
-    """No referral without consent: cases not yet taken by staff are called off with the withdrawal."""
-    if event.scope != ConsentScope.REFERRAL:
+    """No referral without consent: cases not yet taken by staff are called off with the withdrawal. Without
+    data-collection consent nothing is processed at all: the same, and staff holding a case are told (the push
+    says nothing of the client) and lose the client from their phone."""
+    if event.scope == ConsentScope.REFERRAL:
+        reason = _("Persetujuan rujukan ditarik.")
+    elif event.scope == ConsentScope.DATA_COLLECTION:
+        reason = _("Persetujuan pengumpulan data ditarik.")
+    else:
         return
+    with translation.override("id"):  # stored: the source language whatever the request's
+        text = str(reason)
     escalations_cancel_for_withdrawn_consent(
-        client_id=event.client_id, actor=event.actor, reason=str(_("Persetujuan rujukan ditarik."))
+        client_id=event.client_id,
+        actor=event.actor,
+        reason=text,
+        data_collection=event.scope == ConsentScope.DATA_COLLECTION,
     )
 
 

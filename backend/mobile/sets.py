@@ -1,7 +1,8 @@
 """A phone's offline set, defined once: what the feed sends (backend/mobile/feed/) and what the oversize report
 counts (`sync_sets_report_oversize`, run by Celery beat: backend/mobile/tasks.py).
 
-The set is bounded: active clients in the caller's scope (closed ones, `lifecycle.CLOSED`, are not in it), and
+The set is bounded: active clients in the caller's scope (closed ones, `lifecycle.CLOSED`, are not in it, nor
+clients who withdrew data-collection consent, whom even their area's coordinators read through the API only), and
 the visits of the last `VISIT_WINDOW_DAYS` days of those whose full record the caller sees. The feed adds what
 hangs on them (family members, tasks, escalations) and the caller's notifications.
 """
@@ -32,14 +33,16 @@ FEED_ENDPOINT = "sync_changes"
 
 def active_clients(user: User) -> QuerySet[Client]:
     """The clients of the caller's set, annotated `full_access` (backend.access)."""
-    return client_qs_with_access_for(user=user).exclude(status__in=CLOSED)
+    return (
+        client_qs_with_access_for(user=user)
+        .exclude(status__in=CLOSED)
+        .filter(consent_withdrawn_at__isnull=True)
+    )
 
 
 def full_active_client_ids(user: User) -> QuerySet:
     """The ids of the set's clients whose full record the caller sees: what hangs on a client follows these."""
-    return (
-        client_qs_with_access_for(user=user).exclude(status__in=CLOSED).filter(full_access=True).values("id")
-    )
+    return active_clients(user).filter(full_access=True).values("id")
 
 
 def window_start(now: datetime) -> datetime:

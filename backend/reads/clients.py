@@ -23,6 +23,7 @@ from backend.access import (
     client_full_qs_for,
     client_qs_for,
     client_qs_with_access_for,
+    client_withdrawn_qs_for,
     contact_attempt_qs_for,
     escalation_qs_for,
     offers_in_view_q,
@@ -32,7 +33,15 @@ from backend.access import (
 )
 from backend.accounts.models import User
 from backend.audit.services import access_log_record, access_log_record_many
-from backend.errors import Conflict, DomainError, DuplicateClient, NotFound, PermissionDenied, RateLimited
+from backend.errors import (
+    Conflict,
+    ConsentWithdrawnError,
+    DomainError,
+    DuplicateClient,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+)
 from backend.followup.summary import follow_up_summaries
 from backend.recovery.duplicates import duplicate_answer_register
 from backend.recovery.lifecycle import ClientStatus
@@ -75,8 +84,24 @@ def client_get_full_for(*, user: User, client_id: uuid.UUID, endpoint: str | Non
 
 
 def client_get_for_write(*, user: User, client_id: uuid.UUID) -> Client:
-    """A client the user may change (full access); writes are not access-logged: the write is its own record."""
-    return client_get_full_for(user=user, client_id=client_id)
+    """A client the user may change (full access); writes are not access-logged: the write is its own record.
+    A client who withdrew data-collection consent answers 409 `consent_withdrawn` to whoever would otherwise
+    change it (their phone may not have synced the `leave` yet)."""
+    client = client_get_for_consent(user=user, client_id=client_id)
+    if client.consent_withdrawn_at is not None:
+        raise ConsentWithdrawnError()
+    return client
+
+
+def client_get_for_consent(*, user: User, client_id: uuid.UUID) -> Client:
+    """`client_get_for_write` that lets the area's coordinators (who still see a client who withdrew consent)
+    record a new consent: the one write that opens the record again (recovery/consents.py decides which)."""
+    try:
+        return client_get_full_for(user=user, client_id=client_id)
+    except NotFound:
+        if client_withdrawn_qs_for(user=user).filter(id=client_id).exists():
+            raise ConsentWithdrawnError() from None
+        raise
 
 
 def access_client_for_update(*, user: User, client_id: uuid.UUID) -> Client:

@@ -5,6 +5,12 @@ on the day) can only be given consent for by a guardian: a family member linked 
 guardian role. With only a birth year we cannot tell an 18-year-old from a 17-year-old, so a client who may
 still be under 18 counts as a minor (record the birth date to settle it). Withdrawing is always accepted,
 from the client or a guardian: stopping processing never needs more than asking.
+
+Withdrawing data-collection consent stops all processing of the client (UU 27/2022; DOMAIN.md, Privacy): the
+row is marked `consent_withdrawn_at`, which takes the client out of every phone and every scope but the area
+coordinators' (backend/access/policy.py), out of every sweep, and refuses every write (409 `consent_withdrawn`)
+until a new data-collection consent is recorded. While withdrawn, only that consent, or further withdrawals, are
+accepted here.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
-from backend.errors import ErrorDetail, FieldErrors, ValidationFailed
+from backend.errors import ConsentWithdrawnError, ErrorDetail, FieldErrors, ValidationFailed
 from backend.events import publish
 from backend.recovery.codes import village_today
 from backend.recovery.events import ConsentWithdrawn
@@ -82,6 +88,9 @@ def consent_record(
     with transaction.atomic():
         # The client row lock orders events of one client, so "latest" is never a tie.
         locked = Client.objects.select_for_update().get(id=client.id)
+        reopens = scope == ConsentScope.DATA_COLLECTION and given
+        if locked.consent_withdrawn_at is not None and given and not reopens:
+            raise ConsentWithdrawnError()
         if given_by == "guardian" or (given and client_is_minor(client=locked)):
             if given_by != "guardian":
                 raise _guardian_required("given_by")
@@ -121,7 +130,13 @@ def consent_record(
             recorded_at=now,
             note=note,
         )
-        Client.objects.filter(id=client.id).update(updated_at=timezone.now())
+        withdrawn_at = locked.consent_withdrawn_at
+        if scope == ConsentScope.DATA_COLLECTION:
+            withdrawn_at = None if given else (withdrawn_at or now)
+        Client.objects.filter(id=client.id).update(
+            updated_at=timezone.now(), consent_withdrawn_at=withdrawn_at
+        )
+        client.consent_withdrawn_at = withdrawn_at
         change_record(
             entity="client", entity_id=client.id, village_code=locked.village_id, client_id=client.id
         )

@@ -36,9 +36,9 @@ class Client(models.Model):
     address = models.CharField(_("alamat"), max_length=300, blank=True)
     substances = models.JSONField(_("zat yang digunakan"), default=list, blank=True)
     notes = models.TextField(_("catatan"), blank=True)
-    # NIK is never stored in clear: a keyed hash (HMAC-SHA256, settings.NIK_HMAC_KEY) and its last 4 digits.
+    # NIK is never stored in clear, nor any part of it: only a keyed hash (HMAC-SHA256, settings.NIK_HMAC_KEY).
+    # Its last 4 digits are the serial; with the village, birth date and sex they rebuild the whole NIK.
     nik_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
-    nik_last4 = models.CharField(max_length=4, blank=True, editable=False)
     status = models.CharField(
         _("status"),
         max_length=20,
@@ -56,6 +56,11 @@ class Client(models.Model):
     last_contact_at = models.DateTimeField(_("kontak terakhir"), null=True, blank=True, db_index=True)
     # A contact attempt found the phone number wrong: it needs correcting (an edit of the phone clears it).
     phone_flagged = models.BooleanField(_("nomor HP perlu diperbaiki"), default=False)
+    # Data-collection consent withdrawn (UU 27/2022 art. 40): processing stops. Set and cleared with the consent
+    # event (consents.py); kept on the row so every scope, sweep and rule can leave the client out in one filter.
+    consent_withdrawn_at = models.DateTimeField(
+        _("persetujuan ditarik"), null=True, blank=True, db_index=True
+    )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)

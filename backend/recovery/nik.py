@@ -8,7 +8,9 @@ women); a serial number. We check:
 - the birth date is a real date not in the future (YY read as 20YY if that is not in the future, else 19YY),
   the day +40 for women, and the sex it encodes matches the client's;
 - the serial is not 0000.
-The NIK itself is never stored, logged or returned: only HMAC-SHA256 under settings.NIK_HMAC_KEY and its last 4.
+The NIK itself is never stored, logged or returned, nor any part of it: only HMAC-SHA256 under
+settings.NIK_HMAC_KEY. (Its last 4 digits are the serial; the rest is the district, birth date and sex the
+client's record holds anyway, so keeping them would keep the NIK.)
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ from villages.models import Region
 @dataclass(frozen=True)
 class NikFacts:
     hash: str
-    last4: str
     birth_date: date
     sex: str  # "male" | "female"
 
@@ -73,4 +74,4 @@ def nik_validate(raw: str, *, sex: str | None, field: str = "nik") -> NikFacts:
         errors.add(field, "invalid_nik", _("Nomor urut pada NIK tidak valid."))
     errors.raise_if_any(_("NIK tidak valid."), code="invalid_nik")
     assert born is not None
-    return NikFacts(hash=nik_hash(nik), last4=nik[12:], birth_date=born[0], sex=born[1])
+    return NikFacts(hash=nik_hash(nik), birth_date=born[0], sex=born[1])

@@ -66,11 +66,12 @@ def _client_fields(c: Client, full: bool, village_name: str) -> dict[str, Any]:
             phone=c.phone or None,
             address=c.address,
             substances=c.substances,
-            nik_last4=c.nik_last4 or None,
+            nik_on_file=bool(c.nik_hash),
             notes=c.notes,
             status=c.status,
             last_contact_at=c.last_contact_at,
             phone_flagged=c.phone_flagged,
+            consent_withdrawn_at=c.consent_withdrawn_at,
             created_at=c.created_at,
             updated_at=c.updated_at,
         )

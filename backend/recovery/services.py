@@ -335,11 +335,11 @@ def _apply_sex_and_nik(*, client: Client, changes: dict[str, Any], errors: Field
         return
     sex_changes = new_sex is not None and new_sex != client.sex
     if "nik" in changes and changes["nik"] is None:
-        client.nik_hash, client.nik_last4 = None, ""  # removed on purpose: a wrong or mistyped NIK
+        client.nik_hash = None  # removed on purpose: a wrong or mistyped NIK
     elif changes.get("nik"):
         facts = _nik(changes["nik"], new_sex or client.sex, errors)
         if facts:
-            client.nik_hash, client.nik_last4 = facts.hash, facts.last4
+            client.nik_hash = facts.hash
     elif sex_changes and client.nik_hash:
         errors.add(
             "sex",

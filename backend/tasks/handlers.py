@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from backend.events import subscribe
-from backend.recovery.events import ClientStatusChanged, VisitsLogged
+from backend.recovery.events import ClientStatusChanged, ConsentWithdrawn, VisitsLogged
 from backend.recovery.lifecycle import ClientStatus
-from backend.tasks.rules import post_rehab_tasks_plan, tasks_complete_for_visits
+from backend.recovery.models import ConsentScope
+from backend.tasks.rules import post_rehab_tasks_plan, tasks_cancel_for_client, tasks_complete_for_visits
 from villages.models import Region
 
 
@@ -22,3 +23,10 @@ def plan_post_rehab_support(event: ClientStatusChanged) -> None:
         return
     tz = Region.objects.values_list("timezone", flat=True).get(code=event.village_code)
     post_rehab_tasks_plan(client_id=event.client_id, tz=tz)
+
+
+@subscribe(ConsentWithdrawn)
+def cancel_tasks_on_data_consent_withdrawn(event: ConsentWithdrawn) -> None:
+    """No field work about a client who withdrew data-collection consent: every open task of theirs ends."""
+    if event.scope == ConsentScope.DATA_COLLECTION:
+        tasks_cancel_for_client(client_id=event.client_id)

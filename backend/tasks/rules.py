@@ -12,6 +12,9 @@ A logged visit completes the open tasks of that client assigned to the visit's a
 A `reached` contact attempt completes its author's tasks of the any-contact kinds the same way.
 Only visits and attempts that happened after the task was created count (an old one synced late completes
 nothing).
+
+No task is made about a client who withdrew data-collection consent (`Client.consent_withdrawn_at`): task_ensure
+refuses with 409 `consent_withdrawn`, a batch leaves them out, and the withdrawal cancels their open tasks.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from backend.accounts.models import User
+from backend.errors import ConsentWithdrawnError
 from backend.recovery.models import Client, ContactAttempt, ContactResult, Visit
 from backend.sync.changelog import change_record
 from backend.tasks.models import Task, TaskKind, TaskStatus
@@ -72,7 +76,9 @@ def task_ensure(
 ) -> tuple[Task, bool]:
     """The task of `rule_key`, created if missing (the assignee is notified; `note` is its first note); an
     existing one gets the new due date, and with `reopen` a done task opens again (a moved appointment needs
-    accompanying again)."""
+    accompanying again). A client who withdrew data-collection consent: 409 `consent_withdrawn`."""
+    if Client.objects.filter(id=client_id, consent_withdrawn_at__isnull=False).exists():
+        raise ConsentWithdrawnError()
     task, created = Task.objects.get_or_create(
         rule_key=rule_key,
         defaults={
@@ -127,6 +133,12 @@ def tasks_ensure_many(specs: Iterable[TaskSpec]) -> list[Task]:
     task_ensure does. A task whose rule_key exists is left as it is (no new due date, no reopening). Returns the
     tasks created."""
     by_key = {s.rule_key: s for s in specs}
+    withdrawn = set(
+        Client.objects.filter(
+            id__in={s.client_id for s in by_key.values()}, consent_withdrawn_at__isnull=False
+        ).values_list("id", flat=True)
+    )
+    by_key = {key: s for key, s in by_key.items() if s.client_id not in withdrawn}
     if not by_key:
         return []
     rows = [
@@ -173,11 +185,25 @@ def tasks_cancel_for(*, escalation_id: uuid.UUID, kinds: tuple[str, ...]) -> int
     return len(tasks)
 
 
+def tasks_cancel_for_client(*, client_id: uuid.UUID) -> int:
+    """Cancel every open task about the client (data-collection consent withdrawn); returns how many. Each
+    assignee's phone learns of it (the feed answers `leave`: the client is no longer in their set)."""
+    tasks = list(
+        Task.objects.select_for_update().filter(client_id=client_id, status=TaskStatus.OPEN).order_by("id")
+    )
+    for task in tasks:
+        task.status = TaskStatus.CANCELLED
+        task_save(task, "status")
+    return len(tasks)
+
+
 def post_rehab_tasks_plan(*, client_id: uuid.UUID, tz: str, start: date | None = None) -> list[Task]:
     """Post-rehab support visits at 7, 30 and 90 days for the client's volunteers (call on entering post-rehab).
 
     Idempotent per (client, start date, visit, volunteer)."""
     client = Client.objects.get(id=client_id)
+    if client.consent_withdrawn_at is not None:
+        return []
     start = start or local_date(instant=timezone.now(), tz=tz)
     made = []
     for user in client.assigned_volunteers.filter(is_active=True):

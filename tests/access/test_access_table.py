@@ -99,17 +99,20 @@ EXPECTED: dict[str, tuple[tuple[str, str], ...]] = {
     "notification":  ((F, H),   (F, H),    (F, H),    (F, H),    (F, H),    (F, H),    (F, H),    (F, H),       (F, H)),
     "timeline_item": ((F, H),   (F, H),    (F, H),    (H, H),    (F, H),    (F, H),    (F, H),    (F, F),       (H, H)),
     "report_row":    ((H, H),   (H, H),    (H, H),    (H, H),    (M, H),    (F, H),    (F, H),    (F, F),       (H, H)),
+    "client_export": ((H, H),   (H, H),    (H, H),    (H, H),    (H, H),    (F, H),    (F, H),    (F, F),       (H, H)),
 }
 # fmt: on
 
 # Kinds that reach responses only (the feed's kinds are backend.mobile.feed.BY_NAME).
-API_ONLY = {"screening", "offer", "timeline_item", "report_row"}
+API_ONLY = {"screening", "offer", "timeline_item", "report_row", "client_export"}
 
 # Every scoping rule of backend.access (`*_qs_for`, and the report rule) and the row that holds it to account.
 RULE_ROWS = {
     "client_qs_for": "client",
     "client_qs_with_access_for": "client",
     "client_full_qs_for": "client",
+    # Clients who withdrew consent (the table's clients have not): tests/privacy/test_consent_withdrawal.py.
+    "client_withdrawn_qs_for": "client",
     "offered_escalation_qs_for": "client",  # what the minimal view shows of the offered case
     "family_link_qs_for": "family_member",
     "family_member_qs_for": "family_member",
@@ -308,6 +311,7 @@ def _build() -> Scenario:
                 ("notification", role, scope): Target(notification.id),
                 ("timeline_item", role, scope): Target(esc.id, client_id, esc.id),
                 ("report_row", role, scope): Target(None, report=query, row=row),
+                ("client_export", role, scope): Target(client_id, client_id),
             }
     return Scenario(cast=cast, users=users, targets=targets)
 
@@ -552,6 +556,18 @@ def api_report_row(ch: Channel, t: Target, sc: Scenario) -> str:
     return F if row["figures"]["escalations_created"] else f"a row without the case: {row['figures']}"
 
 
+def api_client_export(ch: Channel, t: Target, sc: Scenario) -> str:
+    """The subject access export (GET /clients/{id}/export): the area's coordinators and system admins; a role
+    that sees the client in full is refused 403 `coordinator_required`, minimally 403 `full_access_required`."""
+    response = ch.get(f"/clients/{t.client_id}/export")
+    if response.status_code == 200:
+        return (
+            F if response.json()["client_id"] == str(t.client_id) else f"another record: {response.content!r}"
+        )
+    refusals = _client_refusals(ch.client_level) if ch.client_level != F else {"403 coordinator_required"}
+    return _hidden_answer(response, refusals)
+
+
 API_CHECKS: dict[str, Callable[[Channel, Target, Scenario], str]] = {
     "client": api_client,
     "family_member": api_family_member,
@@ -564,6 +580,7 @@ API_CHECKS: dict[str, Callable[[Channel, Target, Scenario], str]] = {
     "notification": api_notification,
     "timeline_item": api_timeline_item,
     "report_row": api_report_row,
+    "client_export": api_client_export,
 }
 
 

@@ -134,12 +134,13 @@ def test_an_unknown_sex_is_refused_with_the_field(api, cast):
 # --- NIK ------------------------------------------------------------------------------------------------------
 
 
-def test_the_nik_is_kept_only_as_a_keyed_hash_and_its_last_4_digits(api, cast, caplog):
+def test_the_nik_is_kept_only_as_a_keyed_hash(api, cast, caplog):
     caplog.set_level(logging.DEBUG)
     response = api.as_(cast.volunteer_katingan).post("/clients", new(nik=NIK))
     assert response.status_code == 201
     assert NIK not in response.content.decode()
-    assert response.json()["nik_last4"] == "0001"
+    assert response.json()["nik_on_file"] is True
+    assert "nik_last4" not in response.json()
     client = Client.objects.get(id=response.json()["id"])
     assert client.nik_hash == nik_hash(NIK) != NIK
     assert len(client.nik_hash) == 64

@@ -16,6 +16,7 @@ from backend.escalations.services import client_status_change
 from backend.recovery.consents import consent_record
 from backend.recovery.family import family_member_link
 from backend.recovery.models import Client, Screening
+from backend.recovery.nik import nik_hash
 from backend.recovery.services import client_update
 from backend.recovery.transitions import client_transition
 from backend.sync.models import ChangeLog
@@ -301,7 +302,7 @@ def test_the_sex_cannot_change_against_the_stored_nik(api, cast):
     assert error(response)[1] == {"nik": "nik_sex_mismatch"}
     response = as_off.patch(f"/clients/{client.id}", {"version": 1, "sex": "female", "nik": NIK_WOMAN})
     assert response.status_code == 200
-    assert (response.json()["sex"], response.json()["nik_last4"]) == ("female", "0002")
+    assert (response.json()["sex"], response.json()["nik_on_file"]) == ("female", True)
 
 
 def test_a_nik_can_be_removed_with_null_and_then_the_sex_changes_freely(api, cast):
@@ -309,16 +310,16 @@ def test_a_nik_can_be_removed_with_null_and_then_the_sex_changes_freely(api, cas
     as_off = api.as_(cast.official_katingan)
     response = as_off.patch(f"/clients/{client.id}", {"version": 1, "nik": None})
     assert response.status_code == 200
-    assert response.json()["nik_last4"] is None
+    assert response.json()["nik_on_file"] is False
     client.refresh_from_db()
-    assert (client.nik_hash, client.nik_last4) == (None, "")
+    assert client.nik_hash is None
     assert as_off.patch(f"/clients/{client.id}", {"version": 2, "sex": "female"}).status_code == 200
     # the freed NIK may now be registered for someone else
-    assert register(cast, name="Orang Lain", nik=NIK).nik_last4 == "0001"
+    assert register(cast, name="Orang Lain", nik=NIK).nik_hash == nik_hash(NIK)
 
 
 def test_a_patch_without_the_nik_keeps_it(api, cast):
     client = register(cast, nik=NIK)
     api.as_(cast.official_katingan).patch(f"/clients/{client.id}", {"version": 1, "notes": "x"})
     client.refresh_from_db()
-    assert client.nik_last4 == "0001" and client.nik_hash
+    assert client.nik_hash == nik_hash(NIK)

@@ -56,7 +56,7 @@ def test_the_detail_is_full_minimal_or_not_found_by_role(api, cast, client_offer
     assert body["access"] == expected
     assert body["code"] == client_offered.code
     if expected == MINIMAL:
-        for hidden in ("name", "phone", "address", "nik_last4", "notes", "status", "family_members"):
+        for hidden in ("name", "phone", "address", "nik_on_file", "notes", "status", "family_members"):
             assert body[hidden] is None
         assert body["escalation"]["need"] == "counseling"
         assert body["birth_year"] == 1995

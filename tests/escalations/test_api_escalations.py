@@ -116,10 +116,10 @@ def test_bad_input_is_a_422_naming_the_field(api, cast, client_kasongan):
     assert {"need", "location.lat"} <= fields
 
 
-def test_the_offered_staff_member_is_notified_with_high_priority_and_the_sla_as_ttl(api, cast, offered):
+def test_the_offered_staff_member_is_notified_at_the_cases_priority_and_the_sla_as_ttl(api, cast, offered):
     note = Notification.objects.get(recipient=cast.counselor_near, kind="escalation_offered")
 
-    assert note.priority == "high"
+    assert note.priority == "normal"  # a routine case: an urgent one is "high" (below)
     assert 23 * 3600 < note.ttl_seconds <= 24 * 3600
     assert note.data == {
         "escalation_id": offered["id"],
@@ -137,6 +137,8 @@ def test_an_urgent_case_gets_the_areas_urgent_sla(api, cast, client_kasongan):
 
     left = datetime.fromisoformat(body["offer"]["expires_at"]) - timezone.now()
     assert timedelta(minutes=55) < left <= timedelta(hours=1)
+    note = Notification.objects.get(data__offer_id=body["offer"]["id"], kind="escalation_offered")
+    assert note.priority == "high"
 
 
 def test_escalation_changes_go_into_the_change_log(api, cast, offered):

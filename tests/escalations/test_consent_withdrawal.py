@@ -80,14 +80,14 @@ def test_withdrawing_another_consent_leaves_escalations_alone(api, cast, client_
 
 def test_no_escalation_without_data_collection_consent(api, cast, client_kasongan):
     """Leak: an escalation (reason: health free text) could be created after the client withdrew consent to
-    data collection; only referral consent was checked."""
+    data collection; only referral consent was checked. (Since issue 10 a withdrawn client's every write
+    answers `consent_withdrawn`; a client who never gave that consent still gets `consent_required`.)"""
     _consent(api, cast.volunteer_katingan, client_kasongan, "data_collection", False)
 
     response = _create(api, cast.volunteer_katingan, client_kasongan)
 
     assert response.status_code == 409
-    assert response.json()["error"]["code"] == "consent_required"
-    assert response.json()["error"]["details"][0]["field"] == "consent.data_collection"
+    assert response.json()["error"]["code"] == "consent_withdrawn"
     assert not Escalation.objects.filter(client=client_kasongan).exists()
 
 
@@ -131,7 +131,8 @@ def test_an_open_offer_cannot_be_accepted_or_assigned_after_data_collection_is_w
     api, cast, client_kasongan
 ):
     """Leak: with data-collection consent withdrawn, the offered case could still be accepted (moving the
-    client to `escalated`) or handed to someone by the coordinator."""
+    client to `escalated`) or handed to someone by the coordinator. Since issue 10 the withdrawal calls the
+    untaken case off at once (its offer withdrawn), so neither can happen."""
     created = _create(api, cast.volunteer_katingan, client_kasongan)
     eid = created.json()["id"]
     _consent(api, cast.volunteer_katingan, client_kasongan, "data_collection", False)
@@ -141,6 +142,7 @@ def test_an_open_offer_cannot_be_accepted_or_assigned_after_data_collection_is_w
         f"/escalations/{eid}/assign", {"staff_id": str(cast.counselor_far.id)}
     )
 
-    assert accept.status_code == 409 and accept.json()["error"]["code"] == "consent_required"
-    assert assign.status_code == 409 and assign.json()["error"]["code"] == "consent_required"
-    assert Offer.objects.get(escalation_id=eid, staff=cast.counselor_near).status == "pending"
+    assert accept.status_code == 409 and accept.json()["error"]["code"] == "offer_not_open"
+    assert assign.status_code == 409, assign.content
+    assert Escalation.objects.get(id=eid).status == "cancelled"
+    assert Offer.objects.get(escalation_id=eid, staff=cast.counselor_near).status == "withdrawn"

@@ -183,14 +183,18 @@ def escalation_cancel_locked(
 
 
 def escalations_cancel_for_withdrawn_consent(
-    *, client_id: uuid.UUID, actor: User, reason: str
+    *, client_id: uuid.UUID, actor: User | None, reason: str, data_collection: bool = False
 ) -> list[Escalation]:
-    """Referral consent was withdrawn: every escalation of the client not yet taken by staff is called off.
+    """Referral (or data-collection) consent was withdrawn: every escalation of the client not yet taken by
+    staff is called off.
 
     The withdrawal is the authority here (UU 27/2022: processing stops), so whoever recorded it may cancel.
     Cases staff already took (accepted, scheduled, outcome recorded) stay with them, but their further steps
     answer 409 `consent_required` (only closing is left), and the assigned staff member is notified
-    (`escalation_consent_withdrawn`) so they stop and close the case. Call inside the withdrawal's transaction.
+    (`escalation_consent_withdrawn`, or `client_consent_withdrawn` for data collection: the push itself is
+    generic) so they stop and close the case. A withdrawn data-collection consent also takes the client and the
+    case off the staff member's phone (change rows addressed to them: the feed answers `leave`). Call inside the
+    withdrawal's transaction.
     """
     now = timezone.now()
     cancelled = []
@@ -208,11 +212,14 @@ def escalations_cancel_for_withdrawn_consent(
         assigned_to__isnull=False,
         assigned_to__is_active=True,
     ).select_related("client", "assigned_to")
+    kind = "client_consent_withdrawn" if data_collection else "escalation_consent_withdrawn"
     for esc in taken:
+        if data_collection:
+            escalation_log_left(esc, staff_id=esc.assigned_to_id)
         notify(
             recipient=esc.assigned_to,
-            kind="escalation_consent_withdrawn",
-            event_key=f"escalation:{esc.id}:consent_withdrawn:{now.isoformat()}",
+            kind=kind,
+            event_key=f"escalation:{esc.id}:{kind}:{now.isoformat()}",
             params={"client_code": esc.client.code},
             data=escalation_ids(esc),
             priority="high",

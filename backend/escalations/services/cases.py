@@ -201,7 +201,10 @@ def appointments_missed_sweep(*, now: datetime | None = None) -> int:
     grace = getattr(settings, "MISSED_APPOINTMENT_GRACE_HOURS", 24)
     created = 0
     cutoff = now - timedelta(hours=grace)
-    late = Escalation.objects.filter(status=S.SCHEDULED, appointment_at__lt=cutoff).select_related("client")
+    # A client who withdrew data-collection consent is no one's task any more (their case stays with staff to close).
+    late = Escalation.objects.filter(
+        status=S.SCHEDULED, appointment_at__lt=cutoff, client__consent_withdrawn_at__isnull=True
+    ).select_related("client")
     for esc in late.iterator(chunk_size=200):
         with transaction.atomic():
             area = area_settings(village_code=esc.client.village_id)

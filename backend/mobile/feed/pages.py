@@ -115,6 +115,7 @@ def _log_items(user: User, rows: list[tuple], now: datetime) -> list[dict]:
         ids = [i for e, i in latest if e == name]
         current[name] = entity.records(user, entity.visible(user, now).filter(id__in=ids))
     items = []
+    left: list[uuid.UUID] = []
     for (name, entity_id), op in latest.items():
         data = current[name].get(entity_id)
         if data is not None:
@@ -122,7 +123,22 @@ def _log_items(user: User, rows: list[tuple], now: datetime) -> list[dict]:
         else:
             gone = "delete" if op == "delete" else "leave"
             items.append({"entity": name, "id": str(entity_id), "op": gone, "data": None})
-    return items
+            if name == "client":
+                left.append(entity_id)
+    return items + _visits_left(left, {(e, i) for e, i in latest}, now)
+
+
+def _visits_left(client_ids: list[uuid.UUID], sent: set[tuple[str, uuid.UUID]], now: datetime) -> list[dict]:
+    """A client who left the phone (closed, out of scope, consent withdrawn) takes the visits of the window
+    along: `leave` for each one the phone may hold."""
+    if not client_ids:
+        return []
+    visits = Visit.objects.filter(client_id__in=client_ids, occurred_at__gte=window_start(now))
+    return [
+        {"entity": "visit", "id": str(vid), "op": "leave", "data": None}
+        for vid in visits.order_by("occurred_at", "id").values_list("id", flat=True)
+        if ("visit", vid) not in sent
+    ]
 
 
 def aged_visits(
