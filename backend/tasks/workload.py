@@ -87,7 +87,9 @@ def tasks_release(*, area_code: str, today: date, cap: int) -> list[Task]:
         list(User.objects.select_for_update().filter(id__in=assignees).order_by("id").values_list("id"))
         given = given_on(assignee_ids=assignees, day=today)
         by_assignee: dict[uuid.UUID, list[Task]] = defaultdict(list)
-        for task in queued.select_related("client", "assignee").order_by("assignee_id", *QUEUE_ORDER):
+        # Locked, and so read again as committed: a task cancelled meanwhile (its client reached) is passed over.
+        locked = queued.select_for_update(of=("self",)).select_related("client", "assignee")
+        for task in locked.order_by("assignee_id", *QUEUE_ORDER):
             if len(by_assignee[task.assignee_id]) < cap - given.get(task.assignee_id, 0):
                 by_assignee[task.assignee_id].append(task)
         opened = [t for tasks in by_assignee.values() for t in tasks]
