@@ -241,6 +241,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "backend.followup.tasks.followup_sweep_daily",
         "schedule": timedelta(hours=1),
     },
+    # Hourly, but one digest per user per local day, in their morning (TASKS_DIGEST_LOCAL_HOUR).
+    "task-digest": {
+        "task": "backend.tasks.tasks.task_digest_hourly",
+        "schedule": timedelta(hours=1),
+    },
 }
 
 
@@ -337,6 +342,17 @@ FOLLOWUP_TIER_DAYS = envint("FOLLOWUP_TIER_DAYS", 3)
 FOLLOWUP_REFUSED_PAUSE_DAYS = envint("FOLLOWUP_REFUSED_PAUSE_DAYS", 30)
 FOLLOWUP_HANDOVER_DAYS = envint("FOLLOWUP_HANDOVER_DAYS", 7)
 FOLLOWUP_SWEEP_LOCAL_HOUR = envint("FOLLOWUP_SWEEP_LOCAL_HOUR", 6)
+# Field tasks (backend/tasks): at most this many new follow-up tasks (tiers 1 and 2) per field worker per day,
+# the rest queued and released on later days, best first (workload.py); post-rehab support visits this many
+# days after a client enters post-rehab. An area may set its own (AreaTaskSettings, in the admin).
+TASKS_DAILY_FOLLOWUP_CAP = envint("TASKS_DAILY_FOLLOWUP_CAP", 8)
+TASKS_POST_REHAB_VISIT_DAYS = tuple(
+    int(d) for d in (env("TASKS_POST_REHAB_VISIT_DAYS", "7,30,90") or "").split(",") if d.strip()
+)
+# The daily digest of a field worker's overdue and due-today tasks: one push (or, with no working push token, a
+# WhatsApp/SMS message) in their morning, from this local hour; a digest not made by the last hour is not sent.
+TASKS_DIGEST_LOCAL_HOUR = envint("TASKS_DIGEST_LOCAL_HOUR", 7)
+TASKS_DIGEST_LAST_LOCAL_HOUR = envint("TASKS_DIGEST_LAST_LOCAL_HOUR", 11)
 
 # --- i18n: Bahasa Indonesia first -----------------------------------------------------------------------------
 LANGUAGE_CODE = "id"

@@ -115,6 +115,13 @@ KINDS: dict[str, KindText] = {
         push_title=_("Data sinkron terlalu besar"),
         push_body=_OPEN_APP,
     ),
+    # To a field worker, once in their morning (backend/tasks/digest.py): counts only, one entry for all tasks.
+    "task_digest": KindText(
+        title=_("Tugas hari ini"),
+        body=_("Anda memiliki {due_today} tugas dengan tenggat hari ini dan {overdue} tugas yang terlambat."),
+        push_title=_("Tugas hari ini"),
+        push_body=_OPEN_APP,
+    ),
     "task_overdue": KindText(
         title=_("Tugas terlambat"),
         body=_("Tugas untuk kasus {client_code} telah melewati tenggat {due_at}."),

@@ -11,10 +11,11 @@ from ninja import Field, Query, Router, Schema
 from api.auth import current_user
 from api.schemas.accounts import ErrorOut
 from api.schemas.base import MONTH_PATTERN
-from api.schemas.reports import MonthlyReportOut
+from api.schemas.reports import MonthlyReportOut, PostRehabQuotaOut
 from backend.reports.exports import report_csv, report_filename, report_json, report_xlsx
 from backend.reports.queries import monthly_report
 from backend.reports.selectors import report_spec_for
+from backend.tasks.quota import post_rehab_quota
 
 router = Router()
 E = ErrorOut
@@ -78,3 +79,32 @@ def monthly(request: HttpRequest, query: Query[MonthlyQuery]):  # type: ignore[n
     filename = report_filename(report=report, ext=query.format)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+class QuotaQuery(Schema):
+    area: str = Field(description="Kode Kemendagri wilayah (kabupaten/kota atau provinsi).")
+    year: int = Field(
+        ge=2000, le=9999, description="Tahun kalender di zona waktu wilayah; paling lambat tahun ini."
+    )
+
+
+@router.get(
+    "/post-rehab-quota",
+    response={200: PostRehabQuotaOut, 401: E, 403: E, 404: E, 422: E},
+    summary="Kuota pascarehabilitasi",
+    url_name="post_rehab_quota",
+)
+def post_rehab_quota_get(request: HttpRequest, query: Query[QuotaQuery]) -> dict:
+    """The area's post-rehab places in the year (PostRehabQuota, set in the admin; null when none is set) and
+    the clients who entered post-rehab that year in the area, each counted once. Who may ask: as for the monthly
+    report (403 `forbidden` without a report role, 404 outside one's area)."""
+    spec = report_spec_for(user=current_user(request), area=query.area, month=f"{query.year}-01")
+    use = post_rehab_quota(area_code=spec.area.code, year=query.year, tz=spec.tz)  # type: ignore[union-attr]
+    return {
+        "area": use.area,
+        "year": use.year,
+        "places": use.places,
+        "used": use.used,
+        "remaining": use.remaining,
+        "over": use.over,
+    }

@@ -9,11 +9,11 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from api.auth import current_user
-from api.pagination import PageParams, paginate
+from api.pagination import PageParams
 from api.schemas.accounts import ErrorOut
 from api.schemas.base import IsoDate
 from api.schemas.escalations import TaskCompleteIn, TaskOut, TaskPageOut
-from backend.reads.tasks import task_list, task_require_in_scope
+from backend.reads.tasks import task_list, task_page, task_require_in_scope
 from backend.tasks.records import task_records
 from backend.tasks.services import task_complete
 
@@ -22,7 +22,7 @@ E = ErrorOut
 
 
 class TaskQuery(Schema):
-    status: Literal["open", "done", "cancelled"] | None = None
+    status: Literal["open", "queued", "done", "cancelled"] | None = None
     due_before: IsoDate | None = Field(
         None, description="Hanya tugas dengan tenggat pada atau sebelum tanggal ini (YYYY-MM-DD)."
     )
@@ -31,13 +31,21 @@ class TaskQuery(Schema):
 
 @router.get("", response={200: TaskPageOut, 401: E, 422: E}, summary="Daftar tugas", url_name="list_tasks")
 def list_tasks(request: HttpRequest, query: Query[TaskQuery], page: Query[PageParams]) -> dict:
-    """Soonest due first; `overdue` is computed in the client's time zone."""
-    qs = task_list(
-        user=current_user(request), status=query.status, due_before=query.due_before, mine_only=query.mine
-    )
-    result = paginate(qs, page)
-    result["items"] = list(task_records(user=current_user(request), tasks=result["items"]).values())
-    return result
+    """Open tasks first, then `queued` ones (held back by the daily cap of new follow-up tasks: not yours to do
+    yet, they open on a later day), then done and cancelled. Within each: highest `priority` first, then the
+    soonest `due_on`. Tasks of one `household` (clients sharing a linked family member) come together: among the
+    open and queued tasks, every task of a household follows the first one. `overdue` is computed in the
+    client's time zone."""
+    user = current_user(request)
+    qs = task_list(user=user, status=query.status, due_before=query.due_before, mine_only=query.mine)
+    result = task_page(user=user, qs=qs, offset=page.offset, limit=page.limit)
+    return {
+        "items": result.items,
+        "count": result.count,
+        "limit": page.limit,
+        "offset": page.offset,
+        "has_more": page.offset + len(result.items) < result.count,
+    }
 
 
 @router.post(

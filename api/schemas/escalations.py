@@ -263,7 +263,30 @@ class TaskOut(Schema):
     assignee_id: uuid.UUID
     due_on: date = Field(description="Tenggat: tanggal di zona waktu wilayah klien.")
     overdue: bool = Field(description="Terbuka dan tenggat sebelum hari ini (zona waktu wilayah klien).")
-    status: Literal["open", "done", "cancelled"]
+    status: Literal["queued", "open", "done", "cancelled"] = Field(
+        description=(
+            "queued: ditahan oleh batas harian tugas tindak lanjut baru; belum menjadi tugas Anda, dibuka pada "
+            "hari berikutnya (prioritas tertinggi dahulu). open: tugas Anda."
+        )
+    )
+    priority: int = Field(
+        ge=0,
+        le=100,
+        description=(
+            "Prioritas 0-100, tertinggi dahulu (backend/tasks/priority.py: jenis tugas, tingkat tindak lanjut, "
+            "pascarehabilitasi, urgensi). GET /tasks mengurutkan berdasarkan ini, lalu tenggat."
+        ),
+    )
+    released_on: date | None = Field(
+        description="Tanggal (zona waktu wilayah klien) tugas diberikan kepada petugas; null selama antre."
+    )
+    household: str | None = Field(
+        description=(
+            "Kunci rumah tangga: sama untuk tugas-tugas klien yang berbagi anggota keluarga tertaut, di antara "
+            "tugas dalam jawaban ini (GET /tasks: seluruh daftar; feed: halaman). Kunci buram, tanpa makna; "
+            "null bila tidak ada tugas lain dari rumah tangga yang sama. GET /tasks menempatkannya berurutan."
+        )
+    )
     completed_at: datetime | None
     completed_by_visit: uuid.UUID | None
     note: str

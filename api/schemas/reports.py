@@ -75,3 +75,18 @@ class MonthlyReportOut(Schema):
     columns: list[ReportColumnOut]
     rows: list[ReportRowOut] = Field(description="Satu baris per wilayah anak.")
     total: ReportRowOut
+
+
+class PostRehabQuotaOut(Schema):
+    area: str
+    year: int
+    places: int | None = Field(
+        description="Kuota pascarehabilitasi wilayah untuk tahun ini; null bila belum diatur."
+    )
+    used: int = Field(
+        description="Klien yang masuk pascarehabilitasi pada tahun ini di wilayah (sekali per klien)."
+    )
+    remaining: int | None = Field(
+        description="places - used (negatif bila melebihi kuota); null tanpa kuota."
+    )
+    over: bool = Field(description="Melebihi kuota.")

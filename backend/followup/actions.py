@@ -24,7 +24,8 @@ from backend.recovery.lifecycle import ClientStatus, can_transition
 from backend.recovery.models import Client, ClientStatusChange, ContactAttempt
 from backend.recovery.transitions import client_transition
 from backend.tasks.models import Task, TaskKind, TaskStatus
-from backend.tasks.rules import TaskSpec, task_ensure, task_save
+from backend.tasks.priority import task_priority
+from backend.tasks.rules import PENDING, TaskSpec, task_ensure, task_save
 from notifications.services import notify
 from villages.calendar import local_date
 
@@ -83,12 +84,21 @@ def tier_enter(
 
     Tier 1: a follow_up_contact task per volunteer; tier 2: a follow_up_village task for one village official;
     tier 3: the coordinators and the admins of facilities holding an open case are told, and if no one holds an
-    open follow-up task (no field worker in the village) the first coordinator gets one."""
+    open follow-up task (no field worker in the village, or theirs still queued) the first coordinator gets one.
+    Tier 1 and 2 tasks count against the field worker's daily cap (they may be queued: tasks.workload); the
+    coordinator's never do, so someone named always holds an open task by tier 3."""
     episode = state.episode_started_on or today
     due = today + timedelta(days=max(rules.tier_days - 1, 0))
     given = len(specs)
 
     def give(kind: str, users: list[User], tier: int) -> None:
+        priority = task_priority(
+            kind,
+            tier=tier,
+            post_rehab=f.status == ClientStatus.POST_REHAB,
+            trigger=d.trigger,
+            days_unseen=d.days,
+        )
         specs.extend(
             TaskSpec(
                 kind=kind,
@@ -98,6 +108,8 @@ def tier_enter(
                 client_id=f.client_id,
                 client_code=f.code,
                 note=_note(f, d, rules, 2 if tier == 2 else 1, people),
+                priority=priority,
+                capped=tier < TOP_TIER,
             )
             for user in users
         )
@@ -142,7 +154,7 @@ def episodes_end(*, client_ids: Iterable[uuid.UUID], status: str = TaskStatus.DO
     if not ids:
         return 0
     tasks = Task.objects.select_for_update().filter(
-        client_id__in=ids, kind__in=TIER_TASK_KINDS, status=TaskStatus.OPEN
+        client_id__in=ids, kind__in=TIER_TASK_KINDS, status__in=PENDING
     )
     closed = _tasks_close(tasks, status)
     FollowUpState.objects.filter(client_id__in=ids, tier__gt=0).update(
@@ -159,9 +171,10 @@ def handovers_close(*, client_ids: Iterable[uuid.UUID], status: str) -> int:
 
 
 def _tasks_close(tasks, status: str) -> int:  # type: ignore[no-untyped-def]
+    """Close the tasks: a queued one (never given to anyone) is cancelled whatever `status` is."""
     closed = 0
     for task in tasks.order_by("client_id", "id"):
-        task.status = status
+        task.status = status if task.status == TaskStatus.OPEN else TaskStatus.CANCELLED
         task.completed_at = timezone.now() if status == TaskStatus.DONE else None
         task_save(task, "status", "completed_at")
         closed += 1

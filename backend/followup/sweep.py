@@ -5,8 +5,9 @@ decide in plain Python (rules.evaluate); the few clients that need a step (start
 worked in chunks, each chunk one transaction that locks its clients' rows then their follow-up states (in id
 order, the order a contact's upload takes them too), re-checks that nothing changed since the read (a client
 reached meanwhile is left for the next run), and gets its people in a few queries; everyone else is marked
-evaluated with one statement. Rerunning it the same day reads nothing; tasks and messages are idempotent by
-their keys besides (client, episode start date, tier).
+evaluated with one statement. Then each field worker's queue of follow-up tasks is opened up to their daily cap,
+best first (backend/tasks/workload.py). Rerunning it the same day reads nothing and opens nothing more; tasks
+and messages are idempotent by their keys besides (client, episode start date, tier).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from backend.followup.rules import (
 from backend.recovery.models import Client, clients_seen
 from backend.tasks.models import TaskStatus
 from backend.tasks.rules import TaskSpec, tasks_ensure_many
+from backend.tasks.workload import area_task_settings, tasks_release
 from villages.models import Region
 
 logger = logging.getLogger(__name__)
@@ -103,6 +105,11 @@ def followup_sweep_area(*, area_code: str, today: date, now: datetime | None = N
     for i in range(0, len(work), CHUNK):
         counts.update(_work_chunk(work[i : i + CHUNK], today, rules, now))
     _mark_evaluated([f.client_id for f in quiet], today, now)
+    # The day's places of each field worker: the best of their queue, new tasks of today's run included.
+    cap = area_task_settings(area_code).daily_followup_cap
+    released = tasks_release(area_code=area_code, today=today, cap=cap)
+    if released:
+        counts["tasks_released"] += len(released)
     return counts
 
 
@@ -145,7 +152,7 @@ def _work_chunk(
                 continue
             s.last_evaluated_on, s.updated_at = today, now
             saved.append(s)
-        counts["tasks"] += len(tasks_ensure_many(specs))
+        counts["tasks"] += len(tasks_ensure_many(specs, today=today))
         _states_save(saved)
     return counts
 

@@ -1,20 +1,33 @@
 """The caller's field tasks, from their scope (access.task_qs_for), and the in-scope check before a task is
-changed (404 out of scope)."""
+changed (404 out of scope).
+
+The list's order (GET /tasks): open tasks, then queued ones (held back by the daily cap), then done and
+cancelled; within each, the highest priority first, then the soonest due, then the oldest. Tasks of one
+household (clients sharing a linked family member: backend/tasks/households.py) come together: among the open
+and queued tasks, each household's tasks follow its first one, so a volunteer sees one house's work at once.
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backend.access import task_qs_for
 from backend.accounts.models import User
 from backend.errors import NotFound
-from backend.tasks.models import Task
+from backend.tasks.households import households_of
+from backend.tasks.models import Task, TaskStatus
+from backend.tasks.records import task_records
+from backend.tasks.rules import PENDING
 from backend.tasks.selectors import overdue_expression
+
+ORDER = ("status_rank", "-priority", "due_on", "created_at", "id")
 
 
 def task_require_in_scope(*, user: User, task_id: uuid.UUID) -> None:
@@ -26,7 +39,8 @@ def task_require_in_scope(*, user: User, task_id: uuid.UUID) -> None:
 def task_list(
     *, user: User, status: str | None = None, due_before: date | None = None, mine_only: bool = False
 ) -> QuerySet[Task]:
-    """Tasks in scope, with `overdue`, soonest due first. `due_before` is inclusive (due on or before)."""
+    """Tasks in scope, with `overdue`, in the list's order without the household grouping (module docstring).
+    `due_before` is inclusive (due on or before)."""
     qs = task_qs_for(user=user)
     if mine_only:
         qs = qs.filter(assignee_id=user.id)
@@ -34,8 +48,59 @@ def task_list(
         qs = qs.filter(status=status)
     if due_before:
         qs = qs.filter(due_on__lte=due_before)
+    rank = Case(
+        When(status=TaskStatus.OPEN, then=Value(0)),
+        When(status=TaskStatus.QUEUED, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
     return (
         qs.select_related("client")
-        .annotate(overdue=overdue_expression(now=timezone.now()))
-        .order_by("due_on", "created_at", "id")
+        .annotate(overdue=overdue_expression(now=timezone.now()), status_rank=rank)
+        .order_by(*ORDER)
     )
+
+
+def grouped(rows: list[tuple[uuid.UUID, uuid.UUID]], households: dict[uuid.UUID, str]) -> list[uuid.UUID]:
+    """Task ids (rows of (task id, client id), in list order) reordered so each household's tasks follow the
+    first of them; the rest keep their places (pure)."""
+    by_household: dict[str, list[uuid.UUID]] = {}
+    for task_id, client_id in rows:
+        if client_id in households:
+            by_household.setdefault(households[client_id], []).append(task_id)
+    ordered: list[uuid.UUID] = []
+    placed: set[str] = set()
+    for task_id, client_id in rows:
+        key = households.get(client_id)
+        if key is None:
+            ordered.append(task_id)
+        elif key not in placed:
+            placed.add(key)
+            ordered += by_household[key]
+    return ordered
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    items: list[dict[str, Any]]
+    count: int
+
+
+def task_page(*, user: User, qs: QuerySet[Task], offset: int, limit: int) -> TaskPage:
+    """A page of `qs` (task_list) as records, households grouped over all the open and queued tasks of the list
+    (a worker's open tasks are few: the daily cap sees to it), the done and cancelled ones paged in SQL after
+    them. Queries: the open ids, the family links, the count of the rest, the page, its clients' villages."""
+    pending_rows = list(qs.filter(status__in=PENDING).values_list("id", "client_id"))
+    households = households_of({client_id for _id, client_id in pending_rows})
+    pending = grouped(pending_rows, households)
+    closed = qs.exclude(status__in=PENDING)
+    ids = pending[offset : offset + limit]
+    rest_offset = max(offset - len(pending), 0)
+    rest = list(closed.values_list("id", flat=True)[rest_offset : rest_offset + limit - len(ids)])
+    wanted = ids + rest
+    rows = {t.id: t for t in qs.filter(id__in=wanted)}
+    tasks = [rows[i] for i in wanted if i in rows]
+    on_page = set(ids)
+    closed_households = households_of({t.client_id for t in tasks if t.id not in on_page})
+    records = task_records(user=user, tasks=tasks, households={**closed_households, **households})
+    return TaskPage(items=[records[t.id] for t in tasks], count=len(pending) + closed.count())

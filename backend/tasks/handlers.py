@@ -7,6 +7,7 @@ from backend.recovery.events import ClientStatusChanged, ConsentWithdrawn, Visit
 from backend.recovery.lifecycle import ClientStatus
 from backend.recovery.models import ConsentScope
 from backend.tasks.rules import post_rehab_tasks_plan, tasks_cancel_for_client, tasks_complete_for_visits
+from backend.tasks.workload import area_task_settings
 from villages.models import Region
 
 
@@ -18,11 +19,13 @@ def complete_tasks_fulfilled_by_visits(event: VisitsLogged) -> None:
 
 @subscribe(ClientStatusChanged)
 def plan_post_rehab_support(event: ClientStatusChanged) -> None:
-    """Post-rehab support visits (7, 30, 90 days) for the client's volunteers: relapse is likeliest here."""
+    """Post-rehab support visits on the area's schedule (default 7, 30, 90 days) for the client's volunteers:
+    relapse is likeliest here."""
     if event.to_status != ClientStatus.POST_REHAB:
         return
     tz = Region.objects.values_list("timezone", flat=True).get(code=event.village_code)
-    post_rehab_tasks_plan(client_id=event.client_id, tz=tz)
+    days = area_task_settings(event.village_code).post_rehab_visit_days
+    post_rehab_tasks_plan(client_id=event.client_id, tz=tz, days=days)
 
 
 @subscribe(ConsentWithdrawn)

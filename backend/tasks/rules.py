@@ -11,10 +11,14 @@ A logged visit completes the open tasks of that client assigned to the visit's a
 - follow_up, missed_appointment, follow_up_contact, follow_up_village: any contact.
 A `reached` contact attempt completes its author's tasks of the any-contact kinds the same way.
 Only visits and attempts that happened after the task was created count (an old one synced late completes
-nothing).
+nothing). A queued task (held back by the daily cap, workload.py) is completed the same way: the work was done.
+
+Every task gets a priority when made (priority.py); a task made open records the area's date it was given
+(`released_on`), which the daily cap of new follow-up tasks counts.
 
 No task is made about a client who withdrew data-collection consent (`Client.consent_withdrawn_at`): task_ensure
-refuses with 409 `consent_withdrawn`, a batch leaves them out, and the withdrawal cancels their open tasks.
+refuses with 409 `consent_withdrawn`, a batch leaves them out, and the withdrawal cancels their open and queued
+tasks.
 """
 
 from __future__ import annotations
@@ -24,13 +28,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from backend.accounts.models import User
 from backend.errors import ConsentWithdrawnError
+from backend.recovery.lifecycle import ClientStatus
 from backend.recovery.models import Client, ContactAttempt, ContactResult, Visit
 from backend.sync.changelog import change_record
 from backend.tasks.models import Task, TaskKind, TaskStatus
+from backend.tasks.priority import task_priority
 from notifications.services import notify
 from villages.calendar import local_date
 
@@ -43,7 +50,8 @@ VISIT_TYPES_FOR: dict[str, frozenset[str] | None] = {
     TaskKind.FOLLOW_UP_CONTACT: ANY_CONTACT,
     TaskKind.FOLLOW_UP_VILLAGE: ANY_CONTACT,
 }
-POST_REHAB_VISIT_DAYS = (7, 30, 90)  # support visits after a client comes back from treatment
+# Open, or held back by the daily cap: the statuses a visit or a reach completes.
+PENDING = (TaskStatus.OPEN, TaskStatus.QUEUED)
 
 
 def kinds_completed_by(visit_type: str) -> list[str]:
@@ -73,12 +81,19 @@ def task_ensure(
     escalation_id: uuid.UUID | None = None,
     reopen: bool = False,
     note: str = "",
+    priority: int | None = None,
+    urgent: bool = False,
 ) -> tuple[Task, bool]:
     """The task of `rule_key`, created if missing (the assignee is notified; `note` is its first note); an
     existing one gets the new due date, and with `reopen` a done task opens again (a moved appointment needs
-    accompanying again). A client who withdrew data-collection consent: 409 `consent_withdrawn`."""
+    accompanying again). `priority` defaults to the kind's (priority.py), raised for a post-rehab client and
+    an `urgent` escalation; a new task is given today (`released_on`, the client's area's date). A client who
+    withdrew data-collection consent: 409 `consent_withdrawn`."""
     if Client.objects.filter(id=client_id, consent_withdrawn_at__isnull=False).exists():
         raise ConsentWithdrawnError()
+    status, tz = Client.objects.values_list("status", "village__timezone").get(id=client_id)
+    if priority is None:
+        priority = task_priority(kind, post_rehab=status == ClientStatus.POST_REHAB, urgent=urgent)
     task, created = Task.objects.get_or_create(
         rule_key=rule_key,
         defaults={
@@ -88,6 +103,8 @@ def task_ensure(
             "assignee": assignee,
             "due_on": due_on,
             "note": note,
+            "priority": priority,
+            "released_on": local_date(instant=timezone.now(), tz=tz),
         },
     )
     if created:
@@ -125,13 +142,17 @@ class TaskSpec:
     client_id: uuid.UUID
     client_code: str
     note: str = ""
+    priority: int = 50
+    # Counts against the assignee's daily cap of new follow-up tasks: made `queued`, released by workload.py.
+    capped: bool = False
 
 
-def tasks_ensure_many(specs: Iterable[TaskSpec]) -> list[Task]:
+def tasks_ensure_many(specs: Iterable[TaskSpec], *, today: date) -> list[Task]:
     """task_ensure for a batch of new tasks (a daily sweep makes hundreds): the missing ones go in with one
-    `INSERT ... ON CONFLICT DO NOTHING` (rule_key), then each one created is logged and its assignee notified, as
-    task_ensure does. A task whose rule_key exists is left as it is (no new due date, no reopening). Returns the
-    tasks created."""
+    `INSERT ... ON CONFLICT DO NOTHING` (rule_key), then each one created is logged and, if open, its assignee
+    notified, as task_ensure does. A capped spec goes in `queued` (not notified: workload.tasks_release opens
+    it, the best first, within the cap); the others open, given `today` (the area's date). A task whose
+    rule_key exists is left as it is (no new due date, no reopening). Returns the tasks created."""
     by_key = {s.rule_key: s for s in specs}
     withdrawn = set(
         Client.objects.filter(
@@ -150,6 +171,9 @@ def tasks_ensure_many(specs: Iterable[TaskSpec]) -> list[Task]:
             due_on=s.due_on,
             rule_key=s.rule_key,
             note=s.note,
+            priority=s.priority,
+            status=TaskStatus.QUEUED if s.capped else TaskStatus.OPEN,
+            released_on=None if s.capped else today,
         )
         for s in sorted(by_key.values(), key=lambda s: s.rule_key)  # one lock order for concurrent sweeps
     ]
@@ -159,6 +183,8 @@ def tasks_ensure_many(specs: Iterable[TaskSpec]) -> list[Task]:
     for task in created:
         task._state.adding, task._state.db = False, "default"
         task_log_change(task)
+        if task.status == TaskStatus.QUEUED:
+            continue
         notify(
             recipient=task.assignee,
             kind="task_assigned",
@@ -186,10 +212,12 @@ def tasks_cancel_for(*, escalation_id: uuid.UUID, kinds: tuple[str, ...]) -> int
 
 
 def tasks_cancel_for_client(*, client_id: uuid.UUID) -> int:
-    """Cancel every open task about the client (data-collection consent withdrawn); returns how many. Each
-    assignee's phone learns of it (the feed answers `leave`: the client is no longer in their set)."""
+    """Cancel every open or queued task about the client (data-collection consent withdrawn); returns how many.
+    Each assignee's phone learns of it (the feed answers `leave`: the client is no longer in their set)."""
     tasks = list(
-        Task.objects.select_for_update().filter(client_id=client_id, status=TaskStatus.OPEN).order_by("id")
+        Task.objects.select_for_update()
+        .filter(client_id=client_id, status__in=(TaskStatus.OPEN, TaskStatus.QUEUED))
+        .order_by("id")
     )
     for task in tasks:
         task.status = TaskStatus.CANCELLED
@@ -197,23 +225,30 @@ def tasks_cancel_for_client(*, client_id: uuid.UUID) -> int:
     return len(tasks)
 
 
-def post_rehab_tasks_plan(*, client_id: uuid.UUID, tz: str, start: date | None = None) -> list[Task]:
-    """Post-rehab support visits at 7, 30 and 90 days for the client's volunteers (call on entering post-rehab).
-
-    Idempotent per (client, start date, visit, volunteer)."""
+def post_rehab_tasks_plan(
+    *, client_id: uuid.UUID, tz: str, days: Iterable[int] | None = None, start: date | None = None
+) -> list[Task]:
+    """Post-rehab support visits `days` after `start` (the area's schedule: workload.area_task_settings;
+    default TASKS_POST_REHAB_VISIT_DAYS, 7, 30 and 90) for the client's volunteers (call on entering post-rehab); the first visit has the
+    higher priority. Idempotent per (client, start date, visit, volunteer)."""
     client = Client.objects.get(id=client_id)
     if client.consent_withdrawn_at is not None:
         return []
     start = start or local_date(instant=timezone.now(), tz=tz)
+    schedule = sorted(set(settings.TASKS_POST_REHAB_VISIT_DAYS if days is None else days))
     made = []
     for user in client.assigned_volunteers.filter(is_active=True):
-        for days in POST_REHAB_VISIT_DAYS:
+        for after in schedule:
+            priority = task_priority(
+                TaskKind.POST_REHAB_VISIT, post_rehab=True, first_post_rehab_visit=after == schedule[0]
+            )
             task, _new = task_ensure(
                 kind=TaskKind.POST_REHAB_VISIT,
                 assignee=user,
-                due_on=start + timedelta(days=days),
-                rule_key=f"post_rehab:{client.id}:{start:%Y%m%d}:{days}:{user.id}",
+                due_on=start + timedelta(days=after),
+                rule_key=f"post_rehab:{client.id}:{start:%Y%m%d}:{after}:{user.id}",
                 client_id=client.id,
+                priority=priority,
             )
             made.append(task)
     return made
@@ -229,7 +264,7 @@ def tasks_complete_for_visits(*, visits: Iterable[Visit], logged_by_id: uuid.UUI
         return []
     with_tasks = set(
         Task.objects.filter(
-            client_id__in={v.client_id for v in visits}, assignee_id=logged_by_id, status=TaskStatus.OPEN
+            client_id__in={v.client_id for v in visits}, assignee_id=logged_by_id, status__in=PENDING
         ).values_list("client_id", flat=True)
     )
     done: list[Task] = []
@@ -247,7 +282,7 @@ def tasks_complete_for_visit(*, visit: Visit) -> list[Task]:
         .filter(
             client_id=visit.client_id,
             assignee_id=visit.logged_by_id,
-            status=TaskStatus.OPEN,
+            status__in=PENDING,
             kind__in=kinds_completed_by(visit.type),
             created_at__lte=visit.occurred_at,
         )
@@ -273,7 +308,7 @@ def tasks_complete_for_contacts(*, attempts: Iterable[ContactAttempt], logged_by
     any_contact = [k for k, types in VISIT_TYPES_FOR.items() if types is ANY_CONTACT]
     tasks = list(
         Task.objects.select_for_update()
-        .filter(client_id__in=reached, assignee_id=logged_by_id, status=TaskStatus.OPEN, kind__in=any_contact)
+        .filter(client_id__in=reached, assignee_id=logged_by_id, status__in=PENDING, kind__in=any_contact)
         .order_by("client_id", "due_on", "id")
     )
     done = []

@@ -15,7 +15,7 @@ from backend.accounts.models import User
 from backend.errors import ErrorDetail, ValidationFailed
 from backend.escalations import sla
 from backend.escalations.areas import area_settings
-from backend.escalations.models import Escalation, EscalationStatus
+from backend.escalations.models import Escalation, EscalationStatus, Urgency
 from backend.escalations.services.locking import case_lock_for_action
 from backend.escalations.services.offers import escalation_create
 from backend.escalations.services.support import (
@@ -100,6 +100,7 @@ def escalation_schedule(
                 due_on=due,
                 rule_key=f"accompany:{esc.id}:{user.id}",
                 reopen=True,
+                urgent=esc.urgency == Urgency.URGENT,
             )
         notify_field_workers(
             esc,
@@ -156,6 +157,7 @@ def escalation_outcome_record(
                 assignee=user,
                 due_on=due,
                 rule_key=f"follow_up:{esc.id}:{user.id}",
+                urgent=esc.urgency == Urgency.URGENT,
             )
         notify_field_workers(esc, kind="escalation_outcome", event_key=f"escalation:{esc.id}:outcome")
         escalation_log_change(esc)
@@ -217,6 +219,7 @@ def appointments_missed_sweep(*, now: datetime | None = None) -> int:
                     assignee=user,
                     due_on=sla.local_date(instant=now, tz=area.timezone),
                     rule_key=f"missed:{esc.id}:{user.id}:{stamp}",
+                    urgent=esc.urgency == Urgency.URGENT,
                 )
                 created += int(new)
     return created
