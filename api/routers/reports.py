@@ -13,6 +13,7 @@ from api.schemas.accounts import ErrorOut
 from api.schemas.reports import MonthlyReportOut
 from backend.reports.exports import report_csv, report_filename, report_json, report_xlsx
 from backend.reports.queries import monthly_report
+from backend.reports.series import monthly_series, worker_rows
 from backend.reports.selectors import report_spec_for
 
 router = Router()
@@ -57,8 +58,9 @@ class MonthlyQuery(Schema):
 def monthly(request: HttpRequest, query: Query[MonthlyQuery]):  # type: ignore[no-untyped-def]
     """Aggregates per child area (province: regencies, regency: districts, district: villages) with a total.
     403 `forbidden` for roles without reports; 404 for an area or facility outside one's scope; 422
-    `area_too_small` for a facility admin's report of one village. In a facility admin's report by village,
-    counts of 1-4 are null and the row says `suppressed: true`."""
+    `area_too_small` for a facility admin's report of one village. In a report by village, for every reader
+    below the system admin, counts of 1-4 are null (`hidden`: "<5") and so are the cells that would give them
+    back through a total (`hidden`: "*"). JSON and XLSX add the 12-month series and the field workers."""
     spec = report_spec_for(
         user=current_user(request),
         area=query.area,
@@ -66,9 +68,13 @@ def monthly(request: HttpRequest, query: Query[MonthlyQuery]):  # type: ignore[n
         facility_id=str(query.facility) if query.facility else None,
     )
     report = monthly_report(spec=spec)
-    if query.format == "json":
-        return report_json(report=report)
-    body = report_csv(report=report) if query.format == "csv" else report_xlsx(report=report)
+    if query.format == "csv":
+        body = report_csv(report=report)
+    else:
+        series, workers = monthly_series(spec=spec), worker_rows(spec=spec)
+        if query.format == "json":
+            return report_json(report=report, series=series, workers=workers)
+        body = report_xlsx(report=report, series=series, workers=workers)
     response = HttpResponse(body, content_type=CONTENT_TYPES[query.format])
     filename = report_filename(report=report, ext=query.format)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

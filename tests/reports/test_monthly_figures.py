@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from backend.reports.queries import FIGURES, monthly_report
+from backend.reports.figures import FIGURES
+from backend.reports.queries import monthly_report
 from backend.reports.selectors import report_spec_for
 from tests.reports.conftest import after_october
 
@@ -21,6 +22,7 @@ def figures(**nonzero: int) -> dict[str, int]:
 
 KATINGAN_HILIR_OCTOBER = figures(
     clients_registered=1,  # budi
+    clients_active_start=2,  # ani and citra (registered before October); budi came on 2 October
     clients_active=2,  # ani (outpatient), citra (identified); budi lost contact
     screenings=1,
     screenings_high_risk=1,
@@ -29,8 +31,10 @@ KATINGAN_HILIR_OCTOBER = figures(
     escalations_accepted=1,
     escalations_waiting=1,  # citra's, accepted only at 00:10 WIB on 1 Nov
     clients_in_treatment=1,
+    clients_outpatient=1,
     clients_lost_contact=1,
     visits=1,
+    visits_home_visit=1,
     clients_visited=1,
     clients_without_visit_30d=1,  # citra; budi is no longer active, ani was visited
 )
@@ -66,7 +70,12 @@ def test_a_province_report_breaks_down_by_regency_and_totals_them(world):
     assert list(by_code) == ["62.06", "62.13"]
     assert by_code["62.06"].figures == KATINGAN_HILIR_OCTOBER
     assert by_code["62.13"].figures == figures(
-        clients_registered=1, clients_active=1, clients_post_rehab=1, visits=2, clients_visited=1
+        clients_registered=1,
+        clients_active=1,
+        clients_post_rehab=1,
+        visits=2,
+        visits_home_visit=2,
+        clients_visited=1,
     )
     assert r.total.figures["visits"] == 3
     assert r.total.figures["clients_registered"] == 2
@@ -74,7 +83,7 @@ def test_a_province_report_breaks_down_by_regency_and_totals_them(world):
 
 
 def test_a_district_report_breaks_down_by_village_listing_villages_without_clients_too(world):
-    r = report(world.cast.coordinator_katingan, "62.06.02")
+    r = report(world.cast.system_admin, "62.06.02")  # the system admin: no small counts hidden
 
     by_code = {row.code: row.figures for row in r.rows}
     assert list(by_code) == ["62.06.02.1003", "62.06.02.2005"]
@@ -117,13 +126,24 @@ def test_a_facility_report_counts_only_the_cases_that_facility_took_on(world):
 def test_the_report_takes_a_bounded_number_of_queries(world, django_assert_max_num_queries):
     spec = report_spec_for(user=world.cast.coordinator_kalteng, area="62", month="2026-10")
 
-    with django_assert_max_num_queries(6):
+    # Six queries of counts, two of percentiles (per child and total), the child areas' names.
+    with django_assert_max_num_queries(9):
         monthly_report(spec=spec)
 
 
 def test_a_village_report_is_one_row_the_village_itself(world):
-    r = report(world.cast.coordinator_katingan, "62.06.02.2005")
+    r = report(world.cast.system_admin, "62.06.02.2005")
 
     assert [(row.code, row.name) for row in r.rows] == [("62.06.02.2005", "Talian Kereng")]
     assert r.total.figures == r.rows[0].figures
     assert r.total.figures["clients_lost_contact"] == 1
+
+
+def test_a_coordinators_village_report_is_that_villages_row_of_the_suppressed_district_report(world):
+    village = report(world.cast.coordinator_katingan, "62.06.02.2005")
+    district = report(world.cast.coordinator_katingan, "62.06.02")
+
+    talian = next(r for r in district.rows if r.code == "62.06.02.2005")
+    assert village.rows[0].figures == talian.figures
+    assert village.rows[0].hidden == talian.hidden
+    assert talian.hidden["clients_lost_contact"] == "<5"
