@@ -95,7 +95,7 @@ DEFINITIONS: dict[str, Any] = {
         "kontak menjadi aktif kembali."
     ),
     "suppression": _(
-        "Angka 1-4 pada baris desa ditampilkan \"<5\"; sel bertanda \"*\" disembunyikan agar angka kecil tidak "
+        'Angka 1-4 pada baris desa ditampilkan "<5"; sel bertanda "*" disembunyikan agar angka kecil tidak '
         "dapat dihitung dari jumlah."
     ),
 }
@@ -110,7 +110,9 @@ def label(key: str) -> str:
     ):
         if key.startswith(prefix) and key in mapping.values():
             raw = next(k for k, v in mapping.items() if v == key)
-            template = {"type": "visits_by_type", "result": "contacts_by_result"}.get(param, "screenings_by_substance")
+            template = {"type": "visits_by_type", "result": "contacts_by_result"}.get(
+                param, "screenings_by_substance"
+            )
             return str(LABELS[template]) % {param: names[raw]}
     return str(LABELS[key])
 

@@ -75,7 +75,12 @@ MEASURES: tuple[str, ...] = ("acceptance_hours_median", "acceptance_hours_p90", 
 MEASURE_BASIS = {
     "acceptance_hours_median": ("escalations_accepted",),
     "acceptance_hours_p90": ("escalations_accepted",),
-    "dropout_rate": ("clients_dropped_out", "clients_lost_contact", "clients_active_start", "clients_registered"),
+    "dropout_rate": (
+        "clients_dropped_out",
+        "clients_lost_contact",
+        "clients_active_start",
+        "clients_registered",
+    ),
 }
 
 # Sums inside one row: (total, parts). Suppression (suppression.py) keeps each of them from giving a hidden

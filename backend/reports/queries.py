@@ -231,11 +231,11 @@ def _escalation_figures(spec: ReportSpec, n: int) -> dict[str, dict[str, int]]:
         & ~Q(status=EscalationStatus.CANCELLED, cancelled_at__isnull=True)
     )
     answered = lambda status: Exists(  # noqa: E731
-        Offer.objects.filter(escalation_id=OuterRef("pk"), status=status, **_month_kwargs(spec, "answered_at"))
+        Offer.objects.filter(
+            escalation_id=OuterRef("pk"), status=status, **_month_kwargs(spec, "answered_at")
+        )
     )
-    qs = qs.annotate(
-        any_declined=answered(OfferStatus.DECLINED), any_expired=answered(OfferStatus.EXPIRED)
-    )
+    qs = qs.annotate(any_declined=answered(OfferStatus.DECLINED), any_expired=answered(OfferStatus.EXPIRED))
     return _grouped(
         qs,
         "client__village_id",
@@ -257,9 +257,10 @@ def _month_kwargs(spec: ReportSpec, name: str) -> dict[str, datetime]:
 def _acceptance_measures(spec: ReportSpec, n: int) -> dict[str, dict[str, float | None]]:
     """Median and 90th percentile of the hours from creation to acceptance, of escalations accepted in the
     month: per child area (n), and for everything (code ""): two queries (a percentile does not add up)."""
-    hours = Extract(
-        ExpressionWrapper(F("accepted_at") - F("created_at"), output_field=DurationField()), "epoch"
-    ) / 3600.0
+    hours = (
+        Extract(ExpressionWrapper(F("accepted_at") - F("created_at"), output_field=DurationField()), "epoch")
+        / 3600.0
+    )
     qs = escalations_of(spec).filter(in_month(spec, "accepted_at")).annotate(hours=hours)
     out: dict[str, dict[str, float | None]] = {}
     for width in (n, 0):

@@ -136,7 +136,9 @@ def worker_rows(*, spec: ReportSpec) -> list[WorkerRow]:
     open_at_end = Q(created_at__lt=spec.end) & (
         Q(status=TaskStatus.OPEN) | Q(status=TaskStatus.DONE, completed_at__gte=spec.end)
     )
-    tasks = Task.objects.filter(population(spec, c)).annotate(done_on=TruncDate("completed_at", tzinfo=spec.tz))
+    tasks = Task.objects.filter(population(spec, c)).annotate(
+        done_on=TruncDate("completed_at", tzinfo=spec.tz)
+    )
     add(
         tasks.filter(done_in_month | open_at_end),
         "assignee_id",

@@ -101,7 +101,9 @@ def test_a_coordinator_still_gets_a_facilitys_cases_in_one_village_of_their_area
         URL, facility=str(c.pkm_kasongan.id), area="62.06.02.1003", month="2026-10"
     )
 
-    assert res.status_code == 200  # no area_too_small for a coordinator; the village's small counts are hidden
+    assert (
+        res.status_code == 200
+    )  # no area_too_small for a coordinator; the village's small counts are hidden
     assert res.json()["total"]["hidden"]["escalations_created"] == "<5"
 
 
