@@ -13,8 +13,8 @@ from api.schemas.accounts import ErrorOut
 from api.schemas.reports import MonthlyReportOut
 from backend.reports.exports import report_csv, report_filename, report_json, report_xlsx
 from backend.reports.queries import monthly_report
-from backend.reports.series import monthly_series, worker_rows
 from backend.reports.selectors import report_spec_for
+from backend.reports.series import monthly_series, worker_rows
 
 router = Router()
 E = ErrorOut

@@ -11,7 +11,6 @@ from pydantic import create_model
 from backend.reports.exports import label
 from backend.reports.figures import FIGURES, MEASURES
 
-
 # One field per figure / measure, described by its Indonesian label (backend/reports/exports.py).
 ReportFiguresOut = create_model(
     "ReportFiguresOut",
