@@ -17,7 +17,9 @@
       outline.addTo(layer);
       bounds.push(outline.getBounds());
     }
-    data.villages.forEach(function (v) {
+    // Villages with nothing to show first, small; the others after, on top and larger.
+    var ordered = data.villages.slice().sort(function (a, b) { return a[mode + "_band"] - b[mode + "_band"]; });
+    ordered.forEach(function (v) {
       var band = v[mode + "_band"], colour = shades[band];
       var tip = v.name + " (" + v.code + ")<br>" + el.dataset.labelActive + ": " + v.active + "<br>" +
         el.dataset.labelOverdue + ": " + v.overdue + "<br>" + el.dataset.labelEscalations + ": " + v.escalations;
@@ -27,20 +29,20 @@
         bounds.push(shape.getBounds());
       } else if (v.point) {
         var ll = [v.point.coordinates[1], v.point.coordinates[0]];
-        shape = L.circleMarker(ll, { radius: 9 + 3 * band, color: "#5b6b73", weight: 1, fillColor: colour, fillOpacity: 0.85 });
+        shape = L.circleMarker(ll, { radius: band ? 10 + 3 * band : 4, color: "#5b6b73", weight: 1, fillColor: colour, fillOpacity: 0.85 });
         bounds.push(L.latLngBounds([ll, ll]));
       }
       if (shape) {
         shape.bindTooltip(tip).addTo(layer);
         if (v[mode] !== 0) {
           var at = v.point ? [v.point.coordinates[1], v.point.coordinates[0]] : shape.getBounds().getCenter();
-          L.marker(at, { icon: L.divIcon({ className: "count", html: "<b>" + v[mode] + "</b>", iconSize: [30, 16] }) }).addTo(layer);
+          L.marker(at, { icon: L.divIcon({ className: "pulih-count", html: String(v[mode]).replace("<", "&lt;"), iconSize: [30, 16], iconAnchor: [15, 28] }) }).addTo(layer);
         }
       }
     });
     data.facilities.forEach(function (f) {
       var ll = [f.point.coordinates[1], f.point.coordinates[0]];
-      L.marker(ll, { icon: L.divIcon({ className: "facility", html: "&#9632;", iconSize: [14, 14] }) })
+      L.marker(ll, { icon: L.divIcon({ className: "pulih-facility", html: "&#9632;", iconSize: [14, 14] }) })
         .bindTooltip(f.name + " (" + f.type + "): " + f.certified_staff + " " + el.dataset.labelStaff).addTo(layer);
       bounds.push(L.latLngBounds([ll, ll]));
     });
