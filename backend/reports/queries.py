@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Aggregate,
     Count,
@@ -143,39 +144,52 @@ def _status_at(instant: datetime) -> Coalesce:
 
 
 def client_status_figures(spec: ReportSpec, n: int) -> dict[str, dict[str, int]]:
-    """Who is where at the end of the month (and active at its start): one query."""
+    """Who is where at the end of the month (and active at its start): one query.
+
+    The statuses are computed once per client in a materialized inner SELECT (the ORM's, with the history
+    subqueries), and counted in an outer one: had the counts been conditional aggregates over the annotations,
+    PostgreSQL would evaluate the history subqueries once per figure (ten times per client: 2.5 s instead of
+    about 0.2 s for a province of 50,000 clients, bench/bench_report.py)."""
     window_start = spec.end - timedelta(days=NO_VISIT_DAYS)
     recent_visit = Visit.objects.filter(
         client_id=OuterRef("pk"), occurred_at__gte=window_start, occurred_at__lt=spec.end
     )
-    qs = Client.objects.filter(population(spec), created_at__lt=spec.end)
-    qs = qs.annotate(
-        status_at_end=_status_at(spec.end),
-        status_at_start=_status_at(spec.start),
-        visited_recently=Exists(recent_visit),
+    inner = (
+        Client.objects.filter(population(spec), created_at__lt=spec.end)
+        .annotate(
+            area_code=Substr("village_id", 1, n),
+            status_at_end=_status_at(spec.end),
+            status_at_start=_status_at(spec.start),
+            visited_recently=Exists(recent_visit),
+        )
+        .values("area_code", "created_at", "status_at_end", "status_at_start", "visited_recently")
     )
-    active = Q(status_at_end__in=list(ACTIVE))
-    at_end = lambda status: Count("id", filter=Q(status_at_end=status))  # noqa: E731
-    return _grouped(
-        qs,
-        "village_id",
-        n,
-        clients_registered=Count("id", filter=in_month(spec, "created_at")),
-        clients_active_start=Count(
-            "id", filter=Q(created_at__lt=spec.start, status_at_start__in=list(ACTIVE))
+    inner_sql, inner_params = inner.query.sql_with_params()
+    active, treatment = sorted(ACTIVE), sorted(IN_TREATMENT)
+    figures: list[tuple[str, str, list[Any]]] = [
+        ("clients_registered", "created_at >= %s AND created_at < %s", [spec.start, spec.end]),
+        ("clients_active_start", "created_at < %s AND status_at_start = ANY(%s)", [spec.start, active]),
+        ("clients_active", "status_at_end = ANY(%s)", [active]),
+        ("clients_in_treatment", "status_at_end = ANY(%s)", [treatment]),
+        *(
+            (f"clients_{s}", "status_at_end = %s", [s])
+            for s in ("community_recovery", "outpatient", "inpatient", "methadone", "post_rehab")
         ),
-        clients_active=Count("id", filter=active),
-        clients_community_recovery=at_end(ClientStatus.COMMUNITY_RECOVERY),
-        clients_in_treatment=Count("id", filter=Q(status_at_end__in=list(IN_TREATMENT))),
-        clients_outpatient=at_end(ClientStatus.OUTPATIENT),
-        clients_inpatient=at_end(ClientStatus.INPATIENT),
-        clients_methadone=at_end(ClientStatus.METHADONE),
-        clients_post_rehab=at_end(ClientStatus.POST_REHAB),
         # Only clients registered before the 30-day window: a newcomer is not yet a missed visit.
-        clients_without_visit_30d=Count(
-            "id", filter=active & Q(created_at__lt=window_start, visited_recently=False)
+        (
+            "clients_without_visit_30d",
+            "status_at_end = ANY(%s) AND created_at < %s AND NOT visited_recently",
+            [active, window_start],
         ),
-    )
+    ]
+    select = ", ".join(f"count(*) FILTER (WHERE {cond}) AS {name}" for name, cond, _p in figures)
+    params = list(inner_params) + [p for _n, _c, ps in figures for p in ps]  # in the order of the text
+    # MATERIALIZED: else PostgreSQL pulls the inner SELECT up and copies its subqueries into every FILTER again.
+    sql = f"WITH t AS MATERIALIZED ({inner_sql}) SELECT area_code, {select} FROM t GROUP BY area_code"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [c.name for c in cursor.description]
+        return {row[0]: dict(zip(names[1:], row[1:], strict=True)) for row in cursor.fetchall()}
 
 
 def _change_figures(spec: ReportSpec, n: int) -> dict[str, dict[str, int]]:

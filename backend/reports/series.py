@@ -3,8 +3,8 @@ worker (visits, contact attempts, tasks done on time / late / still open).
 
 The series is of the report's total (the whole area), month by month in the area's time zone, ending with the
 report's month. Events (registered, screened, visited, contacted, escalated, accepted, dropped out, lost contact)
-are counted by month in one query per kind (`date_trunc('month', ... AT TIME ZONE tz)`); the statuses at each
-month's end (active, in treatment) take one query per month, the same query as the monthly table's.
+are counted by month in one query per kind (`date_trunc('month', ... AT TIME ZONE tz)`); the statuses at the
+twelve month ends (active, in treatment) in one more, from the status history as intervals.
 A reader below the system admin gets no series for a single village: a series is of area totals, and a
 village's totals are the cells its district's report may hide (suppression.py).
 """
@@ -15,14 +15,15 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncMonth
 
 from backend.accounts.models import User
-from backend.recovery.lifecycle import ClientStatus
+from backend.recovery.lifecycle import ACTIVE, IN_TREATMENT, ClientStatus
 from backend.recovery.models import Client, ClientStatusChange, ContactAttempt, Screening, Visit
 from backend.reports.figures import SERIES_FIGURES
-from backend.reports.queries import client_status_figures, escalations_of, population
+from backend.reports.queries import escalations_of, population
 from backend.reports.selectors import ReportSpec, month_bounds
 from backend.tasks.models import Task, TaskStatus
 from villages.models import RegionLevel
@@ -79,13 +80,50 @@ def monthly_series(*, spec: ReportSpec) -> dict[str, Any] | None:
     out: dict[str, Any] = {"months": [m.strftime("%Y-%m") for m in months]}
     for key, counts in events.items():
         out[key] = [counts.get(m, 0) for m in months]
-    out["clients_active"], out["clients_in_treatment"] = [], []
-    for m in months:
-        totals = client_status_figures(_spec_of(spec, m), 0).get("", {})
-        out["clients_active"].append(totals.get("clients_active", 0))
-        out["clients_in_treatment"].append(totals.get("clients_in_treatment", 0))
+    ends = [_spec_of(spec, m).end for m in months]
+    out["clients_active"], out["clients_in_treatment"] = _statuses_at(spec, ends)
     assert set(out) == {"months", *SERIES_FIGURES}
     return out
+
+
+# A client's status over time as intervals: before the first change the change's from_status (or, with no change,
+# the current status), then each change's to_status until the next. The status at T is that of the interval
+# (vfrom, vto] holding T: the same rule as queries._status_at, for every month end in one pass.
+_STATUS_SERIES_SQL = """
+WITH pop AS ({population}),
+ch AS (
+  SELECT sc.client_id, sc.at, sc.from_status, sc.to_status,
+         row_number() OVER w AS rn, lead(sc.at) OVER w AS next_at
+  FROM recovery_clientstatuschange sc JOIN pop ON pop.id = sc.client_id
+  WINDOW w AS (PARTITION BY sc.client_id ORDER BY sc.at, sc.id)
+),
+iv AS (
+  SELECT p.id, p.created_at, '-infinity'::timestamptz AS vfrom,
+         COALESCE(f.at, 'infinity'::timestamptz) AS vto, COALESCE(f.from_status, p.status) AS status
+  FROM pop p LEFT JOIN ch f ON f.client_id = p.id AND f.rn = 1
+  UNION ALL
+  SELECT ch.client_id, p.created_at, ch.at, COALESCE(ch.next_at, 'infinity'::timestamptz), ch.to_status
+  FROM ch JOIN pop p ON p.id = ch.client_id
+),
+m AS (SELECT unnest(%s::timestamptz[]) AS m_end)
+SELECT m.m_end, count(*) FILTER (WHERE iv.status = ANY(%s)), count(*) FILTER (WHERE iv.status = ANY(%s))
+FROM m JOIN iv ON iv.created_at < m.m_end AND iv.vfrom < m.m_end AND m.m_end <= iv.vto
+GROUP BY m.m_end
+"""
+
+
+def _statuses_at(spec: ReportSpec, ends: list[Any]) -> tuple[list[int], list[int]]:
+    """Clients active and in treatment at each instant of `ends`: one query."""
+    population_sql, params = (
+        Client.objects.filter(population(spec)).values("id", "created_at", "status").query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _STATUS_SERIES_SQL.format(population=population_sql),
+            [*params, ends, sorted(ACTIVE), sorted(IN_TREATMENT)],
+        )
+        found = {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
+    return [found.get(e, (0, 0))[0] for e in ends], [found.get(e, (0, 0))[1] for e in ends]
 
 
 @dataclass

@@ -167,8 +167,9 @@ def test_the_xlsx_download_opens_with_the_same_numbers_as_the_json(api, world):
 def test_the_api_answers_in_a_bounded_number_of_queries(api, world, django_assert_max_num_queries):
     user = api.as_(world.cast.coordinator_kalteng)
 
-    # The table (9), the 12-month series (8 kinds of event + 12 month-ends), the field workers (4), the user.
-    with django_assert_max_num_queries(40):
+    # The table (9), the 12-month series (8 kinds of event, 1 for the month-end statuses), the field workers (4),
+    # the user and their roles.
+    with django_assert_max_num_queries(25):
         assert user.get(URL, area="62", month="2026-10").status_code == 200
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from backend.reports.figures import FIGURES
+from backend.reports.figures import FIGURES, SERIES_FIGURES
 from backend.reports.queries import monthly_report
 from backend.reports.selectors import report_spec_for
+from backend.reports.series import monthly_series
 from tests.reports.conftest import after_october
 
 pytestmark = pytest.mark.django_db
@@ -147,3 +148,20 @@ def test_a_coordinators_village_report_is_that_villages_row_of_the_suppressed_di
     assert village.rows[0].figures == talian.figures
     assert village.rows[0].hidden == talian.hidden
     assert talian.hidden["clients_lost_contact"] == "<5"
+
+
+def test_the_12_month_series_ends_with_the_reports_month_and_agrees_with_each_months_table(world):
+    spec = report_spec_for(user=world.cast.coordinator_katingan, area="62.06", month="2026-10")
+
+    series = monthly_series(spec=spec)
+
+    assert series["months"][-3:] == ["2026-08", "2026-09", "2026-10"]
+    assert len(series["months"]) == 12
+    # August: citra; September: citra and ani; October: ani (outpatient) and citra, budi lost contact.
+    assert series["clients_active"][-3:] == [1, 2, 2]
+    assert series["clients_in_treatment"][-3:] == [0, 0, 1]
+    assert series["clients_registered"][-3:] == [1, 1, 1]
+    assert series["clients_lost_contact"][-1] == 1
+    for i, month in enumerate(series["months"][-3:]):
+        table = report(world.cast.coordinator_katingan, "62.06", month).total.figures
+        assert [series[k][9 + i] for k in SERIES_FIGURES] == [table[k] for k in SERIES_FIGURES]
