@@ -14,6 +14,7 @@ from backend.recovery.models import VisitType
 Sex = Literal["male", "female"]
 ConsentScopeName = Literal["data_collection", "contact_family", "referral"]
 FamilyRoleName = Literal["supporter", "guardian", "emergency_contact"]
+UseRouteLit = Literal["oral", "smoked", "inhaled", "sniffed", "injected", "other"]
 
 
 # --- errors with extra payload --------------------------------------------------------------------------------
@@ -55,6 +56,8 @@ class ClientCreateIn(Schema):
         None, max_length=32, description="NIK 16 digit; hanya disimpan sebagai hash + 4 digit terakhir."
     )
     notes: str = Field("", max_length=4000)
+    use_duration_years: int | None = Field(None, ge=0, le=80, description="Lama penggunaan zat (tahun).")
+    use_route: UseRouteLit | None = Field(None, description="Cara penggunaan utama (rekap IPWL).")
     assigned_volunteer_ids: list[uuid.UUID] = Field(default_factory=list, description="Kader pendamping.")
     consents: list[ConsentIn] = Field(default_factory=list, description="Persetujuan awal (opsional).")
 
@@ -73,6 +76,8 @@ class ClientPatchIn(Schema):
         None, max_length=32, description="NIK baru; null menghapus NIK yang tersimpan (hash dan 4 digit)."
     )
     notes: str | None = Field(None, max_length=4000)
+    use_duration_years: int | None = Field(None, ge=0, le=80)
+    use_route: UseRouteLit | None = None
     assigned_volunteer_ids: list[uuid.UUID] | None = None
 
 
@@ -132,6 +137,10 @@ class ClientOut(Schema):
     substances: list[str] | None = None
     nik_last4: str | None = Field(None, description="4 digit terakhir NIK (NIK tidak pernah ditampilkan).")
     notes: str | None = None
+    use_duration_years: int | None = None
+    use_route: str | None = Field(
+        None, description="oral, smoked, inhaled, sniffed, injected, other; kosong."
+    )
     status: str | None = None
     assigned_volunteers: list[PersonRef] | None = None
     assigned_volunteer_ids: list[uuid.UUID] | None = Field(

@@ -68,6 +68,8 @@ def _client_fields(c: Client, full: bool, village_name: str) -> dict[str, Any]:
             substances=c.substances,
             nik_last4=c.nik_last4 or None,
             notes=c.notes,
+            use_duration_years=c.use_duration_years,
+            use_route=c.use_route,
             status=c.status,
             created_at=c.created_at,
             updated_at=c.updated_at,
