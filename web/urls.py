@@ -12,6 +12,7 @@ urlpatterns = [
     path("keluar/", views.sign_out, name="logout"),
     path("laporan/", views.report, name="report"),
     path("laporan/unduh/<str:fmt>/", views.report_download, name="report_download"),
+    path("laporan/ipwl/", views.ipwl_download, name="ipwl_download"),
     path("eskalasi/", views.escalations, name="escalations"),
     path("eskalasi/<uuid:escalation_id>/tugaskan/", views.escalation_assign_view, name="assign"),
     path("tindak-lanjut/", views.followup, name="followup"),

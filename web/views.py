@@ -27,6 +27,7 @@ from backend.accounts.services import ClientInfo, auth_password_user
 from backend.errors import DomainError, NotFound, PermissionDenied
 from backend.escalations.services.assignment import escalation_assign
 from backend.reports.exports import report_csv, report_filename, report_xlsx
+from backend.reports.ipwl import ipwl_filename, ipwl_recap, ipwl_xlsx
 from backend.reports.overview import map_data, slipping_clients, waiting_cases
 from backend.reports.queries import monthly_report
 from backend.reports.selectors import ReportSpec, report_spec_for
@@ -187,6 +188,15 @@ def report_download(request: HttpRequest, fmt: str) -> HttpResponse:
         body = report_xlsx(report=result, series=monthly_series(spec=spec), workers=worker_rows(spec=spec))
     response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="{report_filename(report=result, ext=fmt)}"'
+    return response
+
+
+@reader_required
+def ipwl_download(request: HttpRequest) -> HttpResponse:
+    """The IPWL recap (PP 25/2011 art. 18) of the report's area and month, as XLSX."""
+    recap = ipwl_recap(spec=_spec(request))
+    response = HttpResponse(ipwl_xlsx(recap=recap), content_type=CONTENT_TYPES["xlsx"])
+    response["Content-Disposition"] = f'attachment; filename="{ipwl_filename(recap=recap)}"'
     return response
 
 

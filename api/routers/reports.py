@@ -10,8 +10,9 @@ from ninja import Field, Query, Router, Schema
 
 from api.auth import current_user
 from api.schemas.accounts import ErrorOut
-from api.schemas.reports import MonthlyReportOut
+from api.schemas.reports import IpwlRecapOut, MonthlyReportOut
 from backend.reports.exports import report_csv, report_filename, report_json, report_xlsx
+from backend.reports.ipwl import ipwl_filename, ipwl_recap, ipwl_xlsx
 from backend.reports.queries import monthly_report
 from backend.reports.selectors import report_spec_for
 from backend.reports.series import monthly_series, worker_rows
@@ -78,4 +79,50 @@ def monthly(request: HttpRequest, query: Query[MonthlyQuery]):  # type: ignore[n
     response = HttpResponse(body, content_type=CONTENT_TYPES[query.format])
     filename = report_filename(report=report, ext=query.format)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class IpwlQuery(Schema):
+    month: str = Field(description="Bulan kalender YYYY-MM di zona waktu wilayah.")
+    area: str | None = Field(None, description="Kode Kemendagri wilayah (kabupaten/kota untuk laporan IPWL).")
+    facility: uuid.UUID | None = Field(None, description="Admin fasilitas: hanya fasilitasnya.")
+    format: Literal["json", "xlsx"] = Field("json", description="json atau xlsx (unduhan).")
+
+
+@router.get(
+    "/ipwl",
+    response={200: IpwlRecapOut, 401: E, 403: E, 404: E, 422: E},
+    summary="Rekap IPWL (PP 25/2011 pasal 18)",
+    url_name="ipwl_recap",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "OK",
+                "content": {CONTENT_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def ipwl(request: HttpRequest, query: Query[IpwlQuery]):  # type: ignore[no-untyped-def]
+    """Clients of the area whose outcome an IPWL facility recorded in the month: how many, by substance,
+    duration and route of use, diagnosis (ICD-10, the facility's), treatment given and treatment history. Counts
+    only, no identity. The same access as the monthly report."""
+    spec = report_spec_for(
+        user=current_user(request),
+        area=query.area,
+        month=query.month,
+        facility_id=str(query.facility) if query.facility else None,
+    )
+    recap = ipwl_recap(spec=spec)
+    if query.format == "json":
+        return {
+            "month": spec.month_label,
+            "area": spec.area.code if spec.area else None,
+            "handled": recap.handled,
+            "tables": {
+                k: [{"label": label, "count": n} for label, n in rows] for k, rows in recap.tables.items()
+            },
+        }
+    response = HttpResponse(ipwl_xlsx(recap=recap), content_type=CONTENT_TYPES["xlsx"])
+    response["Content-Disposition"] = f'attachment; filename="{ipwl_filename(recap=recap)}"'
     return response

@@ -82,3 +82,17 @@ class MonthlyReportOut(Schema):
         "angka. null untuk satu desa bagi pembaca selain admin sistem."
     )
     workers: list[WorkerRowOut] = Field(description="Per petugas lapangan (bukan pada laporan fasilitas).")
+
+
+class IpwlCountOut(Schema):
+    label: str
+    count: int
+
+
+class IpwlRecapOut(Schema):
+    month: str
+    area: str | None
+    handled: int = Field(description="Klien yang hasilnya dicatat fasilitas IPWL dalam bulan ini.")
+    tables: dict[str, list[IpwlCountOut]] = Field(
+        description="substance, duration, route, diagnosis, treatment, history: label dan jumlah klien."
+    )

@@ -67,6 +67,8 @@ def test_the_downloads_are_the_reports_files(world, signed_in):
     xlsx = client.get("/web/laporan/unduh/xlsx/", {"area": "62.06", "month": "2026-10"})
 
     assert csv.content.startswith(b"\xef\xbb\xbf")
+    ipwl = client.get("/web/laporan/ipwl/", {"area": "62.06", "month": "2026-10"})
+    assert load_workbook(io.BytesIO(ipwl.content)).sheetnames == ["Rekap IPWL"]
     assert load_workbook(io.BytesIO(xlsx.content)).sheetnames == [
         "Laporan",
         "12 bulan",
