@@ -61,7 +61,7 @@ fi
 # Front-end libraries of the web view (Leaflet, Chart.js): from the npm registry, pinned by
 # web/frontend/package-lock.json, copied to web/static/web/vendor and served by the app itself (no CDN).
 vendor=web/static/web/vendor
-assets_stamp="$vendor/.installed-$(sha256sum web/frontend/package-lock.json | cut -c1-16)"
+assets_stamp="$vendor/.installed-$(cat web/frontend/package-lock.json scripts/setup.sh | sha256sum | cut -c1-16)"
 if [ ! -f "$assets_stamp" ]; then
   if ! command -v npm >/dev/null; then
     say "installing Debian package npm (for the web view's Leaflet and Chart.js)"
@@ -73,9 +73,11 @@ if [ ! -f "$assets_stamp" ]; then
   npm ci --prefix web/frontend --no-audit --no-fund --loglevel=error >/dev/null \
     || die "npm ci in web/frontend failed: see the npm output above"
   rm -rf "$vendor" && mkdir -p "$vendor"
-  cp web/frontend/node_modules/leaflet/dist/leaflet.js web/frontend/node_modules/leaflet/dist/leaflet.css "$vendor/"
-  cp -r web/frontend/node_modules/leaflet/dist/images "$vendor/images"
-  cp web/frontend/node_modules/chart.js/dist/chart.umd.js "$vendor/"
+  # With their source maps: the scripts name them, and collectstatic's manifest refuses a missing one.
+  leaflet=web/frontend/node_modules/leaflet/dist chart=web/frontend/node_modules/chart.js/dist
+  cp "$leaflet/leaflet.js" "$leaflet/leaflet.js.map" "$leaflet/leaflet.css" "$chart/chart.umd.js" \
+    "$chart/chart.umd.js.map" "$vendor/"
+  cp -r "$leaflet/images" "$vendor/images"
   touch "$assets_stamp"
 else
   say "web view front-end libraries up to date"

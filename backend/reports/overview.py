@@ -4,7 +4,7 @@ querysets, so the web view sees exactly what the API would; nothing here decides
 
 The map carries counts only (no client name, code or address), per village: active clients, overdue follow-up
 tasks and open escalations; and per facility its certified staff. For every reader below the system admin a
-village count of 1 to 4 is given as "<5" (the report's small-number rule; the map has no totals to subtract from).
+village count is given as its band only ("<5", "5-9", "10-19", "20+"): see `_count`.
 """
 
 from __future__ import annotations
@@ -144,8 +144,16 @@ def slipping_clients(*, user: User, area: Region | None) -> list[SlippingClient]
     return out
 
 
+BAND_TEXT = ("0", SMALL, "5-9", "10-19", "20+")
+
+
 def _count(value: int, hide_small: bool) -> int | str:
-    return SMALL if hide_small and 0 < value <= SMALL_CELL_MAX else value
+    """The exact count for the system admin; for everyone else its band ("<5", "5-9", ...): the current month's
+    active clients per village are nearly that month's report cells, and an exact count here would give back a
+    cell the report hides as a complement ("*")."""
+    if not hide_small:
+        return value
+    return 0 if value == 0 else BAND_TEXT[_band(value)]
 
 
 def _grouped_by_village(qs: QuerySet[Any], village_field: str) -> dict[str, int]:
