@@ -18,7 +18,9 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from backend.errors import DomainError, RateLimited
+from backend.errors import DomainError, DuplicateClient, RateLimited, StaleVersion
+from backend.reads.clients import client_stale_answer, duplicate_answer
+from backend.reads.escalations import escalation_stale_answer
 
 logger = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5  # what a 503 asks the phone to wait before retrying
@@ -67,9 +69,29 @@ def _validation_message(err: dict[str, Any]) -> str:
     return _("Nilai tidak valid.")
 
 
+def _answer_for_reader(request: HttpRequest, exc: DomainError) -> DomainError:
+    """The errors whose answer depends on who asks, completed by the read side (the domain raising them does not
+    know who may see what): a stale edit carries the record as the caller sees it now; a duplicate names the
+    existing client only to a caller who may see it. The transaction of the request is undone by now, so the
+    reads see what is committed."""
+    user = getattr(request, "auth", None)
+    if user is None:
+        return exc
+    if isinstance(exc, StaleVersion) and exc.entity == "client":
+        exc.extra["current"] = client_stale_answer(
+            user=user, client_id=exc.entity_id, endpoint="PATCH /clients/{id}"
+        )
+    elif isinstance(exc, StaleVersion) and exc.entity == "escalation":
+        exc.extra["current"] = escalation_stale_answer(user=user, escalation_id=exc.entity_id)
+    elif isinstance(exc, DuplicateClient):
+        return duplicate_answer(user=user, duplicate=exc)
+    return exc
+
+
 def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
     def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+        exc = _answer_for_reader(request, exc)
         response = error_response(
             exc.status, exc.code, exc.message, [d.as_dict() for d in exc.details], **exc.extra
         )

@@ -5,6 +5,7 @@ Messages are written in Bahasa Indonesia (the source language) and translated to
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +65,33 @@ class Conflict(DomainError):
     status = 409
     code = "conflict"
     default_message = _("Terjadi konflik dengan data yang ada.")
+
+
+class StaleVersion(Conflict):
+    """409 `stale_version`: the row changed since the caller read it. The answer carries the row as the caller
+    may see it now (`current`); the read side fills it in (backend/reads), since a domain service does not know
+    who may see what. `entity` names the row's kind ("client", "escalation")."""
+
+    code = "stale_version"
+
+    def __init__(self, message: Any, *, entity: str, entity_id: uuid.UUID) -> None:
+        super().__init__(message)
+        self.entity = entity
+        self.entity_id = entity_id
+
+
+class DuplicateClient(Conflict):
+    """409 `duplicate_client`: the client is registered already. Whether the answer names the existing client
+    depends on whether the caller may see it: the read side decides (backend/reads/clients.py)."""
+
+    code = "duplicate_client"
+    default_message = _("Klien ini sudah terdaftar.")
+
+    def __init__(self, *, existing_id: uuid.UUID, existing_code: str, existing_village: str) -> None:
+        super().__init__()
+        self.existing_id = existing_id
+        self.existing_code = existing_code
+        self.existing_village = existing_village
 
 
 class PermissionDenied(DomainError):

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "backend.tasks",
     "backend.followup",
     "backend.sync",
+    "backend.mobile",
     "backend.audit",
     "backend.reports",
     "notifications",
@@ -170,8 +171,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis / Celery ----------------------------------------------------------------------------------------
 EMBEDDED_REDIS_SOCKET = LOCAL_DIR / "redis" / "redis.sock"
 # The test suite (pytest sets PYTEST_VERSION) has a Redis database of its own: its Celery worker, queue and
-# rate-limit counters never meet those of a `make run` in the same checkout.
-EMBEDDED_REDIS_DB = 1 if os.environ.get("PYTEST_VERSION") else 0
+# rate-limit counters never meet those of a `make run` in the same checkout. Run in parallel (pytest-xdist sets
+# PYTEST_XDIST_WORKER=gw0, gw1, ...), each node has its own too, as it has its own test database: a worker one node
+# starts never takes (or purges) another node's tasks.
+_XDIST_NODE = os.environ.get("PYTEST_XDIST_WORKER", "")
+EMBEDDED_REDIS_DB = (
+    (2 + int(_XDIST_NODE[2:]) if _XDIST_NODE[2:].isdigit() else 1) if os.environ.get("PYTEST_VERSION") else 0
+)
 REDIS_URL = env("REDIS_URL") or f"unix://{EMBEDDED_REDIS_SOCKET}?db={EMBEDDED_REDIS_DB}"
 
 

@@ -43,6 +43,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
 os.environ["CELERY_BROKER_URL"] = "memory://"  # pushes go nowhere (and runs are rolled back anyway)
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+# Loading the data holds a transaction while Python builds rows: on a busy machine that passes the server's
+# idle-in-transaction limit (60 s by default), which a bench does not need.
+os.environ.setdefault("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", "0")
 
 BENCH_DB = "bench_pulih_followup"
 N_REGENCIES, N_DISTRICTS, N_VILLAGES = 14, 8, 12

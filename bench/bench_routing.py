@@ -37,6 +37,9 @@ os.environ["CELERY_BROKER_URL"] = (
     "memory://"  # pushes published after commit go nowhere, never to shared Redis
 )
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+# Loading the data holds a transaction while Python builds rows: on a busy machine that passes the server's
+# idle-in-transaction limit (60 s by default), which a bench does not need.
+os.environ.setdefault("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", "0")
 
 BENCH_DB = "bench_pulih"
 N_FACILITIES, N_STAFF, N_VILLAGES = 10_000, 50_000, 2_000

@@ -24,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
 os.environ["TEST_DATABASE_NAME"] = "bench_pulih_sync"
+os.environ.setdefault("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", "0")  # building the data on a busy machine
 
 import django  # noqa: E402
 
@@ -159,7 +160,7 @@ def naive_first_sync(user) -> int:  # type: ignore[no-untyped-def]
     """Clients in scope, then each client's visits and family one query at a time, serialized the same way."""
     from backend.access import client_qs_for
     from backend.recovery.models import FamilyMember, Visit
-    from backend.recovery.visits import visit_as_dict
+    from backend.recovery.visits.rules import visit_as_dict
 
     n = 0
     since = timezone.now() - timedelta(days=180)

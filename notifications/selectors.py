@@ -1,25 +1,12 @@
-"""Reads of the notifications app. A user's inbox is theirs alone: every read starts from
-`notification_qs_for(user=...)`, so someone else's notification is simply not found (404)."""
+"""Reads of the notifications app that need no scope: how a user can be reached. The inbox (from the caller's
+scope) is backend/reads/notifications.py."""
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef
 
-from backend.access import notification_qs_for
 from backend.accounts.models import User
-from notifications.models import Device, Notification
-
-
-def notification_list_for(*, user: User, unread: bool | None = None) -> QuerySet[Notification]:
-    """Newest first; `unread=True` only unread, `False` only read, None all."""
-    qs = notification_qs_for(user=user)
-    if unread is not None:
-        qs = qs.filter(read_at__isnull=unread)
-    return qs.order_by("-created_at", "-id")
-
-
-def notification_unread_count(*, user: User) -> int:
-    return notification_qs_for(user=user).filter(read_at__isnull=True).count()
+from notifications.models import Device
 
 
 def channel_status_for(*, user: User) -> dict[str, bool]:

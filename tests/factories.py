@@ -25,15 +25,25 @@ import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from backend.access import client_full_qs_for
 from backend.accounts.models import CertificateKind, Certification, Role, RoleAssignment, User
 from backend.escalations.models import Escalation
 from backend.escalations.services import escalation_create
+from backend.mobile.visit_writes import visit_create
 from backend.recovery.assist import SUBSTANCES
+from backend.recovery.contacts import contacts_apply
 from backend.recovery.family import family_member_link
-from backend.recovery.models import Client, ClientFamilyLink, Consent, FamilyMember, Screening, Visit
+from backend.recovery.models import (
+    Client,
+    ClientFamilyLink,
+    Consent,
+    ContactAttempt,
+    FamilyMember,
+    Screening,
+    Visit,
+)
 from backend.recovery.screenings import screening_record
 from backend.recovery.services import client_create
-from backend.recovery.visits.services import visit_create
 from backend.tasks.models import Task, TaskKind
 from backend.tasks.rules import task_ensure
 from notifications.models import Notification
@@ -216,8 +226,13 @@ class FamilyMemberFactory(_ServiceFactory):
 
     @classmethod
     def _create(cls, model_class: type, *args: Any, **kw: Any) -> FamilyMember:
+        actor = kw.pop("linked_by")
         member, _link, _created = family_member_link(
-            actor=kw.pop("linked_by"), client=kw.pop("client"), member_id=kw.pop("id"), fields=kw
+            actor=actor,
+            client=kw.pop("client"),
+            member_id=kw.pop("id"),
+            fields=kw,
+            clients_in_full_view=client_full_qs_for(user=actor),
         )
         return member
 
@@ -225,6 +240,25 @@ class FamilyMemberFactory(_ServiceFactory):
 def family_link(member: FamilyMember, client: Client) -> ClientFamilyLink:
     """The active link of `member` to `client`."""
     return ClientFamilyLink.objects.get(member=member, client=client, unlinked_at__isnull=True)
+
+
+def contact_attempt_log(
+    *, client: Client, logged_by: User, result: str = "no_answer", channel: str = "phone_call"
+) -> ContactAttempt:
+    """A contact attempt uploaded by a field worker through `recovery.contacts.contacts_apply`, an hour ago."""
+    item = {
+        "id": str(uuid.uuid4()),
+        "client_id": str(client.id),
+        "occurred_at": (timezone.now() - timedelta(hours=1)).isoformat(),
+        "channel": channel,
+        "result": result,
+        "note": "",
+    }
+    answer = contacts_apply(
+        actor=logged_by, items=[item], clients_in_full_view=client_full_qs_for(user=logged_by)
+    )[0]
+    assert answer.status == "created", answer.as_dict()
+    return ContactAttempt.objects.get(id=item["id"])
 
 
 class VisitFactory(_ServiceFactory):

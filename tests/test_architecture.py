@@ -1,7 +1,9 @@
 """The shape of the code (issue 7): dependencies point one way, and the rules that keep them so.
 
 - no import cycle among the modules of backend/, api/, villages/, notifications/ (grimp's graph, which also
-  sees imports inside functions and under TYPE_CHECKING);
+  sees imports inside functions and under TYPE_CHECKING), nor among their packages: each app of backend/
+  (backend.recovery, backend.access, ...) and each module of the project package (backend.events, backend.urls)
+  is one node, so no package both uses another and is used by it;
 - no import inside a function, except the registration of event handlers in `AppConfig.ready()`;
 - no `from x import _private` across modules, no ImportError guard, no module looked up by name;
 - no module over 500 lines;
@@ -37,19 +39,13 @@ MAX_MODULE_LINES = 500
 # import lazily. Celery task modules get no exception either: they are thin and import their services at the
 # top, no cycle needs breaking. The cycle a listed import closes is not reported by test_no_import_cycles (the
 # entry is its to-do); moving the import to the top without breaking the cycle fails that test.
-KNOWN_FUNCTION_IMPORTS: set[tuple[str, str]] = {
-    # TODO(issue 7): dodges a cycle. recovery.records imports recovery.visits.consent, which runs
-    # recovery/visits/__init__.py first, which imports batch and rules, and rules wants records back. Fix: no
-    # re-exports in recovery/visits/__init__.py (callers import the submodules), or move visits/consent.py out
-    # of the visits package (e.g. recovery/consent_reads.py); then import visit_records at the top of rules.
-    ("backend/recovery/visits/rules.py", "backend.recovery.records"),
-}
+KNOWN_FUNCTION_IMPORTS: set[tuple[str, str]] = set()
 
 # Private names imported from another module of the project, as (file, "module.name").
 KNOWN_PRIVATE_IMPORTS: set[tuple[str, str]] = set()
 
 # Modules over MAX_MODULE_LINES, with the line count they may not exceed: split them, then remove the entry.
-# None today (backend/sync/feed.py, 699 lines, became the package backend/sync/feed/).
+# None today (backend/mobile/feed.py, 699 lines, became the package backend/mobile/feed/).
 KNOWN_LONG_MODULES: dict[str, int] = {}
 
 
@@ -235,6 +231,38 @@ def test_no_import_cycles() -> None:
     assert not cycles, "import cycles:\n" + "\n".join(describe(c) for c in cycles)
 
 
+def _package_of(module: str) -> str:
+    """The package a module belongs to for the package graph: `backend.<app>` (or a module of the project
+    package itself, `backend.events`), else the top-level package (`api`, `villages`, `notifications`)."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if parts[0] == "backend" and len(parts) > 1 else parts[0]
+
+
+def test_no_package_cycles() -> None:
+    """A package that uses another is never used by it, indirectly neither: e.g. backend.access reads the
+    domains' models, so no domain imports backend.access (its scoped reads live above it, in backend.reads)."""
+    graph = _graph()
+    modules = {m for m in graph.modules if ".migrations" not in f".{m}."}
+    edges: dict[str, set[str]] = {}
+    why: dict[tuple[str, str], str] = {}
+    for importer in modules:
+        for imported in graph.find_modules_directly_imported_by(importer):
+            a, b = _package_of(importer), _package_of(imported)
+            edges.setdefault(a, set())
+            edges.setdefault(b, set())
+            if a != b and imported in modules:
+                edges[a].add(b)
+                why.setdefault((a, b), f"{importer} -> {imported}")
+    cycles = [c for c in _strongly_connected_components(set(edges), edges) if len(c) > 1]
+
+    def describe(component: list[str]) -> str:
+        cycle = _a_cycle_through(component[0], set(component), edges)
+        steps = [f"  {a} -> {b} (e.g. {why[(a, b)]})" for a, b in zip(cycle, cycle[1:], strict=False)]
+        return f"{len(component)} packages: {', '.join(component)}\n" + "\n".join(steps)
+
+    assert not cycles, "package cycles:\n" + "\n".join(describe(c) for c in cycles)
+
+
 # --- no imports inside functions ----------------------------------------------------------------------------
 
 
@@ -386,11 +414,11 @@ def test_import_contracts_hold() -> None:
 
 
 def test_access_imports_only_models() -> None:
-    """backend.access (who may see what) reads domain models and its own modules, nothing else of the project:
-    the whitelist behind the import-linter contract access-reads-models (which can only name what is
-    forbidden)."""
+    """backend.access (who may see what) reads domain models, the user's scope (backend.accounts.scope: their
+    roles, read once) and its own modules, nothing else of the project: the whitelist behind the import-linter
+    contract access-reads-models (which can only name what is forbidden)."""
     graph = _graph()
-    access = {"backend.access", *graph.find_descendants("backend.access")}
+    access = {"backend.access", *graph.find_descendants("backend.access"), "backend.accounts.scope"}
     offenders = sorted(
         f"{importer} -> {imported}"
         for importer in access

@@ -103,7 +103,8 @@ def test_services_start_the_embedded_postgres_wherever_the_clone_lives(mode: int
 )
 def test_the_suite_has_a_broker_database_of_its_own() -> None:
     """A `make run` in the same checkout (its worker on Redis db 0) must not take the suite's tasks, nor the
-    suite's worker (`--purge`) drop its queue: settings give the suite another database on the same Redis."""
+    suite's worker (`--purge`) drop its queue: settings give the suite another database on the same Redis (one
+    per node when pytest-xdist runs it in parallel)."""
     from backend.celery import app
 
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_VERSION"}
@@ -127,4 +128,6 @@ def test_the_suite_has_a_broker_database_of_its_own() -> None:
     assert app.conf.broker_url == settings.CELERY_BROKER_URL
     assert urlparse(settings.CELERY_BROKER_URL).path == urlparse(run_broker).path  # the same embedded Redis
     assert (db(run_broker), db(run_redis)) == ("0", "0")
-    assert (db(settings.CELERY_BROKER_URL), db(settings.REDIS_URL)) == ("1", "1")
+    node = os.environ.get("PYTEST_XDIST_WORKER", "")  # run in parallel, each node has one of its own (gw0: 2)
+    own = str(2 + int(node[2:])) if node[2:].isdigit() else "1"
+    assert (db(settings.CELERY_BROKER_URL), db(settings.REDIS_URL)) == (own, own)

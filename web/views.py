@@ -26,6 +26,7 @@ from backend.accounts.models import User
 from backend.accounts.services import ClientInfo, auth_password_user
 from backend.errors import DomainError, NotFound, PermissionDenied
 from backend.escalations.services.assignment import escalation_assign
+from backend.reads.escalations import escalation_require_in_scope
 from backend.reports.exports import report_csv, report_filename, report_xlsx
 from backend.reports.ipwl import ipwl_filename, ipwl_recap, ipwl_xlsx
 from backend.reports.overview import map_data, slipping_clients, waiting_cases
@@ -221,6 +222,8 @@ def escalation_assign_view(request: HttpRequest, escalation_id: uuid.UUID) -> Ht
         messages.error(request, _("Pilih petugas yang akan ditugaskan."))
         return redirect(back)
     try:
+        # The read side checks the case is in the reader's scope (404 else), as the API does before the service.
+        escalation_require_in_scope(user=request.user, escalation_id=escalation_id)  # type: ignore[arg-type]
         esc = escalation_assign(
             escalation_id=escalation_id,
             actor=request.user,  # type: ignore[arg-type]

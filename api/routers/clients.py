@@ -37,29 +37,29 @@ from api.schemas.clients import (
     TransitionIn,
     VisitPageOut,
 )
+from api.schemas.contacts import ContactAttemptPageOut
+from backend.access import client_full_qs_for
 from backend.escalations.services import client_status_change
-from backend.recovery.consents import consent_record
-from backend.recovery.family import family_member_link, family_member_unlink, family_member_update
-from backend.recovery.records import (
-    client_list_items,
-    client_record,
-    client_record_after_write,
-    client_records,
-    family_member_records,
-    screening_result,
-    visit_records,
-)
-from backend.recovery.screenings import screening_record
-from backend.recovery.selectors import (
+from backend.reads.clients import (
     client_get_for,
     client_get_for_write,
     client_get_full_for,
     client_list_for,
-    consents_in_force,
+    client_list_items,
+    client_record,
+    client_record_after_write,
+    client_records,
+    contact_attempt_list_for,
+    family_member_records,
     visit_list_for,
 )
+from backend.reads.timeline import timeline_page
+from backend.recovery.consents import consent_record
+from backend.recovery.family import family_member_link, family_member_unlink, family_member_update
+from backend.recovery.records import contact_attempt_records, screening_result, visit_records
+from backend.recovery.screenings import screening_record
+from backend.recovery.selectors import consents_in_force
 from backend.recovery.services import client_create, client_update
-from backend.recovery.timeline import timeline_page
 
 router = Router()
 E = ErrorOut
@@ -87,10 +87,16 @@ def create_client(request: HttpRequest, payload: ClientCreateIn) -> Status:
 def list_clients(
     request: HttpRequest, filters: Query[ClientListParams], page: Query[PageParams]
 ) -> dict[str, Any]:
-    """The caller's clients, newest first; `q` matches the name or the code. Rows shown in full are
-    audit-logged (endpoint `client_list`)."""
+    """The caller's clients, newest first; `q` matches the name or the code; `follow_up=overdue|lost` the
+    clients the follow-up ladder holds or lost. Rows shown in full are audit-logged (endpoint `client_list`)."""
     user = current_user(request)
-    qs = client_list_for(user=user, q=filters.q, village=filters.village, status=filters.status)
+    qs = client_list_for(
+        user=user,
+        q=filters.q,
+        village=filters.village,
+        status=filters.status,
+        follow_up=filters.follow_up or "",
+    )
     result = paginate(qs, page)
     result["items"] = client_list_items(user=user, clients=list(result["items"]))
     return result
@@ -128,6 +134,7 @@ def update_client(request: HttpRequest, client_id: uuid.UUID, payload: ClientPat
     as it is now), or `duplicate_client`; 422 `nik_sex_mismatch` on `sex` when the stored NIK says otherwise."""
     user = current_user(request)
     changes = payload.dict(exclude_unset=True, exclude={"version"})
+    client_get_for_write(user=user, client_id=client_id)
     client = client_update(actor=user, client_id=client_id, version=payload.version, changes=changes)
     return client_record_after_write(user=user, client=client, endpoint="PATCH /clients/{id}")
 
@@ -144,7 +151,11 @@ def link_family_member(request: HttpRequest, client_id: uuid.UUID, payload: Fami
     client = client_get_for_write(user=user, client_id=client_id)
     fields = payload.dict(exclude={"id"})
     member, _link, created = family_member_link(
-        actor=user, client=client, member_id=payload.id, fields=fields
+        actor=user,
+        client=client,
+        member_id=payload.id,
+        fields=fields,
+        clients_in_full_view=client_full_qs_for(user=user),
     )
     record = family_member_records(user=user, members=[member], through=[client.id])[member.id]
     return Status(201 if created else 200, record)
@@ -210,6 +221,7 @@ def transition_client(request: HttpRequest, client_id: uuid.UUID, payload: Trans
     need referral consent (409 `consent_required`); escalated by hand also a case a staff member took (409
     `escalation_required`: otherwise start an escalation)."""
     user = current_user(request)
+    client_get_for_write(user=user, client_id=client_id)
     client = client_status_change(
         actor=user, client_id=client_id, to_status=payload.to, reason=payload.reason
     )
@@ -239,6 +251,24 @@ def record_screening(request: HttpRequest, client_id: uuid.UUID, payload: Screen
 
 
 @router.get(
+    "/{client_id}/contact-attempts",
+    response={200: ContactAttemptPageOut, 401: E, 403: E, 404: E, 422: E},
+    summary="Upaya kontak klien (terbaru dahulu)",
+    url_name="list_client_contact_attempts",
+)
+def list_client_contact_attempts(
+    request: HttpRequest, client_id: uuid.UUID, page: Query[PageParams]
+) -> dict[str, Any]:
+    """Every attempt to reach the client, whoever made it (the follow-up's history). Audit-logged."""
+    user = current_user(request)
+    endpoint = "GET /clients/{id}/contact-attempts"
+    client = client_get_full_for(user=user, client_id=client_id, endpoint=endpoint)
+    result = paginate(contact_attempt_list_for(user=user, client=client), page)
+    result["items"] = list(contact_attempt_records(attempts=result["items"]).values())
+    return result
+
+
+@router.get(
     "/{client_id}/visits",
     response={200: VisitPageOut, 401: E, 403: E, 404: E, 422: E},
     summary="Kunjungan klien (terbaru dahulu)",
@@ -248,7 +278,7 @@ def list_client_visits(request: HttpRequest, client_id: uuid.UUID, page: Query[P
     """Audit-logged."""
     user = current_user(request)
     client = client_get_full_for(user=user, client_id=client_id, endpoint="GET /clients/{id}/visits")
-    result = paginate(visit_list_for(client=client), page)
+    result = paginate(visit_list_for(user=user, client=client), page)
     result["items"] = [r.value() for r in visit_records(user=user, visits=result["items"]).values()]
     return result
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from django.http import HttpRequest, JsonResponse
 from ninja import Header, Router
 
 from api.auth import current_user
 from api.schemas.accounts import ErrorOut
+from api.schemas.base import UuidHeader
 from api.schemas.contacts import SyncContactAttemptsIn, SyncContactAttemptsOut
-from backend.sync.contact_uploads import contact_attempts_upload
+from backend.mobile.uploads import contact_attempts_upload
 
 router = Router()
+# A default `Header(None, ...)`, not `Annotated[..., Header()] = None`: with a schema of its own in the annotation
+# (format uuid), ninja would mark the header required in the document.
+IDEMPOTENCY_KEY = Header(
+    None, alias="Idempotency-Key", description="UUID, opsional (422 invalid_idempotency_key)."
+)
 
 
 @router.post(
@@ -24,9 +28,7 @@ router = Router()
 def sync_contact_attempts(
     request: HttpRequest,
     payload: SyncContactAttemptsIn,
-    idempotency_key: Annotated[
-        str | None, Header(alias="Idempotency-Key", description="UUID, opsional.")
-    ] = None,
+    idempotency_key: UuidHeader = IDEMPOTENCY_KEY,
 ) -> JsonResponse:
     """`created`, `duplicate` or `rejected` per item; resending the batch creates nothing twice. Results drive
     the follow-up (a `reached` attempt ends it, `refused` pauses it, `moved_away` asks the coordinator for a

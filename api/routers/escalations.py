@@ -34,9 +34,10 @@ from api.schemas.escalations import (
 )
 from backend.access import may_escalate
 from backend.errors import PermissionDenied
-from backend.escalations import selectors, services
-from backend.escalations.records import escalation_list_items, escalation_record
-from backend.recovery.selectors import client_get_for_write
+from backend.escalations import services
+from backend.reads import escalations as selectors
+from backend.reads.clients import client_get_for_write
+from backend.reads.escalation_records import escalation_list_items, escalation_record
 
 router = Router()
 E = ErrorOut
@@ -114,7 +115,9 @@ def get_escalation(request: HttpRequest, escalation_id: uuid.UUID) -> dict:
 )
 def accept_escalation(request: HttpRequest, escalation_id: uuid.UUID) -> dict:
     """403 `not_offered_to_you`; 409 `offer_not_open` (answered, expired, or someone was faster)."""
-    services.offer_accept(escalation_id=escalation_id, actor=current_user(request))
+    user = current_user(request)
+    selectors.escalation_require_answerable(user=user, escalation_id=escalation_id)
+    services.offer_accept(escalation_id=escalation_id, actor=user)
     return _out(request, escalation_id, "POST /escalations/{id}/accept")
 
 
@@ -128,6 +131,7 @@ def decline_escalation(request: HttpRequest, escalation_id: uuid.UUID, payload: 
     """The next candidate is offered the case, and it leaves the caller's list (later reads: 404).
     403 `not_offered_to_you`; 409 `offer_not_open`."""
     user = current_user(request)
+    selectors.escalation_require_answerable(user=user, escalation_id=escalation_id)
     services.offer_decline(escalation_id=escalation_id, actor=user, reason=payload.reason)
     # The decline takes the case out of the caller's view; this response is the last they see of it.
     esc = selectors.escalation_get_after_answer(
@@ -145,9 +149,11 @@ def decline_escalation(request: HttpRequest, escalation_id: uuid.UUID, payload: 
 def schedule_escalation(request: HttpRequest, escalation_id: uuid.UUID, payload: ScheduleIn) -> dict:
     """403 `not_assigned_to_you`; 409 `invalid_escalation_status`, or `consent_required` (the client withdrew
     referral or data-collection consent: only closing the case is left); 422 `not_in_future` on appointment_at."""
+    user = current_user(request)
+    selectors.escalation_require_in_scope(user=user, escalation_id=escalation_id)
     services.escalation_schedule(
         escalation_id=escalation_id,
-        actor=current_user(request),
+        actor=user,
         appointment_at=payload.appointment_at,
         version=payload.version,
     )
@@ -163,9 +169,9 @@ def schedule_escalation(request: HttpRequest, escalation_id: uuid.UUID, payload:
 def record_escalation_outcome(request: HttpRequest, escalation_id: uuid.UUID, payload: OutcomeIn) -> dict:
     """`refer_need` and/or `refer_to_facility_id` start a new escalation (status of this one: referred), whose
     reason is a fixed text, never these notes. 409 `consent_required` once the client withdrew consent."""
-    services.escalation_outcome_record(
-        escalation_id=escalation_id, actor=current_user(request), **payload.dict()
-    )
+    user = current_user(request)
+    selectors.escalation_require_in_scope(user=user, escalation_id=escalation_id)
+    services.escalation_outcome_record(escalation_id=escalation_id, actor=user, **payload.dict())
     return _out(request, escalation_id, "POST /escalations/{id}/outcome")
 
 
@@ -177,8 +183,10 @@ def record_escalation_outcome(request: HttpRequest, escalation_id: uuid.UUID, pa
 )
 def close_escalation(request: HttpRequest, escalation_id: uuid.UUID, payload: CloseIn | None = None) -> dict:
     """Body optional; with `version`, a stale one answers 409 `stale_version` with the current record."""
+    user = current_user(request)
+    selectors.escalation_require_in_scope(user=user, escalation_id=escalation_id)
     services.escalation_close(
-        escalation_id=escalation_id, actor=current_user(request), version=payload.version if payload else None
+        escalation_id=escalation_id, actor=user, version=payload.version if payload else None
     )
     return _out(request, escalation_id, "POST /escalations/{id}/close")
 
@@ -193,9 +201,11 @@ def cancel_escalation(request: HttpRequest, escalation_id: uuid.UUID, payload: C
     """The creator or a coordinator of the area, while no staff member has accepted (consent withdrawn, say):
     the pending offer is withdrawn. 403 `not_allowed_to_cancel`; 409 `escalation_accepted`,
     `invalid_escalation_status` or `stale_version`."""
+    user = current_user(request)
+    selectors.escalation_require_in_scope(user=user, escalation_id=escalation_id)
     services.escalation_cancel(
         escalation_id=escalation_id,
-        actor=current_user(request),
+        actor=user,
         reason=payload.reason,
         version=payload.version,
     )
@@ -212,9 +222,11 @@ def assign_escalation(request: HttpRequest, escalation_id: uuid.UUID, payload: A
     """A coordinator of the area offers the case to a certified staff member of their choice (they must still
     accept). 403 `not_coordinator`; 409 `invalid_escalation_status`, `escalation_busy` (an offer is being
     answered right now) or `stale_version`; 422 `staff_not_eligible`."""
+    user = current_user(request)
+    selectors.escalation_require_in_scope(user=user, escalation_id=escalation_id)
     services.escalation_assign(
         escalation_id=escalation_id,
-        actor=current_user(request),
+        actor=user,
         staff_id=payload.staff_id,
         version=payload.version,
     )

@@ -17,8 +17,8 @@ from api.schemas.notifications import (
     NotificationPageOut,
     UnreadCountOut,
 )
+from backend.reads.notifications import notification_list_for, notification_unread_count
 from notifications.records import notification_records
-from notifications.selectors import notification_list_for, notification_unread_count
 from notifications.services import notification_mark_read
 
 router = Router()

@@ -10,6 +10,7 @@ from ninja import Field, Query, Router, Schema
 
 from api.auth import current_user
 from api.schemas.accounts import ErrorOut
+from api.schemas.base import MONTH_PATTERN
 from api.schemas.reports import IpwlRecapOut, MonthlyReportOut
 from backend.reports.exports import report_csv, report_filename, report_json, report_xlsx
 from backend.reports.ipwl import ipwl_filename, ipwl_recap, ipwl_xlsx
@@ -27,7 +28,11 @@ CONTENT_TYPES = {
 
 
 class MonthlyQuery(Schema):
-    month: str = Field(description="Bulan kalender YYYY-MM di zona waktu wilayah; paling lambat bulan ini.")
+    month: str = Field(
+        description="Bulan kalender YYYY-MM di zona waktu wilayah; paling lambat bulan ini.",
+        # Documented, and checked by the service (422 `invalid_month`, with the other fields' problems).
+        json_schema_extra={"pattern": MONTH_PATTERN},
+    )
     area: str | None = Field(
         None, description="Kode Kemendagri wilayah; wajib kecuali untuk laporan fasilitas (`facility`)."
     )
@@ -83,7 +88,10 @@ def monthly(request: HttpRequest, query: Query[MonthlyQuery]):  # type: ignore[n
 
 
 class IpwlQuery(Schema):
-    month: str = Field(description="Bulan kalender YYYY-MM di zona waktu wilayah.")
+    month: str = Field(
+        description="Bulan kalender YYYY-MM di zona waktu wilayah.",
+        json_schema_extra={"pattern": MONTH_PATTERN},
+    )
     area: str | None = Field(None, description="Kode Kemendagri wilayah (kabupaten/kota untuk laporan IPWL).")
     facility: uuid.UUID | None = Field(None, description="Admin fasilitas: hanya fasilitasnya.")
     format: Literal["json", "xlsx"] = Field("json", description="json atau xlsx (unduhan).")

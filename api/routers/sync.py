@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Field, Header, Query, Router, Schema
 
 from api.auth import current_user
 from api.schemas.accounts import ErrorOut
+from api.schemas.base import UuidHeader
 from api.schemas.sync import ChangesOut, SyncVisitsIn, SyncVisitsOut
-from backend.sync.feed import changes_page, page_json
-from backend.sync.uploads import visits_upload
+from backend.mobile.feed import changes_page, page_json
+from backend.mobile.uploads import visits_upload
 
 router = Router()
+# A default `Header(None, ...)`, not `Annotated[..., Header()] = None`: with a schema of its own in the annotation
+# (format uuid), ninja would mark the header required in the document.
+IDEMPOTENCY_KEY = Header(
+    None, alias="Idempotency-Key", description="UUID, opsional (422 invalid_idempotency_key)."
+)
 
 
 @router.post(
@@ -25,9 +29,7 @@ router = Router()
 def sync_visits(
     request: HttpRequest,
     payload: SyncVisitsIn,
-    idempotency_key: Annotated[
-        str | None, Header(alias="Idempotency-Key", description="UUID, opsional.")
-    ] = None,
+    idempotency_key: UuidHeader = IDEMPOTENCY_KEY,
 ) -> JsonResponse:
     """`created`, `duplicate`, `updated` or `rejected` per item; resending the batch creates nothing twice.
 

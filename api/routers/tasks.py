@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Literal
 
 from django.http import HttpRequest
@@ -12,9 +11,10 @@ from ninja import Field, Query, Router, Schema
 from api.auth import current_user
 from api.pagination import PageParams, paginate
 from api.schemas.accounts import ErrorOut
+from api.schemas.base import IsoDate
 from api.schemas.escalations import TaskCompleteIn, TaskOut, TaskPageOut
+from backend.reads.tasks import task_list, task_require_in_scope
 from backend.tasks.records import task_records
-from backend.tasks.selectors import task_list
 from backend.tasks.services import task_complete
 
 router = Router()
@@ -23,8 +23,8 @@ E = ErrorOut
 
 class TaskQuery(Schema):
     status: Literal["open", "done", "cancelled"] | None = None
-    due_before: date | None = Field(
-        None, description="Hanya tugas dengan tenggat pada atau sebelum tanggal ini."
+    due_before: IsoDate | None = Field(
+        None, description="Hanya tugas dengan tenggat pada atau sebelum tanggal ini (YYYY-MM-DD)."
     )
     mine: bool = Field(False, description="Koordinator: hanya tugas sendiri.")
 
@@ -50,6 +50,7 @@ def complete_task(request: HttpRequest, task_id: uuid.UUID, payload: TaskComplet
     """Idempotent. 403 `not_your_task`; 409 `task_cancelled` or `stale_version` (open task, `version` sent and
     not current); 422 `visit_not_found` on visit_id."""
     user = current_user(request)
+    task_require_in_scope(user=user, task_id=task_id)
     task = task_complete(
         task_id=task_id, actor=user, visit_id=payload.visit_id, note=payload.note, version=payload.version
     )

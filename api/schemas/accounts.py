@@ -6,6 +6,8 @@ from datetime import date
 from ninja import Field, Schema
 from pydantic import ConfigDict, StrictBool
 
+from api.schemas.base import PHONE_PATTERN, InSchema
+
 
 class FacilityRefOut(Schema):
     id: uuid.UUID
@@ -67,7 +69,7 @@ class MeWithChannelsOut(MeOut):
     )
 
 
-class ChannelsIn(Schema):
+class ChannelsIn(InSchema):
     """Only the channels sent change. Strict booleans: `true` / `false`, nothing else."""
 
     model_config = ConfigDict(extra="forbid")
@@ -76,22 +78,23 @@ class ChannelsIn(Schema):
     sms: StrictBool | None = Field(None, description="Bersedia menerima SMS.")
 
 
-class LoginIn(Schema):
+class LoginIn(InSchema):
     phone: str = Field(
         min_length=1,
         max_length=32,
+        pattern=PHONE_PATTERN,
         description="Nomor HP seperti diketik: 0812..., 62812... atau +62 812-...",
     )
     password: str = Field(min_length=1, max_length=256)
 
 
-class FirebaseLoginIn(Schema):
+class FirebaseLoginIn(InSchema):
     id_token: str = Field(
         min_length=1, max_length=8192, description="ID token Firebase dari masuk dengan nomor HP."
     )
 
 
-class RefreshIn(Schema):
+class RefreshIn(InSchema):
     refresh: str = Field(min_length=1, max_length=256, description="Token penyegaran dari masuk terakhir.")
 
 

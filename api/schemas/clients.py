@@ -7,8 +7,10 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from ninja import Field, Schema
+from pydantic import StrictBool
 
 from api.schemas.accounts import ErrorBodyOut
+from api.schemas.base import PHONE_PATTERN, InSchema, IsoDate
 from backend.recovery.models import VisitType
 
 Sex = Literal["male", "female"]
@@ -35,20 +37,24 @@ class DuplicateClientOut(Schema):
 # --- clients --------------------------------------------------------------------------------------------------
 
 
-class ConsentIn(Schema):
+class ConsentIn(InSchema):
     scope: ConsentScopeName = Field(description="Cakupan: data_collection, contact_family, referral.")
-    given: bool = Field(description="true = diberikan, false = ditarik.")
+    given: StrictBool = Field(
+        description='true = diberikan, false = ditarik (hanya true/false, bukan 0, "no").'
+    )
     given_by: Literal["client", "guardian"] = Field("client", description="Siapa yang memberi persetujuan.")
     guardian_id: uuid.UUID | None = Field(None, description="Anggota keluarga berperan wali (untuk anak).")
     note: str = Field("", max_length=1000)
 
 
-class ClientCreateIn(Schema):
+class ClientCreateIn(InSchema):
     name: str = Field(min_length=1, max_length=150, description="Nama atau alias.")
     sex: Sex
-    birth_date: date | None = Field(None, description="Tanggal lahir, bila diketahui.")
+    birth_date: IsoDate | None = Field(None, description="Tanggal lahir, bila diketahui.")
     birth_year: int | None = Field(None, description="Tahun lahir, bila tanggal tidak diketahui.")
-    phone: str | None = Field(None, max_length=24, description="Nomor HP (08xx, 628xx, +628xx).")
+    phone: str | None = Field(
+        None, max_length=24, pattern=PHONE_PATTERN, description="Nomor HP (08xx, 628xx, +628xx)."
+    )
     village_code: str = Field(max_length=13, description="Kode Kemendagri desa/kelurahan tempat tinggal.")
     address: str = Field("", max_length=300)
     substances: list[str] = Field(default_factory=list, description="Golongan zat ASSIST yang digunakan.")
@@ -62,13 +68,13 @@ class ClientCreateIn(Schema):
     consents: list[ConsentIn] = Field(default_factory=list, description="Persetujuan awal (opsional).")
 
 
-class ClientPatchIn(Schema):
+class ClientPatchIn(InSchema):
     version: int = Field(description="Versi data yang sedang diubah; versi lama menjawab 409.")
     name: str | None = Field(None, min_length=1, max_length=150)
     sex: Sex | None = None
-    birth_date: date | None = None
+    birth_date: IsoDate | None = None
     birth_year: int | None = None
-    phone: str | None = Field(None, max_length=24)
+    phone: str | None = Field(None, max_length=24, pattern=PHONE_PATTERN)
     village_code: str | None = Field(None, max_length=13)
     address: str | None = Field(None, max_length=300)
     substances: list[str] | None = None
@@ -148,9 +154,31 @@ class ClientOut(Schema):
     )
     family_members: list[FamilyMemberOut] | None = None
     consents: dict[str, bool] | None = Field(None, description="Cakupan -> berlaku atau tidak.")
+    last_contact_at: datetime | None = Field(
+        None, description="Kontak terakhir: kunjungan tersimpan atau upaya kontak yang terhubung."
+    )
+    phone_flagged: bool | None = Field(
+        None, description="Nomor HP klien ditandai salah oleh upaya kontak dan perlu diperbaiki."
+    )
+    follow_up: FollowUpOut | None = Field(None, description="Posisi klien dalam tangga tindak lanjut.")
     version: int | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+
+class FollowUpOut(Schema):
+    level: int = Field(
+        description="Tingkat tindak lanjut: 0 tidak ada episode; 1 kader memegang tugas; 2 aparatur desa juga; "
+        "3 koordinator BNN diberi tahu."
+    )
+    since: date | None = Field(description="Tanggal (zona waktu wilayah) tingkat ini dimulai.")
+    reason: str | None = Field(
+        description="Pemicu episode: failed_attempts, missed_visit atau no_contact; null tanpa episode."
+    )
+    next_contact_due_on: date | None = Field(
+        description="Batas kontak berikutnya sebelum episode dimulai (zona waktu wilayah); null bila klien tidak "
+        "sedang diikuti (persetujuan ditarik, rawat inap, ditunda, atau status tidak aktif)."
+    )
 
 
 class StaleClientOut(Schema):
@@ -170,6 +198,9 @@ class ClientListItemOut(Schema):
         description="Kode Kemendagri desa/kelurahan tempat tinggal (sama dengan village.code)."
     )
     status: str | None = Field(description="null pada tampilan minimal.")
+    follow_up_level: int | None = Field(
+        None, description="Tingkat tindak lanjut 0-3 (lihat ClientOut.follow_up); null pada tampilan minimal."
+    )
     version: int
 
 
@@ -185,29 +216,36 @@ class ClientListParams(Schema):
     q: str = Field("", max_length=100, description="Cari nama atau kode.")
     village: str = Field("", max_length=13, description="Kode wilayah (desa, kecamatan, kabupaten...).")
     status: str = Field("", max_length=20, description="Status siklus klien.")
+    follow_up: Literal["overdue", "lost"] | None = Field(
+        None,
+        description="overdue: klien dalam episode tindak lanjut (tingkat 1-3: kontak berikutnya terlambat dan "
+        "seseorang memegang tugas untuk menghubunginya); lost: klien berstatus putus kontak (lost_contact).",
+    )
 
 
 # --- family, consent, transitions -----------------------------------------------------------------------------
 
 
-class FamilyMemberIn(Schema):
+class FamilyMemberIn(InSchema):
     id: uuid.UUID = Field(
         description="UUID dibuat di HP; mengirim ulang id yang sama tidak membuat data baru."
     )
     name: str | None = Field(None, max_length=150, description="Wajib untuk anggota baru.")
     relationship: str | None = Field(None, max_length=40, description="Wajib untuk anggota baru.")
-    phone: str | None = Field(None, max_length=24)
+    phone: str | None = Field(None, max_length=24, pattern=PHONE_PATTERN)
     role: FamilyRoleName | None = None
-    may_contact: bool = False
+    may_contact: StrictBool = False
 
 
-class FamilyMemberPatchIn(Schema):
+class FamilyMemberPatchIn(InSchema):
     version: int = Field(description="Versi data anggota yang sedang diubah; versi lama menjawab 409.")
     name: str | None = Field(None, min_length=1, max_length=150)
     relationship: str | None = Field(None, min_length=1, max_length=40)
-    phone: str | None = Field(None, max_length=24, description="Kosong atau null menghapus nomor.")
+    phone: str | None = Field(
+        None, max_length=24, pattern=PHONE_PATTERN, description="Kosong atau null menghapus nomor."
+    )
     role: FamilyRoleName | None = None
-    may_contact: bool | None = None
+    may_contact: StrictBool | None = None
 
 
 class StaleFamilyMemberOut(Schema):
@@ -226,7 +264,7 @@ class ConsentOut(Schema):
     in_force: dict[str, bool] = Field(description="Persetujuan yang berlaku setelah peristiwa ini.")
 
 
-class TransitionIn(Schema):
+class TransitionIn(InSchema):
     to: str = Field(max_length=20, description="Status tujuan.")
     reason: str = Field("", max_length=1000)
 
@@ -234,7 +272,7 @@ class TransitionIn(Schema):
 # --- screening ------------------------------------------------------------------------------------------------
 
 
-class ScreeningIn(Schema):
+class ScreeningIn(InSchema):
     id: uuid.UUID = Field(description="UUID dibuat di HP; mengirim ulang mengembalikan hasil yang tersimpan.")
     answers: dict[str, Any] = Field(
         description='Per golongan zat: {"q1": true/false, "q2": 0|2|3|4|6, "q3": ..., "q7": ...} '
@@ -330,6 +368,7 @@ class TimelineItemOut(Schema):
         "family_link",
         "family_unlink",
         "consent",
+        "contact_attempt",
     ]
     id: uuid.UUID
     at: datetime

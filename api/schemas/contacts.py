@@ -9,11 +9,12 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import ConfigDict, StrictInt, StrictStr, WithJsonSchema
 
+from api.schemas.base import InSchema
 from api.schemas.jsonschema import inline_json_schema
 from backend.recovery.models import ContactChannel, ContactResult
 
 
-class ContactAttemptIn(Schema):
+class ContactAttemptIn(InSchema):
     """Satu upaya menghubungi klien, dicatat di ponsel (sering luring) lalu diunggah. Diperiksa per butir di server:
     butir yang salah ditolak sendiri, tanpa menggagalkan yang lain. Tipe ketat: angka bukan teks."""
 
@@ -52,7 +53,7 @@ class ContactAttemptIn(Schema):
 ContactAttemptItem = Annotated[Any, WithJsonSchema(inline_json_schema(ContactAttemptIn))]
 
 
-class SyncContactAttemptsIn(Schema):
+class SyncContactAttemptsIn(InSchema):
     attempts: list[ContactAttemptItem] = Field(
         description="Paling banyak 500 upaya kontak (lihat ContactAttemptIn)."
     )
@@ -90,3 +91,29 @@ class SyncContactAttemptsOut(Schema):
         description="Satu hasil per upaya kontak, urut seperti kiriman."
     )
     summary: ContactAttemptsSummaryOut
+
+
+class PersonRefOut(Schema):
+    id: UUID
+    name: str
+
+
+class ContactAttemptOut(Schema):
+    """One stored contact attempt: the same record in GET /clients/{id}/contact-attempts and the sync feed."""
+
+    id: UUID
+    client_id: UUID
+    occurred_at: datetime = Field(description="Waktu upaya kontak menurut perangkat.")
+    received_at: datetime = Field(description="Waktu server menerima upaya kontak.")
+    channel: ContactChannel
+    result: ContactResult
+    note: str
+    logged_by: PersonRefOut = Field(description="Yang mencatat upaya kontak.")
+
+
+class ContactAttemptPageOut(Schema):
+    items: list[ContactAttemptOut]
+    count: int
+    limit: int
+    offset: int
+    has_more: bool

@@ -10,6 +10,7 @@ from ninja import Field, Schema
 from pydantic import AwareDatetime, StringConstraints
 
 from api.schemas.accounts import ErrorBodyOut
+from api.schemas.base import InSchema
 from backend.tasks.models import TaskKind
 
 NeedLit = Literal["counseling", "assessment"]
@@ -36,12 +37,12 @@ Reason2000 = _text(2000)
 Reason1000 = _text(1000)
 
 
-class LocationIn(Schema):
+class LocationIn(InSchema):
     lat: float = Field(ge=-90, le=90, description="Lintang (WGS 84).")
     lon: float = Field(ge=-180, le=180, description="Bujur (WGS 84).")
 
 
-class EscalationCreateIn(Schema):
+class EscalationCreateIn(InSchema):
     client_id: uuid.UUID
     need: NeedLit = Field(description="counseling (konselor adiksi) atau assessment (asesor).")
     urgency: UrgencyLit = Field(
@@ -53,24 +54,24 @@ class EscalationCreateIn(Schema):
     )
 
 
-class DeclineIn(Schema):
+class DeclineIn(InSchema):
     reason: Reason1000 = Field(description="Alasan menolak (wajib, bukan hanya spasi).")
 
 
-class CancelIn(Schema):
+class CancelIn(InSchema):
     reason: Reason1000 = Field(description="Alasan pembatalan (wajib), mis. persetujuan ditarik.")
     version: int | None = Field(
         None, ge=1, description="Versi eskalasi yang terakhir dibaca; jika sudah berubah: 409 stale_version."
     )
 
 
-class CloseIn(Schema):
+class CloseIn(InSchema):
     version: int | None = Field(
         None, ge=1, description="Versi eskalasi yang terakhir dibaca; jika sudah berubah: 409 stale_version."
     )
 
 
-class ScheduleIn(Schema):
+class ScheduleIn(InSchema):
     appointment_at: AwareDatetime = Field(
         description="Waktu janji temu (ISO 8601 dengan offset), di masa depan, paling lambat 366 hari lagi."
     )
@@ -79,7 +80,7 @@ class ScheduleIn(Schema):
     )
 
 
-class OutcomeIn(Schema):
+class OutcomeIn(InSchema):
     outcome: OutcomeLit
     notes: str = Field("", max_length=4000, description="Catatan hasil asesmen.")
     diagnosis: str = Field(
@@ -96,7 +97,7 @@ class OutcomeIn(Schema):
     )
 
 
-class AssignIn(Schema):
+class AssignIn(InSchema):
     staff_id: uuid.UUID = Field(description="Petugas bersertifikat yang ditawari kasus oleh koordinator.")
     version: int | None = Field(
         None, ge=1, description="Versi eskalasi yang terakhir dibaca; jika sudah berubah: 409 stale_version."
@@ -283,7 +284,7 @@ class TaskPageOut(Schema):
     has_more: bool
 
 
-class TaskCompleteIn(Schema):
+class TaskCompleteIn(InSchema):
     visit_id: uuid.UUID | None = Field(None, description="Kunjungan yang menyelesaikan tugas ini (opsional).")
     note: str = Field("", max_length=2000)
     version: int | None = Field(

@@ -10,11 +10,12 @@ from django.contrib.gis.geos import Point
 from ninja import Field, Schema
 from pydantic import field_validator
 
+from api.schemas.base import NEAR_PATTERN
 from villages.models import Facility, FacilityType, Region
 
 CODE_PATTERN = r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$"
 MAX_LIMIT = 100
-_NEAR_RE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
+_NEAR_RE = re.compile(NEAR_PATTERN)
 
 
 def parse_near(value: str) -> Point:
@@ -46,6 +47,7 @@ class NearQuery(Schema):
         None,
         description="Urutkan menurut jarak dari titik ini: 'LAT,LON' dalam derajat desimal, mis. -1.907,113.429.",
         examples=["-1.907,113.429"],
+        pattern=NEAR_PATTERN,
     )
     limit: int = Field(20, ge=1, le=MAX_LIMIT, description=f"Jumlah baris (maks. {MAX_LIMIT}).")
     offset: int = Field(0, ge=0, le=10_000, description="Lewati sejumlah baris.")

@@ -8,8 +8,10 @@ from typing import Literal
 
 from ninja import Field, Schema
 
+from api.schemas.base import InSchema
 
-class DeviceIn(Schema):
+
+class DeviceIn(InSchema):
     token: str = Field(
         min_length=1,
         max_length=4096,

@@ -9,12 +9,13 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import WithJsonSchema
 
+from api.schemas.base import InSchema
 from api.schemas.clients import VisitOut
 from api.schemas.jsonschema import inline_json_schema
 from backend.recovery.models import VisitType
 
 
-class VisitIn(Schema):
+class VisitIn(InSchema):
     """One visit as the phone uploads it. Checked item by item on the server (a bad item is rejected alone)."""
 
     id: UUID = Field(description="Dibuat di ponsel (UUID), agar kiriman ulang dikenali.")
@@ -42,7 +43,7 @@ class VisitIn(Schema):
 VisitItem = Annotated[Any, WithJsonSchema(inline_json_schema(VisitIn))]
 
 
-class SyncVisitsIn(Schema):
+class SyncVisitsIn(InSchema):
     visits: list[VisitItem] = Field(description="Paling banyak 500 kunjungan (lihat VisitIn).")
 
 

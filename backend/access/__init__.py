@@ -2,9 +2,10 @@
 
 Read backend/access/policy.py: its docstring is the whole policy and its functions are every rule (the scoped
 querysets of clients, family members, visits, screenings, escalations, offers, tasks, notifications, the
-timeline, reports and the sync feed). backend/access/scope.py reads a user's active role assignments once into
-a `Scope`. This package imports domain *models* only; every domain service, selector, record, the API, the
-feed, the reports and the admin take their scope from here.
+timeline, reports and the sync feed). backend/accounts/scope.py reads a user's active role assignments once into
+a `Scope` (it lives in accounts, below the domains). This package imports domain *models* only and sits above
+the domains; the read side (backend/reads), the feed (backend/mobile), the reports and the admin take their
+scope from here, and the domains' services take rows their callers checked with it.
 """
 
 from backend.access.policy import (
@@ -18,11 +19,10 @@ from backend.access.policy import (
     client_full_qs_for,
     client_qs_for,
     client_qs_with_access_for,
+    contact_attempt_qs_for,
     escalation_qs_for,
     family_link_qs_for,
     family_member_qs_for,
-    is_coordinator_of,
-    may_escalate,
     may_read_reports,
     notification_qs_for,
     offer_qs_for,
@@ -37,7 +37,14 @@ from backend.access.policy import (
     visit_qs_for,
     with_case_view,
 )
-from backend.access.scope import Scope, region_code_q, scope_fingerprint, scope_for
+from backend.accounts.scope import (
+    Scope,
+    is_coordinator_of,
+    may_escalate,
+    region_code_q,
+    scope_fingerprint,
+    scope_for,
+)
 
 __all__ = [
     "PERSONAL_ENTITIES",
@@ -48,6 +55,7 @@ __all__ = [
     "case_visible_to",
     "change_log_scope_q",
     "client_access_level",
+    "contact_attempt_qs_for",
     "client_full_qs_for",
     "client_qs_for",
     "client_qs_with_access_for",

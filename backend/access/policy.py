@@ -1,10 +1,12 @@
 """Who may see what in Pulih: the whole policy, and every rule in code below it.
 
-Deny by default. A user sees only what one of their active role assignments covers (`scope.Scope`); a user with
-no active assignment sees nothing. Areas are Kemendagri codes, which nest by prefix: "inside an area" is
+Deny by default. A user sees only what one of their active role assignments covers (`Scope`, read once by
+backend/accounts/scope.py); a user with no active assignment sees nothing. Areas are Kemendagri codes, which nest by prefix: "inside an area" is
 `code == area or code startswith area + "."`. Anything outside the caller's scope answers 404, exactly like a
-missing object: every read starts from one of the `*_qs_for(user=...)` querysets here, and the API, the sync feed,
-the timeline, the reports and the admin all take their scope from this module.
+missing object: every read starts from one of the `*_qs_for(user=...)` querysets here, and the read side
+(backend/reads: the API's reads, the timeline, the in-scope checks before a write), the sync feed, the reports and
+the admin all take their scope from this module. It reads the domains' models and sits above them: no domain
+imports it.
 
 Clients (`client_qs_for`, annotated `full_access` by `client_qs_with_access_for`):
 - volunteer: clients assigned to them, and clients living in their village (full record);
@@ -19,7 +21,8 @@ A declined, expired or withdrawn offer keeps nothing in view (`OFFER_IN_VIEW_STA
 
 What hangs on a client follows the client's *full* record: family members actively linked to a client the caller
 sees in full (`family_member_qs_for`; a member's phone only while they agreed to be contacted and the client's
-contact_family consent is in force), visits and screenings of such clients (`visit_qs_for`, `screening_qs_for`),
+contact_family consent is in force), visits, screenings and contact attempts of such clients (`visit_qs_for`,
+`screening_qs_for`, `contact_attempt_qs_for`),
 and the client's timeline (`timeline` items below).
 
 Escalations (`escalation_qs_for`):
@@ -29,8 +32,8 @@ Escalations (`escalation_qs_for`):
 - facility admin: escalations of their facility, or offered in view to one of its staff;
 - coordinator: escalations of clients living in their area; system admin: all.
 How a case went (outcome, notes, who handled it, earlier appointments: `case_visible_q`) is read by those who
-handle or follow it: the assigned staff member, their facility's admin, coordinators of the area, the village
-side (field workers of the client's village, the client's volunteers, the creator) and system admins; never by
+handle or follow it: the assigned staff member, their facility's admin, the staff member who referred it (a
+referral's outcome goes back to whoever referred: *rujukan balik*), coordinators of the area, the village side (field workers of the client's village, the client's volunteers, the creator) and system admins; never by
 someone merely offered the case or a referral of it. The routing explanation (colleagues' names, leave,
 caseload: `routing_visible_to`) is for coordinators, system admins and the village side, not for staff.
 Offers (`offer_qs_for`): one's own, one's facility's staff's while in view, and every offer of a case whose
@@ -40,18 +43,23 @@ Timeline (`timeline_escalation_qs_for`): a client's timeline shows an escalation
 may read that case's course: an assessor who took a referral does not read the first case through it.
 
 Tasks (`task_qs_for`): one's own, while the client is in one's scope (a volunteer unassigned from the client, or
-a client who moved away, takes the task along); coordinators also their area's; system admin all.
+a client who moved away, takes the task along); coordinators also their area's; system admin all. The sync feed
+carries one's own open tasks only: a phone holds what its user acts on, and coordinators read their area's
+through the API.
 Notifications (`notification_qs_for`): one's own inbox only, whoever one is.
 
 Reports (`report_access`): coordinators for areas inside theirs; facility admins for their facility's cases, at
 district level at most; system admins everything. For every reader below the system admin, a report by village
-hides counts of 1 to 4 (and the cells that would give them back: backend/reports/suppression.py).
+hides counts of 1 to 4 (and the cells that would give them back: backend/reports/suppression.py). An area or
+facility beyond one's reach answers 404; a role that reads no reports at all gets 403 (no object is hidden from
+it: the endpoint is closed).
 
 The sync feed (`change_log_scope_q`): change log rows about a client in scope or in the caller's villages/areas,
 and rows addressed to the caller; a task, notification or scope-reset row goes to its addressee only.
 
 Acting on things is narrower than seeing them, and those rules live with the action (only the offered staff
-member accepts; only the assigned one records the outcome); the coordinator check is `is_coordinator_of`.
+member accepts; only the assigned one records the outcome); the coordinator check is `is_coordinator_of`
+(backend/accounts/scope.py, with `may_escalate`: they read roles only).
 """
 
 from __future__ import annotations
@@ -62,10 +70,10 @@ from typing import Literal
 
 from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 
-from backend.access.scope import Scope, region_code_q, scope_for
 from backend.accounts.models import Role, User
+from backend.accounts.scope import Scope, region_code_q, scope_for
 from backend.escalations.models import OFFER_IN_VIEW_STATUSES, Escalation, Offer
-from backend.recovery.models import Client, ClientFamilyLink, FamilyMember, Screening, Visit
+from backend.recovery.models import Client, ClientFamilyLink, ContactAttempt, FamilyMember, Screening, Visit
 from backend.tasks.models import Task
 from notifications.models import Notification
 from villages.models import Facility, Region, RegionLevel
@@ -189,6 +197,10 @@ def visit_qs_for(*, user: User) -> QuerySet[Visit]:
     return Visit.objects.filter(client_id__in=client_full_qs_for(user=user).values("id"))
 
 
+def contact_attempt_qs_for(*, user: User) -> QuerySet[ContactAttempt]:
+    return ContactAttempt.objects.filter(client_id__in=client_full_qs_for(user=user).values("id"))
+
+
 def screening_qs_for(*, user: User) -> QuerySet[Screening]:
     return Screening.objects.filter(client_id__in=client_full_qs_for(user=user).values("id"))
 
@@ -251,13 +263,16 @@ def case_visible_to(*, user: User, esc: Escalation) -> bool:
 
 
 def routing_visible_to(*, user: User, esc: Escalation) -> bool:
-    """Coordinators of the area, system admins, the creator and field workers of the village see the why.
-    The creator of a referral is the staff member who referred: staff, who do not read colleagues' leave and
+    """Coordinators of the area, system admins and the village side see the why: the creator, field workers of
+    the village, and the client's volunteers wherever their own village is (while they are volunteers). The
+    creator of a referral is the staff member who referred: staff, who do not read colleagues' leave and
     caseload, so they count as creator only for a case raised in the village."""
     scope = scope_for(user)
     if scope.is_system_admin or (esc.created_by_id == user.id and esc.source != "referral"):
         return True
-    return region_inside(esc.client.village_id, scope.area_codes | scope.village_codes)
+    if region_inside(esc.client.village_id, scope.area_codes | scope.village_codes):
+        return True
+    return bool(scope.village_codes_volunteer) and esc.client.assigned_volunteers.filter(id=user.id).exists()
 
 
 def offer_qs_for(*, user: User) -> QuerySet[Offer]:
@@ -285,18 +300,6 @@ def timeline_escalation_qs_for(*, user: User, client_id: uuid.UUID) -> QuerySet[
     """The client's escalations whose steps `user` may see in the client's timeline (their course is theirs
     to read). The caller checked that `user` sees the client's full record."""
     return escalation_qs_for(user=user).filter(case_visible_q(user=user), client_id=client_id)
-
-
-def is_coordinator_of(*, user: User, village_code: str) -> bool:
-    """A coordinator whose area holds the village, or a system admin: may assign or cancel cases there."""
-    scope = scope_for(user)
-    return scope.is_system_admin or bool(scope.area_codes and scope.covers_region(village_code))
-
-
-def may_escalate(*, user: User) -> bool:
-    """Volunteers and village officials escalate (for clients whose full record they see); system admins too."""
-    scope = scope_for(user)
-    return scope.is_system_admin or scope.is_field_worker
 
 
 # --- Tasks and notifications ---------------------------------------------------------------------------------------

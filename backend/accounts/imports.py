@@ -11,7 +11,7 @@ ignored. Spreadsheets save CSV with a BOM and often with `;`: both are accepted.
    name) and gets only the roles it lacks; a repeated file changes nothing.
 3. New users get an unusable password (they sign in with Firebase phone auth) unless a password is given;
    an existing user's password is never touched.
-4. A coordinator imports through the admin (backend/accounts/admin.py) and only into their own area: a row
+4. A coordinator imports through the admin (backend/accounts/admin/users.py) and only into their own area: a row
    whose region, or whose facility's village, lies outside it is refused.
 """
 

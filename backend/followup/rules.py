@@ -122,6 +122,18 @@ def no_contact_limit(f: Facts, today: date, rules: Rules) -> int:
     return rules.no_contact_days
 
 
+def next_contact_due_on(f: Facts, today: date, rules: Rules) -> date | None:
+    """The day by which the client must be contacted before an episode starts: the last contact (or the
+    registration) plus the no-contact limit, or the planned next visit when that comes first. None for a client
+    the ladder does not follow today."""
+    if not followed(f, today):
+        return None
+    due = date.fromordinal(f.seen_on.toordinal() + no_contact_limit(f, today, rules))
+    if f.next_visit_on is not None and f.seen_on < f.next_visit_on < due:
+        due = f.next_visit_on
+    return due
+
+
 def trigger_of(f: Facts, today: date, rules: Rules) -> str:
     """The first trigger that holds today, or ""."""
     if f.failed_in_row >= rules.failed_attempts:

@@ -21,16 +21,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from backend.access import client_full_qs_for, scope_for
 from backend.accounts.models import User
+from backend.accounts.scope import scope_for
 from backend.errors import ErrorDetail, PermissionDenied
 from backend.events import publish
+from backend.recovery.batches import batch_clean
 from backend.recovery.events import ContactAttemptsLogged
 from backend.recovery.models import (
+    Client,
     ConsentScope,
     ContactAttempt,
     ContactChannel,
@@ -158,15 +161,18 @@ def _ids(ids: list[uuid.UUID]) -> RawSQL:
     return RawSQL("SELECT unnest(%s::uuid[])", [ids])
 
 
-def contacts_apply(*, actor: User, items: list[Any]) -> list[AttemptAnswer]:
+def contacts_apply(
+    *, actor: User, items: list[Any], clients_in_full_view: QuerySet[Client]
+) -> list[AttemptAnswer]:
     """Apply a batch of uploaded attempts; one answer per item, in order. Runs in one transaction (the caller's,
-    if any); a rejected item never stops the others."""
+    if any); a rejected item never stops the others. `clients_in_full_view`: the clients `actor` may log
+    attempts for (the caller's access.client_full_qs_for); any other is answered `not_found`."""
     contact_actor_check(actor=actor)
     now = timezone.now()
     answers, firsts = _clean_all(items, now)
     todo = [a for a in firsts if a.status == "pending"]
     client_ids = list({a.data.client_id for a in todo})  # type: ignore[union-attr]
-    in_scope = client_full_qs_for(user=actor).filter(id__in=_ids(client_ids)).values_list("id", "village_id")
+    in_scope = clients_in_full_view.filter(id__in=_ids(client_ids)).values_list("id", "village_id")
     clients: dict[uuid.UUID, str] = dict(in_scope) if client_ids else {}
     consents = consents_in_force_many(client_ids=clients, scopes=[DATA_COLLECTION])
     stored = _stored([a.data.id for a in todo])  # type: ignore[union-attr]
@@ -198,23 +204,13 @@ def contacts_apply(*, actor: User, items: list[Any]) -> list[AttemptAnswer]:
 
 
 def _clean_all(items: list[Any], now: datetime) -> tuple[list[AttemptAnswer], list[AttemptAnswer]]:
-    """Clean every item; the first occurrence of an id is worked on, repeats copy its answer at the end."""
-    answers, firsts, seen = [], [], set()
-    for index, item in enumerate(items):
-        data, errs = contact_clean(data=item, now=now)
-        raw_id = item.get("id") if isinstance(item, dict) else None
-        if not (isinstance(raw_id, str) and len(raw_id) <= 64 and text_storable(raw_id)):
-            raw_id = None  # the answer is stored (Idempotency-Key): it must not echo what PostgreSQL refuses
-        a = AttemptAnswer(index=index, id=str(data.id) if data else raw_id, status="pending", data=data)
-        answers.append(a)
-        if data is None:
-            a.reject("validation_error", _("Data upaya kontak tidak valid."), errs[0].field, errs)
-        elif data.id in seen:
-            a.status = "repeat"
-        else:
-            seen.add(data.id)
-            firsts.append(a)
-    return answers, firsts
+    return batch_clean(
+        items,
+        now,
+        clean=contact_clean,
+        answer=AttemptAnswer,
+        invalid_message=_("Data upaya kontak tidak valid."),
+    )
 
 
 def _stored(ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[uuid.UUID, str]]:

@@ -9,10 +9,10 @@ import uuid
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from backend.access import client_full_qs_for
 from backend.accounts.models import User
 from backend.audit.services import access_log_record
 from backend.errors import Conflict, ErrorDetail, FieldErrors, NotFound, ValidationFailed
@@ -24,16 +24,17 @@ from backend.recovery.texts import text_clean
 from backend.sync.changelog import change_record
 
 
-def _member_visible(*, actor: User, client: Client, member: FamilyMember) -> bool:
+def _member_visible(*, client: Client, member: FamilyMember, clients_in_full_view: QuerySet[Client]) -> bool:
     """An existing member may be linked to `client` (whose full record the caller has) again, if they were
-    linked to it before, or by someone with the full record of a client the member is linked to now. Not
-    through the minimal view (a staff member only offered a case sees no family) nor another client's ended
-    link: either would let the caller pull the member, phone and all, onto a client of their own."""
+    linked to it before, or by someone with the full record of a client the member is linked to now
+    (`clients_in_full_view`: access.client_full_qs_for of the caller). Not through the minimal view (a staff
+    member only offered a case sees no family) nor another client's ended link: either would let the caller
+    pull the member, phone and all, onto a client of their own."""
     links = ClientFamilyLink.objects.filter(member_id=member.id)
     if links.filter(client_id=client.id).exists():
         return True
     linked = links.filter(unlinked_at__isnull=True).values("client_id")
-    return client_full_qs_for(user=actor).filter(id__in=linked).exists()
+    return clients_in_full_view.filter(id__in=linked).exists()
 
 
 def _record_change(client: Client, member: FamilyMember) -> None:
@@ -43,9 +44,16 @@ def _record_change(client: Client, member: FamilyMember) -> None:
 
 
 def family_member_link(
-    *, actor: User, client: Client, member_id: uuid.UUID, fields: dict[str, Any]
+    *,
+    actor: User,
+    client: Client,
+    member_id: uuid.UUID,
+    fields: dict[str, Any],
+    clients_in_full_view: QuerySet[Client],
 ) -> tuple[FamilyMember, ClientFamilyLink, bool]:
-    """Create the member (if new) and link it to `client`. Returns (member, link, created_link).
+    """Create the member (if new) and link it to `client` (whose full record the caller checked `actor` sees).
+    Returns (member, link, created_link). An existing member links only through `clients_in_full_view` (the
+    caller's access.client_full_qs_for), see `_member_visible`.
 
     Idempotent: a member already linked to this client is returned as it is (the retry of an upload).
     """
@@ -62,7 +70,7 @@ def family_member_link(
             ).first()
             if active:
                 return member, active, False
-            if not _member_visible(actor=actor, client=client, member=member):
+            if not _member_visible(client=client, member=member, clients_in_full_view=clients_in_full_view):
                 raise NotFound(_("Anggota keluarga tidak ditemukan."), code="family_member_not_found")
         link = ClientFamilyLink.objects.create(client=client, member=member, linked_by=actor)
         _record_change(client, member)

@@ -1,13 +1,13 @@
-"""What the API and the sync feed show of a client, a family member and a visit: one record each, built here.
+"""The records of a client, a family member, a visit and a screening: one shape each, built here.
 
-Each entity has one bulk builder that turns rows into records for a user in a constant number of queries,
-whatever the number of rows: `client_records`, `family_member_records`, `visit_records`. The API's handlers and
-the sync feed's entities both call them, so the phone and the API never disagree about what a role sees; the
-helpers for one row (`client_record`, `family_member_record`, `visit_as_dict`) are the same builders.
-
-The access level (full record or the minimal view of an offered case) comes from backend/access; a family
-member's phone number only where the member agreed to be contacted and the contact_family consent of the client
-they are seen through is in force.
+Each entity has one bulk builder that turns rows into records in a constant number of queries, whatever the
+number of rows: `client_records_at`, `family_member_records_through`, `visit_records`,
+`contact_attempt_records`. They take the access
+level as given: which level a reader has (the full record or the minimal view of an offered case, which clients
+a family member is seen through) is backend.access's rule, asked by backend/reads/clients.py, whose
+`client_records` and `family_member_records` the API's handlers and the sync feed both call, so the phone and
+the API never disagree about what a role sees. A family member's phone number shows only where the member
+agreed to be contacted and the contact_family consent of the client they are seen through is in force.
 """
 
 from __future__ import annotations
@@ -29,16 +29,16 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast
 
-from backend.access import (
-    client_full_qs_for,
-    client_qs_with_access_for,
-    escalation_qs_for,
-    offers_in_view_q,
-    scope_for,
-)
 from backend.accounts.models import User
-from backend.audit.services import access_log_record, access_log_record_many
-from backend.recovery.models import Client, ClientFamilyLink, ConsentScope, FamilyMember, Screening, Visit
+from backend.recovery.models import (
+    Client,
+    ClientFamilyLink,
+    ConsentScope,
+    ContactAttempt,
+    FamilyMember,
+    Screening,
+    Visit,
+)
 from backend.recovery.visits.consent import consents_in_force_many
 from villages.models import Region
 
@@ -71,49 +71,27 @@ def _client_fields(c: Client, full: bool, village_name: str) -> dict[str, Any]:
             use_duration_years=c.use_duration_years,
             use_route=c.use_route,
             status=c.status,
+            last_contact_at=c.last_contact_at,
+            phone_flagged=c.phone_flagged,
             created_at=c.created_at,
             updated_at=c.updated_at,
         )
     return fields
 
 
-def _full_levels(*, user: User, clients: Sequence[Client]) -> dict[uuid.UUID, bool]:
-    """client id -> full record? From the `full_access` annotation, else one query; out of scope: absent."""
-    annotated = {c.id: getattr(c, "full_access", None) for c in clients}
-    levels = {cid: bool(full) for cid, full in annotated.items() if full is not None}
-    if missing := [c.id for c in clients if c.id not in levels]:
-        levels.update(
-            client_qs_with_access_for(user=user).filter(id__in=missing).values_list("id", "full_access")
-        )
-    return levels
-
-
-def client_records(*, user: User, clients: Sequence[Client]) -> dict[uuid.UUID, dict[str, Any]]:
-    """The clients as `user` may see them, by id: the full record, or the minimal view of an offered case
-    (the row's `full_access` annotation from backend.access, read when absent; a client out of scope is left
-    out). Six queries at most, whatever the number of clients."""
-    levels = _full_levels(user=user, clients=clients)
-    return _client_records(user=user, clients=[c for c in clients if c.id in levels], levels=levels)
-
-
-def client_record(*, user: User, client: Client, full: bool) -> dict[str, Any]:
-    """One client's record at the access level the caller established (`client_records` on one row)."""
-    return _client_records(user=user, clients=[client], levels={client.id: full})[client.id]
-
-
-def client_record_after_write(*, user: User, client: Client, endpoint: str) -> dict[str, Any]:
-    """The full record a write answers with (PATCH, a transition): it shows the record, so the read is logged."""
-    access_log_record(user=user, client_id=client.id, endpoint=endpoint)
-    return client_record(user=user, client=client, full=True)
-
-
-def _client_records(
-    *, user: User, clients: Sequence[Client], levels: dict[uuid.UUID, bool]
+def client_records_at(
+    *,
+    clients: Sequence[Client],
+    levels: dict[uuid.UUID, bool],
+    offered: dict[uuid.UUID, dict[str, Any]] | None = None,
 ) -> dict[uuid.UUID, dict[str, Any]]:
+    """The clients' records at the access level of each (`levels`: id -> full record?, which backend.access
+    decides; backend/reads/clients.py `client_records` is the entry point that asks it). A minimal-view record
+    carries the case offered to the reader (`offered`: client id -> that case). Five queries at most."""
     clients = list(clients)
+    offered = offered or {}
     villages = _village_names(clients)
     full_ids = [c.id for c in clients if levels[c.id]]
-    minimal_ids = [c.id for c in clients if not levels[c.id]]
     volunteers: dict[uuid.UUID, list[dict[str, Any]]] = {}
     consents: set[tuple[uuid.UUID, str]] = set()
     family: dict[uuid.UUID, list[ClientFamilyLink]] = {}
@@ -127,7 +105,6 @@ def _client_records(
         links = ClientFamilyLink.objects.filter(client_id__in=full_ids, unlinked_at__isnull=True)
         for link in links.select_related("member").order_by("linked_at", "id"):
             family.setdefault(link.client_id, []).append(link)
-    offered = _offered_cases(user=user, client_ids=minimal_ids)
     out = {}
     for c in clients:
         record = _client_fields(c, levels[c.id], villages[c.village_id])
@@ -156,30 +133,6 @@ def _village_names(clients: list[Client]) -> dict[str, str]:
     if missing := {c.village_id for c in clients} - names.keys():
         names.update(Region.objects.filter(code__in=missing).values_list("code", "name"))
     return names
-
-
-def _offered_cases(*, user: User, client_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
-    """The minimal view's reason to exist: per client, the newest case offered in view of `user` (one query;
-    the rule is access.offered_escalation_qs_for's, for many clients at once)."""
-    if not client_ids:
-        return {}
-    rows = (
-        escalation_qs_for(user=user)
-        .filter(offers_in_view_q(scope_for(user), user, prefix="offers__"), client_id__in=client_ids)
-        .order_by("client_id", "-created_at")
-        .distinct("client_id")
-        .values("client_id", "id", "need", "urgency", "status")
-    )
-    return {row.pop("client_id"): row for row in rows}
-
-
-def client_list_items(*, user: User, clients: list[Client]) -> list[dict[str, Any]]:
-    """The rows of a GET /clients page, audit-logged: a fully visible row shows the client's name and status,
-    so it is a read of the record (one AccessLog row per such client, in one INSERT). Minimal rows are not."""
-    full_ids = [c.id for c in clients if c.full_access]  # type: ignore[attr-defined]
-    if full_ids:
-        access_log_record_many(user=user, client_ids=full_ids, endpoint="client_list")
-    return [client_list_item(client=c) for c in clients]
 
 
 def client_list_item(*, client: Client) -> dict[str, Any]:
@@ -212,22 +165,17 @@ def _member_record(
     }
 
 
-def family_member_records(
-    *,
-    user: User,
-    members: Sequence[FamilyMember],
-    through: QuerySet | Iterable[uuid.UUID] | None = None,
+def family_member_records_through(
+    *, members: Sequence[FamilyMember], through: QuerySet | Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, dict[str, Any]]:
-    """The family members as `user` may see them, by id, seen through the clients `through` (ids or a values
-    queryset; default: every client whose full record `user` sees): `client_ids` and `linked_at` are those
-    links', and the phone number shows only when the member agreed to be contacted and the contact_family
-    consent of one of those clients is in force. Two queries, whatever the number of members."""
+    """The family members, by id, seen through the clients `through` (ids or a values queryset: the clients
+    whose full record the reader sees, backend/reads/clients.py `family_member_records`): `client_ids` and
+    `linked_at` are those links', and the phone number shows only when the member agreed to be contacted and
+    the contact_family consent of one of those clients is in force. Two queries, whatever the number of members."""
     members = list(members)
     if not members:
         return {}
-    if through is None:
-        through = client_full_qs_for(user=user).values("id")
-    elif not isinstance(through, QuerySet):
+    if not isinstance(through, QuerySet):
         through = list(through)
     links: dict[uuid.UUID, list[ClientFamilyLink]] = {}
     for link in ClientFamilyLink.objects.filter(
@@ -360,6 +308,35 @@ def visit_records(
     if order is not None:
         out = {vid: out[vid] for vid in order if vid in out}
     return out
+
+
+# --- contact attempts ----------------------------------------------------------------------------------------
+
+
+def contact_attempt_records(
+    *, attempts: QuerySet[ContactAttempt] | Iterable[ContactAttempt]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """The attempts' records, by id, in the queryset's order or the order the rows were given, in one query. An
+    attempt looks the same to everyone who may see it (the caller's scope chose the rows)."""
+    if isinstance(attempts, QuerySet):
+        rows = list(attempts.select_related("logged_by"))
+    else:
+        order = [a.id for a in attempts]
+        found = ContactAttempt.objects.filter(id__in=order).select_related("logged_by").in_bulk()
+        rows = [found[i] for i in order if i in found]
+    return {
+        a.id: {
+            "id": a.id,
+            "client_id": a.client_id,
+            "occurred_at": a.occurred_at,
+            "received_at": a.received_at,
+            "channel": a.channel,
+            "result": a.result,
+            "note": a.note,
+            "logged_by": {"id": a.logged_by_id, "name": a.logged_by.name},
+        }
+        for a in rows
+    }
 
 
 # --- screenings --------------------------------------------------------------------------------------------------

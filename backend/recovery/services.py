@@ -29,25 +29,20 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from backend.access import client_qs_for, scope_for
 from backend.accounts.models import Role, RoleAssignment, User
 from backend.accounts.phones import normalize_phone
-from backend.audit.services import access_log_record
+from backend.accounts.scope import scope_for
 from backend.errors import (
-    Conflict,
-    DomainError,
+    DuplicateClient,
     FieldErrors,
     PermissionDenied,
-    RateLimited,
+    StaleVersion,
 )
 from backend.recovery.assist import SUBSTANCES
 from backend.recovery.codes import client_code_next, village_today
 from backend.recovery.consents import consent_record
-from backend.recovery.duplicates import duplicate_answer_register
 from backend.recovery.models import Client, Sex, UseRoute
 from backend.recovery.nik import NikFacts, nik_validate
-from backend.recovery.records import client_record
-from backend.recovery.selectors import client_get_for_write
 from backend.recovery.texts import text_clean
 from backend.sync.changelog import change_record
 from villages.models import Region, RegionLevel
@@ -147,29 +142,11 @@ def _nik(raw: str | None, sex: str | None, errors: FieldErrors) -> NikFacts | No
         return None
 
 
-def _duplicate(*, actor: User, existing: Client) -> DomainError:
-    """409 naming the existing client when the caller may see it; else 409 with `existing: null` (and 429 once
-    the caller has had too many of those)."""
-    if client_qs_for(user=actor).filter(id=existing.id).exists():
-        return Conflict(
-            _("Klien ini sudah terdaftar."),
-            code="duplicate_client",
-            extra={"existing": {"id": str(existing.id), "code": existing.code}},
-        )
-    logger.warning(
-        "duplicate_client outside the caller's scope: user=%s existing_client=%s existing_village=%s",
-        actor.id,
-        existing.id,
-        existing.village_id,
-    )
-    try:
-        duplicate_answer_register(user_id=actor.id)
-    except RateLimited as exc:
-        return exc
-    return Conflict(
-        _("NIK ini sudah terdaftar di luar wilayah Anda. Hubungi koordinator BNN Anda."),
-        code="duplicate_client",
-        extra={"existing": None},
+def _duplicate(*, existing: Client) -> DuplicateClient:
+    """409 `duplicate_client`; whether the answer names the existing client (only to a caller who may see it)
+    is the read side's to decide (backend/reads/clients.py `duplicate_answer`)."""
+    return DuplicateClient(
+        existing_id=existing.id, existing_code=existing.code, existing_village=existing.village_id
     )
 
 
@@ -248,41 +225,26 @@ def _save_refusing_duplicates(*, actor: User, client: Client) -> None:
         existing = Client.objects.filter(nik_hash=client.nik_hash).exclude(id=client.id).first()
         if not client.nik_hash or existing is None:
             raise
-        raise _duplicate(actor=actor, existing=existing) from None
-
-
-def _stale(*, actor: User, client: Client) -> Conflict:
-    """409 with the current record (a read of it: logged by client_update once the transaction is undone)."""
-    return Conflict(
-        _("Data klien sudah diubah orang lain. Muat ulang lalu coba lagi."),
-        code="stale_version",
-        extra={"current": client_record(user=actor, client=client, full=True)},
-    )
+        raise _duplicate(existing=existing) from None
 
 
 def client_update(*, actor: User, client_id: uuid.UUID, version: int, changes: dict[str, Any]) -> Client:
-    """Edit a client the actor may change. `version` must be the current one, else 409 with the current record.
+    """Edit a client. The caller checked that `actor` may change its full record (backend/reads/clients.py
+    `client_get_for_write`: 404 out of scope, 403 for the minimal view). `version` must be the current one, else
+    409 `stale_version` (the read side answers with the current record).
 
-    1. scope (404 out of it, 403 for the minimal view); 2. row lock and version check; 3. validate and apply the
-    fields sent; 4. refuse duplicates; 5. save, bump the version, and tell the phones, including those of people
-    who lose sight of the client (an unassigned volunteer, the old village's field workers after a move).
+    1. row lock and version check; 2. validate and apply the fields sent; 3. refuse duplicates; 4. save, bump
+    the version, and tell the phones, including those of people who lose sight of the client (an unassigned
+    volunteer, the old village's field workers after a move).
     """
-    client_get_for_write(user=actor, client_id=client_id)
-    try:
-        return _client_update_locked(actor=actor, client_id=client_id, version=version, changes=changes)
-    except Conflict as exc:
-        if exc.code == "stale_version":  # the answer carries the full current record: a read of it
-            access_log_record(user=actor, client_id=client_id, endpoint="PATCH /clients/{id}")
-        raise
-
-
-def _client_update_locked(
-    *, actor: User, client_id: uuid.UUID, version: int, changes: dict[str, Any]
-) -> Client:
     with transaction.atomic():
         client = Client.objects.select_for_update().select_related("village").get(id=client_id)
         if version != client.version:
-            raise _stale(actor=actor, client=client)
+            raise StaleVersion(
+                _("Data klien sudah diubah orang lain. Muat ulang lalu coba lagi."),
+                entity="client",
+                entity_id=client.id,
+            )
         before_volunteers = set(client.assigned_volunteers.values_list("id", flat=True))
         old_village = client.village_id
         volunteer_ids = _apply_changes(actor=actor, client=client, changes=changes)
@@ -412,9 +374,9 @@ def _apply_sex_and_nik(*, client: Client, changes: dict[str, Any], errors: Field
 def _refuse_duplicates(*, actor: User, client: Client) -> None:
     others = Client.objects.exclude(id=client.id)
     if client.nik_hash and (existing := others.filter(nik_hash=client.nik_hash).first()):
-        raise _duplicate(actor=actor, existing=existing)
+        raise _duplicate(existing=existing)
     existing = others.filter(
         name_normalized=client.name_normalized, birth_year=client.birth_year, village_id=client.village_id
     ).first()
     if existing:
-        raise _duplicate(actor=actor, existing=existing)
+        raise _duplicate(existing=existing)

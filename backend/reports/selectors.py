@@ -30,7 +30,7 @@ from backend.accounts.models import User
 from backend.errors import ErrorDetail, NotFound, PermissionDenied, ValidationFailed
 from villages.models import Facility, Region
 
-MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MONTH_RE = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")  # fullmatch; [0-9]: ASCII digits only
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def month_bounds(*, month: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
 
 
 def _month_parse(raw: str) -> date:
-    match = MONTH_RE.match(raw or "")
+    match = MONTH_RE.fullmatch(raw or "")
     if match is None or int(match.group(1)) < 2000:
         raise ValidationFailed(
             details=[ErrorDetail("month", "invalid_month", _("Bulan harus berformat YYYY-MM."))]

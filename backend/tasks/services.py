@@ -8,20 +8,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from backend.access import task_qs_for
 from backend.accounts.models import User
 from backend.errors import Conflict, ErrorDetail, NotFound, PermissionDenied, ValidationFailed
 from backend.recovery.models import Visit
 from backend.tasks.models import Task, TaskStatus
 from backend.tasks.records import task_record
 from backend.tasks.rules import task_save
-
-
-def access_task_for_update(*, user: User, task_id: uuid.UUID) -> Task:
-    """The task, locked, if `user` may see it (else 404). Call inside a transaction."""
-    if not task_qs_for(user=user).filter(id=task_id).exists():
-        raise NotFound(_("Tugas tidak ditemukan."), code="task_not_found")
-    return Task.objects.select_for_update().get(id=task_id)
 
 
 def task_complete(
@@ -32,10 +24,13 @@ def task_complete(
     note: str = "",
     version: int | None = None,
 ) -> Task:
-    """The assignee marks a task done (again: no change). Out of scope: 404; someone else's: 403. An open task
-    whose `version` (when sent) is not the one the phone read: 409 `stale_version` with the current task."""
+    """The assignee marks a task done (again: no change). The caller checked that `actor` may see the task
+    (backend/reads/tasks.py `task_require_in_scope`: 404 out of scope); someone else's: 403. An open task whose
+    `version` (when sent) is not the one the phone read: 409 `stale_version` with the current task."""
     with transaction.atomic():
-        task = access_task_for_update(user=actor, task_id=task_id)
+        task = Task.objects.select_for_update().filter(id=task_id).first()
+        if task is None:
+            raise NotFound(_("Tugas tidak ditemukan."), code="task_not_found")
         if task.assignee_id != actor.id:
             raise PermissionDenied(_("Tugas ini bukan milik Anda."), code="not_your_task")
         if task.status == TaskStatus.DONE:

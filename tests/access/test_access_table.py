@@ -46,9 +46,9 @@ import backend.access
 from backend.accounts.models import Role, RoleAssignment, User
 from backend.escalations.models import Escalation, Offer
 from backend.escalations.services import escalation_outcome_record, offer_accept
+from backend.mobile.feed import BY_NAME
 from backend.recovery.models import Client
 from backend.sync.changelog import sync_scope_reset
-from backend.sync.feed import BY_NAME
 from backend.tasks.models import Task
 from tests.cast import Cast, cast_build
 from tests.conftest import Api
@@ -62,6 +62,7 @@ from tests.factories import (
     TaskFactory,
     UserFactory,
     VisitFactory,
+    contact_attempt_log,
 )
 from tests.sync.helpers import drain
 
@@ -91,6 +92,7 @@ EXPECTED: dict[str, tuple[tuple[str, str], ...]] = {
     "client":        ((F, H),   (F, H),    (F, H),    (M, H),    (F, H),    (F, H),    (F, H),    (F, F),       (H, H)),
     "family_member": ((F, H),   (F, H),    (F, H),    (H, H),    (F, H),    (F, H),    (F, H),    (F, F),       (H, H)),
     "visit":         ((F, H),   (F, H),    (F, H),    (H, H),    (F, H),    (F, H),    (F, H),    (F, F),       (H, H)),
+    "contact_attempt": ((F, H), (F, H),    (F, H),    (H, H),    (F, H),    (F, H),    (F, H),    (F, F),       (H, H)),
     "screening":     ((F, H),   (F, H),    (F, H),    (H, H),    (F, H),    (F, H),    (F, H),    (F, F),       (H, H)),
     "escalation":    ((F, H),   (F, H),    (F, H),    (M, H),    (F, H),    (F, H),    (F, H),    (F, F),       (H, H)),
     "offer":         ((F, H),   (F, H),    (F, H),    (F, H),    (F, H),    (F, H),    (F, H),    (F, F),       (H, H)),
@@ -101,7 +103,7 @@ EXPECTED: dict[str, tuple[tuple[str, str], ...]] = {
 }
 # fmt: on
 
-# Kinds that reach responses only (the feed's kinds are backend.sync.feed.BY_NAME).
+# Kinds that reach responses only (the feed's kinds are backend.mobile.feed.BY_NAME).
 API_ONLY = {"screening", "offer", "timeline_item", "report_row"}
 
 # Every scoping rule of backend.access (`*_qs_for`, and the report rule) and the row that holds it to account.
@@ -113,6 +115,7 @@ RULE_ROWS = {
     "family_link_qs_for": "family_member",
     "family_member_qs_for": "family_member",
     "visit_qs_for": "visit",
+    "contact_attempt_qs_for": "contact_attempt",
     "screening_qs_for": "screening",
     "escalation_qs_for": "escalation",
     "offer_qs_for": "offer",
@@ -243,6 +246,7 @@ def _build() -> Scenario:
         t["client"] = client
         t["family_member"] = FamilyMemberFactory(client=client, linked_by=volunteer, phone="081377770001")
         t["visit"] = VisitFactory(client=client, logged_by=volunteer, latitude=lat, longitude=lon)
+        t["contact_attempt"] = contact_attempt_log(client=client, logged_by=volunteer)
         t["screening"] = ScreeningFactory(client=client, screened_by=volunteer)
         esc = EscalationFactory(client=client, created_by=volunteer)
         offer = Offer.objects.get(escalation=esc, status="pending")
@@ -297,6 +301,7 @@ def _build() -> Scenario:
                 ("client", role, scope): Target(client_id, client_id),
                 ("family_member", role, scope): Target(t["family_member"].id, client_id),
                 ("visit", role, scope): Target(t["visit"].id, client_id),
+                ("contact_attempt", role, scope): Target(t["contact_attempt"].id, client_id),
                 ("screening", role, scope): Target(t["screening"].id, client_id),
                 ("escalation", role, scope): Target(esc.id, client_id, esc.id),
                 ("offer", role, scope): Target(offer.id, client_id, esc.id),
@@ -446,6 +451,19 @@ def api_visit(ch: Channel, t: Target, sc: Scenario) -> str:
     return _hidden_answer(response, _client_refusals(ch.client_level))
 
 
+def api_contact_attempt(ch: Channel, t: Target, sc: Scenario) -> str:
+    """In GET /clients/{id}/contact-attempts and in the timeline: both or neither."""
+    response = ch.get(f"/clients/{t.client_id}/contact-attempts", limit=200)
+    listed = _listed(response, t.id) if response.status_code == 200 else H
+    _timeline, items = ch.timeline(t.client_id)
+    in_timeline = F if any(i["kind"] == "contact_attempt" and i["id"] == str(t.id) for i in items) else H
+    if listed != in_timeline:
+        return f"contact attempts list: {listed}, timeline: {in_timeline}"
+    if listed == F or response.status_code == 200:
+        return listed
+    return _hidden_answer(response, _client_refusals(ch.client_level))
+
+
 def api_screening(ch: Channel, t: Target, sc: Scenario) -> str:
     timeline, items = ch.timeline(t.client_id)
     if timeline.status_code != 200:
@@ -539,6 +557,7 @@ API_CHECKS: dict[str, Callable[[Channel, Target, Scenario], str]] = {
     "client": api_client,
     "family_member": api_family_member,
     "visit": api_visit,
+    "contact_attempt": api_contact_attempt,
     "screening": api_screening,
     "escalation": api_escalation,
     "offer": api_offer,

@@ -9,7 +9,7 @@ from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from backend.accounts.admin import IMPORT_SALT
+from backend.accounts.admin.users import IMPORT_SALT
 from backend.accounts.models import Role, RoleAssignment, User
 from tests.accounts.test_admin import admin_client
 

@@ -49,10 +49,10 @@ def test_an_edit_adding_a_nik_enrolled_elsewhere_names_nothing_either(api, cast)
 def test_a_duplicate_outside_the_callers_scope_is_logged_with_ids_and_never_the_nik(api, cast, caplog):
     first = register(cast, nik=NIK)
 
-    with caplog.at_level(logging.WARNING, logger="backend.recovery.services"):
+    with caplog.at_level(logging.WARNING, logger="backend.reads.clients"):
         api.as_(cast.volunteer_mataram).post("/clients", new(nik=NIK))
 
-    lines = [r.getMessage() for r in caplog.records if r.name == "backend.recovery.services"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "backend.reads.clients"]
     assert len(lines) == 1
     assert str(cast.volunteer_mataram.id) in lines[0] and str(first.id) in lines[0]
     assert NIK not in caplog.text

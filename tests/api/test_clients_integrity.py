@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from backend.access import client_full_qs_for
 from backend.errors import ValidationFailed
 from backend.escalations.models import Offer
 from backend.escalations.services import client_status_change
@@ -64,6 +65,7 @@ def test_family_consent_and_transition_texts_are_checked_by_their_services(cast)
             client=client,
             member_id=uuid.uuid4(),
             fields={"name": "Ibu\x00", "relationship": "x" * 41},
+            clients_in_full_view=client_full_qs_for(user=cast.volunteer_katingan),
         )
     assert fields_of(exc) == {"name": "nul_character", "relationship": "too_long"}
     with pytest.raises(ValidationFailed) as exc:

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from backend.access import client_full_qs_for
 from backend.accounts.models import Role, User
 from backend.followup.models import FollowUpState
 from backend.recovery.contacts import contacts_apply
@@ -77,7 +78,10 @@ def attempt(client: Client, result: str = "reached", **overrides: Any) -> dict[s
 
 def log(user: User, client: Client, result: str = "reached", **overrides: Any) -> dict[str, Any]:
     """Log one attempt through the batch write path; returns its answer (created/duplicate/rejected)."""
-    return contacts_apply(actor=user, items=[attempt(client, result, **overrides)])[0].as_dict()
+    items = [attempt(client, result, **overrides)]
+    return contacts_apply(actor=user, items=items, clients_in_full_view=client_full_qs_for(user=user))[
+        0
+    ].as_dict()
 
 
 def upload(api: Any, user: User, attempts: list[dict[str, Any]], key: str | None = None):  # type: ignore[no-untyped-def]

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 
 from backend.escalations.models import Offer
+from backend.escalations.services.assignment import escalation_cancel
 from backend.escalations.services.offers import escalation_create, offer_accept, offer_decline
 from notifications import tasks
 from notifications.models import ChannelMessage, Notification
@@ -93,3 +94,37 @@ def test_an_offer_answered_in_time_is_not_followed_up(cast, case, whatsapp, sms,
     sweep_at(20)
     assert not whatsapp.sends() and not sms.received
     assert not ChannelMessage.objects.filter(recipient=offer.staff, state="sent").exists()
+
+
+def test_a_routine_offer_is_no_urgent_news_and_never_leaves_the_app(cast, whatsapp, sms, eager_celery):
+    """Only an urgent case's offer goes to a second channel: a routine one is pushed at normal priority."""
+    client = ClientRowFactory(
+        village=cast.kasongan_baru,
+        registered_by=cast.volunteer_katingan,
+        volunteers=(cast.volunteer_katingan,),
+    )
+    with time_machine.travel(START, tick=False):
+        escalation = escalation_create(
+            actor=cast.volunteer_katingan,
+            client=client,
+            need="counseling",
+            urgency="routine",
+            reason="Kontrol",
+        )
+    offer = Offer.objects.get(escalation=escalation)
+    channel_preference_set(user=offer.staff, whatsapp=True, sms=True)
+    notification = Notification.objects.get(recipient=offer.staff, kind="escalation_offered")
+    assert notification.priority == "normal"
+    assert sweep_at(60) == 0
+    assert not whatsapp.sends() and not sms.received
+
+
+def test_an_offer_withdrawn_by_a_cancel_is_not_followed_up(cast, case, whatsapp, sms, eager_celery):
+    _client, escalation, offer = case
+    channel_preference_set(user=offer.staff, whatsapp=True, sms=True)
+    with time_machine.travel(START + timedelta(minutes=5), tick=False):
+        escalation_cancel(escalation_id=escalation.id, actor=cast.volunteer_katingan, reason="Salah input")
+    offer.refresh_from_db()
+    assert offer.status == "withdrawn"
+    assert sweep_at(20) == 0
+    assert not whatsapp.sends() and not sms.received

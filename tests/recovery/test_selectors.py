@@ -9,8 +9,9 @@ import pytest
 from backend.access import client_access_level, client_qs_for
 from backend.audit.models import AccessLog
 from backend.errors import NotFound
+from backend.reads.clients import client_get_for
 from backend.recovery.models import Consent
-from backend.recovery.selectors import client_get_for, consent_in_force
+from backend.recovery.selectors import consent_in_force
 from tests.recovery.helpers import fast_password_hashing, offer, register  # noqa: F401
 
 pytestmark = pytest.mark.django_db

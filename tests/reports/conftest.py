@@ -14,10 +14,10 @@ import time_machine
 from backend.accounts.models import Role
 from backend.escalations.models import Escalation, Offer
 from backend.escalations.services.offers import escalation_create, offer_accept
+from backend.mobile.visit_writes import visit_create
 from backend.recovery.models import Client, Screening
 from backend.recovery.services import client_create
 from backend.recovery.transitions import client_transition
-from backend.recovery.visits.services import visit_create
 from tests.cast import make_user
 
 WIB = ZoneInfo("Asia/Jakarta")

@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from backend.audit.models import AccessLog
 from backend.escalations.models import Escalation, Offer
+from backend.mobile.tasks import sync_sets_check_oversize
+from backend.mobile.visit_writes import visit_create
 from backend.recovery.models import Visit
-from backend.recovery.visits import visit_create
 from backend.sync.models import ChangeLog, SyncSetReport
-from backend.sync.tasks import sync_sets_check_oversize
 from tests.sync.helpers import drain, ids_of, make_client, make_member, visit_payload
 
 pytestmark = pytest.mark.django_db
@@ -162,7 +162,7 @@ def test_the_feed_shows_a_visit_exactly_as_the_api_does(api, cast, world):
     """Visits in the feed are built by the database (for speed); they must match visit_as_dict field for field."""
     from datetime import date, datetime
 
-    from backend.recovery.visits import visit_as_dict
+    from backend.recovery.visits.rules import visit_as_dict
 
     items, _cursor, _pages = drain(api, cast.volunteer_katingan, limit=1000)
     sent = {i["id"]: i["data"] for i in items if i["entity"] == "visit"}

@@ -10,10 +10,10 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from backend.mobile.feed import VISIT_WINDOW_DAYS
 from backend.recovery.consents import consent_record
 from backend.recovery.models import Visit
 from backend.sync.changelog import change_record, sync_scope_reset
-from backend.sync.feed import VISIT_WINDOW_DAYS
 from tests.sync.helpers import drain, ids_of, make_client, make_member, settle, upload, visit_payload
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -62,7 +62,7 @@ def test_visits_that_age_out_of_the_window_leave_the_phone(api, cast, kasongan, 
 
 def test_a_first_sync_during_which_a_visit_ages_out_still_sends_its_leave(api, cast, kasongan):
     """The window start is the first call's: a visit sent by a snapshot page is swept later, whichever page."""
-    from backend.sync.feed import cursor_decode
+    from backend.mobile.feed import cursor_decode
 
     *aged, recent = _aged_visits(api, cast, kasongan, 1)
     user = cast.volunteer_katingan

@@ -19,11 +19,12 @@ from api.schemas.clients import ClientOut, FamilyMemberOut, VisitOut
 from api.schemas.escalations import EscalationOut, TaskOut
 from api.schemas.notifications import NotificationOut
 from backend.access import client_qs_with_access_for, escalation_qs_for, with_case_view
-from backend.escalations.records import escalation_records
+from backend.mobile.feed import record_json
+from backend.mobile.visit_writes import visit_create
+from backend.reads.clients import client_records, family_member_records
+from backend.reads.escalation_records import escalation_records
 from backend.recovery.models import FamilyMember, Visit
-from backend.recovery.records import client_records, family_member_records, visit_records
-from backend.recovery.visits import visit_create
-from backend.sync.feed import record_json
+from backend.recovery.records import visit_records
 from backend.tasks.models import Task
 from backend.tasks.records import task_records
 from notifications.models import Notification

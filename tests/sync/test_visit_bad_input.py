@@ -10,7 +10,9 @@ import uuid
 
 import pytest
 
+from backend.recovery import batches
 from backend.recovery.models import Visit
+from backend.recovery.visits import rules
 from tests.sync.helpers import make_client, upload, visit_payload
 
 pytestmark = pytest.mark.django_db
@@ -87,9 +89,7 @@ def test_a_time_near_year_1_or_9999_with_a_next_visit_rejects_only_that_visit(
 def test_a_row_the_database_refuses_falls_back_to_one_row_at_a_time(api, cast, kasongan, monkeypatch):
     """The last line of defence: a DataError in the batch insert (a value the rules let through) rejects that
     row alone instead of failing the batch with a 500."""
-    from backend.recovery.visits import batch, rules
-
     monkeypatch.setattr(rules, "text_storable", lambda value: True)
-    monkeypatch.setattr(batch, "text_storable", lambda value: True)
+    monkeypatch.setattr(batches, "text_storable", lambda value: True)
     error = _one_good_one_bad(api, cast, kasongan, visit_payload(kasongan, notes="abc\x00def"))
     assert (error["code"], error["field"]) == ("validation_error", "body")

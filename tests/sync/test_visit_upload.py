@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from backend.errors import Conflict, NotFound
+from backend.mobile.visit_writes import visit_create, visit_update
 from backend.recovery.models import Screening, Visit
-from backend.recovery.visits import visit_create, visit_update
 from backend.sync.models import ChangeLog
 from tests.sync.helpers import make_client, make_member, upload, visit_payload
 

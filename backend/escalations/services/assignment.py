@@ -13,8 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from backend.access import is_coordinator_of
 from backend.accounts.models import RoleAssignment, User
+from backend.accounts.scope import is_coordinator_of
 from backend.errors import Conflict, ErrorDetail, PermissionDenied, ValidationFailed
 from backend.escalations import routing, sla
 from backend.escalations.areas import area_settings
@@ -27,7 +27,6 @@ from backend.escalations.models import (
     OfferStatus,
 )
 from backend.escalations.services.locking import (
-    escalation_require_in_scope,
     escalation_status_require,
     escalation_version_check,
     offers_lock_pending,
@@ -45,7 +44,7 @@ from backend.escalations.services.support import (
     escalation_log_left,
     escalation_save,
 )
-from notifications.services import notify
+from notifications.services import notification_settle, notify
 from villages.models import Facility
 
 
@@ -57,14 +56,13 @@ def escalation_assign(
     The routing names the chosen person; the automatic decision before moves into `routing.history`."""
     now = timezone.now()
     with transaction.atomic():
-        escalation_require_in_scope(escalation_id=escalation_id, actor=actor)
         esc, pending = offers_lock_pending(escalation_id)
         if not is_coordinator_of(user=actor, village_code=esc.client.village_id):
             raise PermissionDenied(
                 _("Hanya koordinator wilayah ini yang dapat menugaskan."), code="not_coordinator"
             )
         escalation_status_require(esc, UNTAKEN_STATUSES, _("Eskalasi ini sudah ditangani."))
-        escalation_version_check(esc, actor=actor, version=version)
+        escalation_version_check(esc, version=version)
         case_consents_require(client_id=esc.client_id)
         area = area_settings(village_code=esc.client.village_id)
         origin, origin_source = routing_origin(esc, area)
@@ -140,7 +138,6 @@ def escalation_cancel(
         raise ValidationFailed(details=[ErrorDetail("reason", "required", _("Wajib diisi."))])
     now = timezone.now()
     with transaction.atomic():
-        escalation_require_in_scope(escalation_id=escalation_id, actor=actor)
         esc, pending = offers_lock_pending(escalation_id)
         coordinator = is_coordinator_of(user=actor, village_code=esc.client.village_id)
         if not (coordinator or esc.created_by_id == actor.id):
@@ -155,16 +152,19 @@ def escalation_cancel(
                 extra={"current_status": esc.status},
             )
         escalation_status_require(esc, UNTAKEN_STATUSES)
-        escalation_version_check(esc, actor=actor, version=version)
+        escalation_version_check(esc, version=version)
         escalation_cancel_locked(esc, pending, actor=actor, reason=reason, now=now)
         return esc
 
 
 def offers_withdraw(esc: Escalation, pending: list[Offer], *, now: datetime) -> None:
-    """Withdraw locked pending offers; their staff's phones drop the client through the change feed."""
+    """Withdraw locked pending offers: their staff's phones drop the client through the change feed, and no
+    second-channel message follows them up."""
     Offer.objects.filter(id__in=[o.id for o in pending]).update(status=OfferStatus.WITHDRAWN, answered_at=now)
     for offer in pending:
         escalation_log_left(esc, staff_id=offer.staff_id)
+        # The offer is over: no WhatsApp or SMS about it any more (one waiting is skipped).
+        notification_settle(recipient_id=offer.staff_id, event_key=f"offer:{offer.id}")
 
 
 def escalation_cancel_locked(

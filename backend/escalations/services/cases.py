@@ -17,7 +17,7 @@ from backend.errors import ErrorDetail, ValidationFailed
 from backend.escalations import sla
 from backend.escalations.areas import area_settings
 from backend.escalations.models import Escalation, EscalationStatus
-from backend.escalations.services.locking import access_case_for_action
+from backend.escalations.services.locking import case_lock_for_action
 from backend.escalations.services.offers import escalation_create
 from backend.escalations.services.support import (
     FOLLOW_UP_DAYS,
@@ -77,7 +77,7 @@ def escalation_schedule(
             ]
         )
     with transaction.atomic():
-        esc = access_case_for_action(
+        esc = case_lock_for_action(
             escalation_id=escalation_id, actor=actor, statuses=(S.ACCEPTED, S.SCHEDULED), version=version
         )
         area = area_settings(village_code=esc.client.village_id)
@@ -146,7 +146,7 @@ def escalation_outcome_record(
             )
     now = timezone.now()
     with transaction.atomic():
-        esc = access_case_for_action(
+        esc = case_lock_for_action(
             escalation_id=escalation_id, actor=actor, statuses=(S.ACCEPTED, S.SCHEDULED), version=version
         )
         area = area_settings(village_code=esc.client.village_id)
@@ -192,7 +192,7 @@ def escalation_close(*, escalation_id: uuid.UUID, actor: User, version: int | No
     A stale `version` (when sent): 409 `stale_version` with the current record."""
     now = timezone.now()
     with transaction.atomic():
-        esc = access_case_for_action(
+        esc = case_lock_for_action(
             escalation_id=escalation_id,
             actor=actor,
             statuses=(S.ACCEPTED, S.SCHEDULED, S.OUTCOME_RECORDED, S.REFERRED),

@@ -15,14 +15,15 @@ from backend.errors import Conflict, ErrorDetail, FieldErrors
 from backend.escalations.models import AWAITING_OUTCOME_STATUSES, Escalation
 from backend.recovery.lifecycle import IN_TREATMENT, ClientStatus, can_transition
 from backend.recovery.models import Client
-from backend.recovery.selectors import client_get_for_write, consent_require
+from backend.recovery.selectors import consent_require
 from backend.recovery.texts import text_clean
 from backend.recovery.transitions import client_transition
 
 
 def client_status_change(*, actor: User, client_id: uuid.UUID, to_status: str, reason: str = "") -> Client:
-    """A lifecycle transition requested through the API: scope first, then the rules a person's hand must meet,
-    then the one transition service.
+    """A lifecycle transition requested through the API, for a client whose full record the caller checked the
+    actor may change (backend/reads/clients.py `client_get_for_write`): the rules a person's hand must meet, then
+    the one transition service.
 
     Escalated and the treatment statuses mean the client was referred: they need the client's referral consent
     in force (409 `consent_required`, as for an escalation). "Escalated" is, moreover, the escalation's doing:
@@ -31,7 +32,6 @@ def client_status_change(*, actor: User, client_id: uuid.UUID, to_status: str, r
     escalation instead, which routes the case to someone who will take it. The escalation services call
     client_transition directly and are not bound by these checks (they run their own).
     """
-    client_get_for_write(user=actor, client_id=client_id)
     errors = FieldErrors()
     reason = text_clean(reason, field="reason", max_length=1000, errors=errors)
     errors.raise_if_any()

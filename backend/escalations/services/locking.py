@@ -1,4 +1,7 @@
-"""Locks and access checks of the escalation services, in one place (the Zulip `access_*_for_update` pattern).
+"""Locks and the checks made under them, for the escalation services, in one place.
+
+The caller checked that the actor may see the case (backend/reads/escalations.py `escalation_require_in_scope`,
+404 out of scope: Zulip's views -> actions split); what is checked here is what the case itself allows.
 
 Lock order, everywhere: an escalation's pending offers first, then the escalation row. An answer and the expiry
 sweep claim the offer (a conditional UPDATE), then lock the escalation; assign and cancel lock the pending
@@ -12,12 +15,10 @@ import uuid
 from django.db import DatabaseError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from backend.access import escalation_qs_for, scope_for
 from backend.accounts.models import User
-from backend.errors import Conflict, NotFound, PermissionDenied
+from backend.accounts.scope import scope_for
+from backend.errors import Conflict, PermissionDenied, StaleVersion
 from backend.escalations.models import Escalation, Offer, OfferStatus
-from backend.escalations.records import escalation_record
-from backend.escalations.selectors import escalation_get_for
 from backend.escalations.services.support import case_consents_require
 
 
@@ -29,19 +30,12 @@ def escalation_lock(escalation_id: uuid.UUID) -> Escalation:
     )
 
 
-def escalation_require_in_scope(*, escalation_id: uuid.UUID, actor: User) -> None:
-    if not escalation_qs_for(user=actor).filter(id=escalation_id).exists():
-        raise NotFound(_("Eskalasi tidak ditemukan."), code="escalation_not_found")
-
-
-def escalation_version_check(esc: Escalation, *, actor: User, version: int | None) -> None:
-    """A stale `version` (when the phone sends the one it last read): 409 `stale_version` with the record."""
+def escalation_version_check(esc: Escalation, *, version: int | None) -> None:
+    """A stale `version` (when the phone sends the one it last read): 409 `stale_version`, which the read side
+    answers with the record as the caller may see it."""
     if version is None or version == esc.version:
         return
-    current = escalation_record(user=actor, esc=escalation_get_for(user=actor, escalation_id=esc.id))
-    raise Conflict(
-        _("Eskalasi sudah diubah di tempat lain."), code="stale_version", extra={"current": current}
-    )
+    raise StaleVersion(_("Eskalasi sudah diubah di tempat lain."), entity="escalation", entity_id=esc.id)
 
 
 def offers_lock_pending(escalation_id: uuid.UUID) -> tuple[Escalation, list[Offer]]:
@@ -81,13 +75,7 @@ def escalation_status_require(esc: Escalation, statuses: tuple[str, ...], messag
         )
 
 
-def access_escalation_for_update(*, user: User, escalation_id: uuid.UUID) -> Escalation:
-    """The escalation, row-locked, if `user` may see it (else 404). Call inside a transaction."""
-    escalation_require_in_scope(escalation_id=escalation_id, actor=user)
-    return escalation_lock(escalation_id)
-
-
-def access_case_for_action(
+def case_lock_for_action(
     *,
     escalation_id: uuid.UUID,
     actor: User,
@@ -95,19 +83,19 @@ def access_case_for_action(
     version: int | None = None,
     needs_consent: bool = True,
 ) -> Escalation:
-    """Lock the case for the assigned staff member (or their facility's admin). Out of scope: 404; in scope
-    but someone else's case: 403; a step that does not fit the case's status, or a stale `version` (when the
+    """Lock the case for the assigned staff member (or their facility's admin; the caller checked the case is in
+    the actor's scope). Someone else's case: 403; a step that does not fit the case's status, or a stale `version` (when the
     phone sends the version it last read): 409 with the current record. A step that processes the case
     (`needs_consent`: all but closing it) after the client withdrew consent: 409 `consent_required`; closing
     stays allowed, since it ends the processing."""
-    esc = access_escalation_for_update(user=actor, escalation_id=escalation_id)
+    esc = escalation_lock(escalation_id)
     scope = scope_for(actor)
     if esc.assigned_to_id != actor.id and esc.facility_id not in scope.admin_facility_ids:
         raise PermissionDenied(
             _("Hanya petugas yang menangani kasus ini yang dapat melakukannya."), code="not_assigned_to_you"
         )
     escalation_status_require(esc, statuses)
-    escalation_version_check(esc, actor=actor, version=version)
+    escalation_version_check(esc, version=version)
     if needs_consent:
         case_consents_require(client_id=esc.client_id)
     return esc

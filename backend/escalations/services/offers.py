@@ -27,7 +27,7 @@ from backend.escalations.models import (
     OfferStatus,
     Urgency,
 )
-from backend.escalations.services.locking import escalation_lock, escalation_require_in_scope
+from backend.escalations.services.locking import escalation_lock
 from backend.escalations.services.routing_flow import offer_next
 from backend.escalations.services.support import (
     case_consents_require,
@@ -115,11 +115,11 @@ def _answer_offer(*, escalation_id: uuid.UUID, actor: User, accept: bool, reason
 
     Someone who was ever offered the case gets 409 `offer_not_open` for a late answer even though a declined,
     expired or withdrawn offer no longer keeps the case in their scope: they know of the case already, and a
-    409 tells their phone why better than a 404 would. Anyone else out of scope: 404."""
+    409 tells their phone why better than a 404 would. Anyone else out of scope: 404, from the caller
+    (backend/reads/escalations.py `escalation_require_answerable`)."""
     now = timezone.now()
     mine = Offer.objects.filter(escalation_id=escalation_id, staff_id=actor.id)
-    if not mine.exists():
-        escalation_require_in_scope(escalation_id=escalation_id, actor=actor)
+    if not mine.exists():  # the caller checked the case is in the actor's scope (else 404)
         raise PermissionDenied(_("Kasus ini tidak ditawarkan kepada Anda."), code="not_offered_to_you")
     offer = mine.filter(status=OfferStatus.PENDING).first()
     won = 0

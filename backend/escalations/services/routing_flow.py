@@ -14,7 +14,7 @@ from django.db import transaction
 from backend.accounts.models import User
 from backend.escalations import routing, sla
 from backend.escalations.areas import AreaSettings, area_settings
-from backend.escalations.models import Escalation, EscalationStatus, Offer, OfferStatus
+from backend.escalations.models import Escalation, EscalationStatus, Offer, OfferStatus, Urgency
 from backend.escalations.services.support import (
     coordinators_of,
     escalation_ids,
@@ -102,7 +102,8 @@ def offer_make(
         event_key=f"offer:{offer.id}",
         params={"client_code": esc.client.code, "deadline": offer.expires_at, "tz": area.timezone},
         data=escalation_ids(esc, offer_id=offer.id),
-        priority="high",
+        # An urgent case's offer wakes the phone, and goes to WhatsApp/SMS when left unopened; a routine one not.
+        priority="high" if esc.urgency == Urgency.URGENT else "normal",
         ttl_seconds=sla.seconds_left(now=now, expires_at=offer.expires_at),
     )
     escalation_log_change(esc, staff_id=staff_id)

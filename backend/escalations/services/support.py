@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from backend.accounts.models import Role, RoleAssignment, User
+from backend.accounts.scope import scope_for
 from backend.escalations.areas import AreaSettings, ancestor_codes
 from backend.escalations.models import Escalation
 from backend.recovery.selectors import consent_require
@@ -79,14 +80,20 @@ def escalation_save(esc: Escalation, now: datetime, *fields: str) -> None:
 
 def field_workers(esc: Escalation) -> list[User]:
     """Who gets the field tasks: the client's assigned volunteers, else whoever escalated in the village
-    (walking back a referral chain, since a referral is created by staff)."""
-    volunteers = list(esc.client.assigned_volunteers.filter(is_active=True))
+    (walking back a referral chain, since a referral is created by staff). Only while they hold their field
+    role: someone whose role ended no longer sees the client, so nothing naming the client reaches them."""
+    volunteers = list(
+        esc.client.assigned_volunteers.filter(
+            is_active=True, roles__role=Role.VOLUNTEER, roles__active=True
+        ).distinct()
+    )
     if volunteers:
         return volunteers
     node: Escalation | None = esc
     while node is not None:
         if node.source != "referral" and node.created_by_id is not None:
-            return [node.created_by] if node.created_by.is_active else []  # type: ignore[union-attr]
+            creator = node.created_by
+            return [creator] if scope_for(creator).is_field_worker else []  # type: ignore[arg-type]
         node = node.referred_from
     return []
 

@@ -1,17 +1,3 @@
-"""Support visits: the rules a visit must meet (`rules`), the one write path behind `POST /sync/visits`
-(`batch`), and the single-visit services (`services`). Import from here."""
-
-from backend.recovery.visits.batch import VisitResult, visit_actor_check, visits_apply
-from backend.recovery.visits.rules import VisitData, visit_as_dict, visit_clean
-from backend.recovery.visits.services import visit_create, visit_update
-
-__all__ = [
-    "VisitData",
-    "VisitResult",
-    "visit_actor_check",
-    "visit_as_dict",
-    "visit_clean",
-    "visit_create",
-    "visit_update",
-    "visits_apply",
-]
+"""Support visits: the rules a visit must meet (`rules`) and the one write path behind `POST /sync/visits`
+(`batch`); `consent` reads what a visit needs of consent. Import from the submodules. One visit at a time goes
+through the same path (backend/mobile/visit_writes.py)."""

@@ -28,20 +28,21 @@ from typing import Any
 
 from django.contrib.gis.geos import Point
 from django.db import DataError, IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from backend.access import client_full_qs_for, scope_for
 from backend.accounts.models import User
+from backend.accounts.scope import scope_for
 from backend.audit.services import access_log_record_many
 from backend.errors import ErrorDetail, PermissionDenied
 from backend.events import publish
+from backend.recovery.batches import batch_clean
 from backend.recovery.events import VisitsLogged
-from backend.recovery.models import ClientFamilyLink, ConsentScope, Screening, Visit, clients_seen
+from backend.recovery.models import Client, ClientFamilyLink, ConsentScope, Screening, Visit, clients_seen
 from backend.recovery.visits.consent import consents_in_force_many
-from backend.recovery.visits.rules import FIELD_ROLES, VisitData, text_storable, visit_as_dict, visit_clean
+from backend.recovery.visits.rules import FIELD_ROLES, VisitData, visit_as_dict, visit_clean
 from backend.sync.changelog import change_record_many
 
 logger = logging.getLogger(__name__)
@@ -104,9 +105,16 @@ def visit_actor_check(*, actor: User) -> None:
 
 
 def visits_apply(
-    *, actor: User, items: list[Any], mode: str = "upsert", endpoint: str = AUDIT_ENDPOINT
+    *,
+    actor: User,
+    items: list[Any],
+    clients_in_full_view: QuerySet[Client],
+    mode: str = "upsert",
+    endpoint: str = AUDIT_ENDPOINT,
 ) -> list[VisitResult]:
     """Apply a batch of uploaded visits; one result per item, in order. `mode`: upsert | create | update.
+    `clients_in_full_view`: the clients whose visits `actor` may log (the caller's access.client_full_qs_for);
+    a visit of any other client is answered `not_found`, as for a client that does not exist.
 
     Runs in one transaction (the caller's, if any): when this returns and that transaction commits, every
     accepted visit is durable. A rejected item never stops the others. A `stale_version` answer carries the
@@ -119,9 +127,9 @@ def visits_apply(
     client_ids = {r.data.client_id for r in todo}  # type: ignore[union-attr]
     clients = (
         dict(
-            client_full_qs_for(user=actor)
-            .filter(id__in=RawSQL("SELECT unnest(%s::uuid[])", [list(client_ids)]))
-            .values_list("id", "village_id")
+            clients_in_full_view.filter(
+                id__in=RawSQL("SELECT unnest(%s::uuid[])", [list(client_ids)])
+            ).values_list("id", "village_id")
         )
         if client_ids
         else {}
@@ -189,28 +197,9 @@ def visits_apply(
 
 
 def _clean_all(items: list[Any], now: datetime) -> tuple[list[VisitResult], list[VisitResult]]:
-    """Clean every item; the first occurrence of an id is worked on, repeats copy its answer at the end."""
-    results, firsts, seen = [], [], set()
-    for index, item in enumerate(items):
-        data, errs = visit_clean(data=item, now=now)
-        raw_id = item.get("id") if isinstance(item, dict) else None
-        if not (isinstance(raw_id, str) and len(raw_id) <= 64 and text_storable(raw_id)):
-            raw_id = None  # the answer is stored (Idempotency-Key): it must not echo what PostgreSQL refuses
-        r = VisitResult(
-            index=index,
-            id=str(data.id) if data else raw_id,
-            status="pending",
-            data=data,
-        )
-        results.append(r)
-        if data is None:
-            r.reject("validation_error", _("Data kunjungan tidak valid."), errs[0].field, errs)
-        elif data.id in seen:
-            r.status = "repeat"
-        else:
-            seen.add(data.id)
-            firsts.append(r)
-    return results, firsts
+    return batch_clean(
+        items, now, clean=visit_clean, answer=VisitResult, invalid_message=_("Data kunjungan tidak valid.")
+    )
 
 
 def _check_consent(

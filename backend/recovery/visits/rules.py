@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from backend.accounts.models import Role
 from backend.errors import ErrorDetail
 from backend.recovery.models import Visit, VisitType
+from backend.recovery.records import visit_records
 
 # A phone's clock may run a little ahead; more than this is a wrong clock, not a visit.
 FUTURE_TOLERANCE = timedelta(minutes=10)
@@ -249,6 +250,4 @@ def _clean_next_visit(raw: Any, occurred_at: datetime | None, bad: Any) -> date 
 def visit_as_dict(visit: Visit) -> dict[str, Any]:
     """A stored visit's record as JSON values (the upload's answer to a stale edit): the one visit record of
     recovery.records (`visit_records`), built by the database, as the feed and GET /clients/{id}/visits show it."""
-    from backend.recovery.records import visit_records  # records reads consent through this package
-
     return visit_records(user=None, visits=[visit.id])[visit.id].value()

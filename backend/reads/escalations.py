@@ -1,12 +1,15 @@
 """Reads of escalations, always from the caller's scope (the rules: backend/access/policy.py).
 
-Every read that returns escalations writes the access log (one row per client, records.escalation_list_items):
-they carry the client's code and health free text.
+Every read that returns escalations writes the access log (one row per client, escalation_records.
+escalation_list_items): they carry the client's code and health free text. The escalation services take cases
+their callers checked here first (`escalation_require_in_scope`, `escalation_require_answerable`: 404 out of
+scope), and a stale step's 409 is answered with the record as the caller sees it (`escalation_stale_answer`).
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +19,7 @@ from backend.accounts.models import User
 from backend.audit.services import access_log_record
 from backend.errors import NotFound
 from backend.escalations.models import Escalation, Offer
+from backend.reads.escalation_records import escalation_record
 
 
 def _with_relations(qs: QuerySet[Escalation]) -> QuerySet[Escalation]:
@@ -64,3 +68,22 @@ def escalation_get_after_answer(
     if endpoint:
         access_log_record(user=user, client_id=esc.client_id, endpoint=endpoint)
     return esc
+
+
+def escalation_require_in_scope(*, user: User, escalation_id: uuid.UUID) -> None:
+    """404 `escalation_not_found` unless `user` may see the case: the check before an escalation service acts."""
+    if not escalation_qs_for(user=user).filter(id=escalation_id).exists():
+        raise NotFound(_("Eskalasi tidak ditemukan."), code="escalation_not_found")
+
+
+def escalation_require_answerable(*, user: User, escalation_id: uuid.UUID) -> None:
+    """The check before answering an offer: someone who was ever offered the case may answer (a late answer then
+    gets 409 `offer_not_open`, which tells their phone why better than a 404: they know of the case already,
+    though a declined or expired offer no longer keeps it in their scope); anyone else needs it in scope."""
+    if not Offer.objects.filter(escalation_id=escalation_id, staff_id=user.id).exists():
+        escalation_require_in_scope(user=user, escalation_id=escalation_id)
+
+
+def escalation_stale_answer(*, user: User, escalation_id: uuid.UUID) -> dict[str, Any]:
+    """The record a 409 `stale_version` of an escalation step carries: the case as `user` may see it now."""
+    return escalation_record(user=user, esc=escalation_get_for(user=user, escalation_id=escalation_id))

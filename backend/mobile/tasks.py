@@ -1,12 +1,13 @@
-"""Celery tasks of the sync app: thin interfaces over its services."""
+"""Celery tasks of phone sync: thin interfaces over its services. Their names are those they had when they lived
+in backend/sync/ (a queued task keeps its name across a deployment)."""
 
 from __future__ import annotations
 
 from celery import shared_task
 from django.utils import timezone
 
+from backend.mobile.sets import sync_sets_report_oversize
 from backend.sync.idempotency import idempotency_keys_purge
-from backend.sync.sets import sync_sets_report_oversize
 
 
 @shared_task(name="backend.sync.tasks.purge_idempotency_keys")

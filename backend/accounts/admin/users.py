@@ -11,7 +11,7 @@ Who may do what here:
   (404), even one who also serves in a village of theirs; and for a user who also serves outside their area
   they can change the in-area roles and the name, but not the phone, the password or the active/staff flags.
 - Nobody else gets in. Deleting users is for system admins only; coordinators deactivate.
-Areas nest by Kemendagri code prefix (backend/access/scope.py).
+Areas nest by Kemendagri code prefix (backend/accounts/scope.py).
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy as _
 
-from backend.access import region_code_q, scope_for
 from backend.accounts.imports import ImportResult, users_import_csv
 from backend.accounts.models import (
     AREA_ROLES,
@@ -43,6 +42,7 @@ from backend.accounts.models import (
     User,
 )
 from backend.accounts.phones import normalize_phone
+from backend.accounts.scope import region_code_q, scope_for
 from backend.errors import ValidationFailed
 from villages.models import Facility, Region, RegionLevel
 

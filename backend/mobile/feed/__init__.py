@@ -36,10 +36,10 @@ their records), `pages` (snapshot and change pages, aged visits, the reset, the 
 but the access log: a set over SYNC_MAX_SET_SIZE is reported by a beat job (`sets.sync_sets_report_oversize`).
 """
 
-from backend.sync.feed.cursor import Cursor, cursor_decode
-from backend.sync.feed.entities import BY_NAME, ENTITIES, Entity
-from backend.sync.feed.pages import SCOPE_RESET, changes_page, page_json, record_json
-from backend.sync.sets import FEED_ENDPOINT, VISIT_WINDOW_DAYS
+from backend.mobile.feed.cursor import Cursor, cursor_decode
+from backend.mobile.feed.entities import BY_NAME, ENTITIES, Entity
+from backend.mobile.feed.pages import SCOPE_RESET, changes_page, page_json, record_json
+from backend.mobile.sets import FEED_ENDPOINT, VISIT_WINDOW_DAYS
 
 __all__ = [
     "BY_NAME",

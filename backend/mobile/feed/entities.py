@@ -1,5 +1,5 @@
 """What a phone holds, per entity type: the rows of the caller's set (scoped by backend.access, bounded as
-backend/sync/sets.py says), the narrower slice a first sync sends, and each row's record, built by the domain's
+backend/mobile/sets.py says), the narrower slice a first sync sends, and each row's record, built by the domain's
 records function exactly as the API shows it to the same user."""
 
 from __future__ import annotations
@@ -15,10 +15,17 @@ from django.db.models import QuerySet
 from backend.access import escalation_qs_for, notification_qs_for, with_case_view
 from backend.accounts.models import User
 from backend.escalations.models import ACTIVE_STATUSES, Escalation
-from backend.escalations.records import escalation_records
+from backend.mobile.sets import (
+    active_clients,
+    contact_attempts_in_set,
+    full_active_client_ids,
+    visits_in_set,
+    window_start,
+)
+from backend.reads.clients import client_records, family_member_records
+from backend.reads.escalation_records import escalation_records
 from backend.recovery.models import ClientFamilyLink, FamilyMember
-from backend.recovery.records import client_records, family_member_records, visit_records
-from backend.sync.sets import active_clients, full_active_client_ids, visits_in_set, window_start
+from backend.recovery.records import contact_attempt_records, visit_records
 from backend.tasks.models import Task, TaskStatus
 from backend.tasks.records import task_records
 from backend.tasks.selectors import overdue_expression
@@ -79,6 +86,12 @@ ENTITIES: list[Entity] = [
     ),
     Entity("family_member", _members_visible, None, _members_records),
     Entity("visit", visits_in_set, None, lambda u, qs: visit_records(user=u, visits=qs)),
+    Entity(
+        "contact_attempt",
+        contact_attempts_in_set,
+        None,
+        lambda u, qs: contact_attempt_records(attempts=qs),
+    ),
     Entity(
         "task",
         _tasks_visible,

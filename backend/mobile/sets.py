@@ -1,5 +1,5 @@
-"""A phone's offline set, defined once: what the feed sends (backend/sync/feed/) and what the oversize report
-counts (`sync_sets_report_oversize`, run by Celery beat: backend/sync/tasks.py).
+"""A phone's offline set, defined once: what the feed sends (backend/mobile/feed/) and what the oversize report
+counts (`sync_sets_report_oversize`, run by Celery beat: backend/mobile/tasks.py).
 
 The set is bounded: active clients in the caller's scope (closed ones, `lifecycle.CLOSED`, are not in it), and
 the visits of the last `VISIT_WINDOW_DAYS` days of those whose full record the caller sees. The feed adds what
@@ -19,7 +19,7 @@ from backend.access import client_qs_with_access_for
 from backend.accounts.models import Role, User
 from backend.audit.models import AccessLog
 from backend.recovery.lifecycle import CLOSED
-from backend.recovery.models import Client, Visit
+from backend.recovery.models import Client, ContactAttempt, Visit
 from backend.sync.models import SyncSetReport
 from notifications.services import notify
 
@@ -48,6 +48,15 @@ def window_start(now: datetime) -> datetime:
 
 def visits_in_set(user: User, now: datetime) -> QuerySet[Visit]:
     return Visit.objects.filter(
+        client_id__in=full_active_client_ids(user), occurred_at__gte=window_start(now)
+    )
+
+
+def contact_attempts_in_set(user: User, now: datetime) -> QuerySet[ContactAttempt]:
+    """Contact attempts of the visit window, for the set's clients whose full record the caller sees. Unlike a
+    visit, an attempt that ages out of the window gets no `leave`: the phone drops attempts older than
+    `visit_window_days` itself (they never change), and all of a client's with the client."""
+    return ContactAttempt.objects.filter(
         client_id__in=full_active_client_ids(user), occurred_at__gte=window_start(now)
     )
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from backend.access import scope_fingerprint
 from backend.accounts.models import User
 from backend.errors import ValidationFailed
-from backend.sync.feed.entities import ENTITIES
+from backend.mobile.feed.entities import ENTITIES
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SCOPE_HEX = 12

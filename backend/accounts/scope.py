@@ -1,6 +1,7 @@
 """Who the user is, for the access rules: their active role assignments read once into a `Scope`.
 
-The rules themselves are in backend/access/policy.py.
+It sits in accounts, below every domain, so a domain service may ask what a user's roles cover (`Scope`);
+the rules that read domain rows are in backend/access/policy.py, above the domains.
 """
 
 from __future__ import annotations
@@ -106,3 +107,15 @@ def scope_fingerprint(user: User, *, length: int = 12) -> str:
         )
     )
     return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+def is_coordinator_of(*, user: User, village_code: str) -> bool:
+    """A coordinator whose area holds the village, or a system admin: may assign or cancel cases there."""
+    scope = scope_for(user)
+    return scope.is_system_admin or bool(scope.area_codes and scope.covers_region(village_code))
+
+
+def may_escalate(*, user: User) -> bool:
+    """Volunteers and village officials escalate (for clients whose full record they see); system admins too."""
+    scope = scope_for(user)
+    return scope.is_system_admin or scope.is_field_worker

@@ -1,4 +1,5 @@
-"""Single-visit services (one visit through the batch write path, its error raised)."""
+"""Single-visit writes: one visit through the batch write path (backend/recovery/visits/batch.py), its error
+raised, for the clients whose full record the actor sees (backend.access)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from backend.access import client_full_qs_for
 from backend.accounts.models import User
 from backend.errors import Conflict, ErrorDetail, NotFound, PermissionDenied, ValidationFailed
 from backend.recovery.models import Visit
@@ -33,7 +35,11 @@ def _one(result: VisitResult) -> Visit:
 
 def visit_create(*, actor: User, data: dict[str, Any]) -> Visit:
     """Log one visit (a resend of the same visit returns the stored one). Raises the item's error."""
-    return _one(visits_apply(actor=actor, items=[data], mode="create")[0])
+    return _one(
+        visits_apply(
+            actor=actor, items=[data], clients_in_full_view=client_full_qs_for(user=actor), mode="create"
+        )[0]
+    )
 
 
 def visit_update(*, actor: User, visit_id: uuid.UUID, data: dict[str, Any]) -> Visit:
@@ -42,4 +48,11 @@ def visit_update(*, actor: User, visit_id: uuid.UUID, data: dict[str, Any]) -> V
         raise ValidationFailed(
             details=[ErrorDetail("version", "missing", _("Versi wajib diisi untuk perubahan."))]
         )
-    return _one(visits_apply(actor=actor, items=[{**data, "id": str(visit_id)}], mode="update")[0])
+    return _one(
+        visits_apply(
+            actor=actor,
+            items=[{**data, "id": str(visit_id)}],
+            clients_in_full_view=client_full_qs_for(user=actor),
+            mode="update",
+        )[0]
+    )

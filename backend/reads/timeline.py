@@ -1,8 +1,8 @@
 """A client's history in one list: visits, screenings, status changes, escalations and accepted offers, family
-links and unlinks, consents.
+links and unlinks, consents, contact attempts.
 
 One UNION query orders and pages the (kind, id, time) of every event; then one query per kind on the page
-fetches the details. The page costs at most 2 + 12 queries however long the history is.
+fetches the details. The page costs at most 2 + 14 queries (one per kind on the page) however long the history is.
 
 Whose timeline: the caller sees the client's full record (checked by the caller). Which escalations: only those
 whose course the caller may read (access.timeline_escalation_qs_for): an assessor who took a referral does not
@@ -17,9 +17,22 @@ from typing import Any
 
 from django.db.models import CharField, F, QuerySet, Value
 
-from backend.access import offer_qs_for, timeline_escalation_qs_for
+from backend.access import (
+    contact_attempt_qs_for,
+    offer_qs_for,
+    screening_qs_for,
+    timeline_escalation_qs_for,
+    visit_qs_for,
+)
 from backend.accounts.models import User
-from backend.recovery.models import ClientFamilyLink, ClientStatusChange, Consent, Screening, Visit
+from backend.recovery.models import (
+    ClientFamilyLink,
+    ClientStatusChange,
+    Consent,
+    ContactAttempt,
+    Screening,
+    Visit,
+)
 
 # Later steps of an escalation, each its own event at the time the escalation service stamped on it.
 ESCALATION_STEPS = {
@@ -41,8 +54,8 @@ def timeline_events_qs(*, user: User, client_id: uuid.UUID) -> QuerySet:
     """(kind, id, at) of every event of the client `user` may see, as one UNION ALL query (not yet ordered)."""
     escalations = timeline_escalation_qs_for(user=user, client_id=client_id)
     parts = [
-        _events(Visit.objects.filter(client_id=client_id), "visit", "occurred_at"),
-        _events(Screening.objects.filter(client_id=client_id), "screening", "screened_at"),
+        _events(visit_qs_for(user=user).filter(client_id=client_id), "visit", "occurred_at"),
+        _events(screening_qs_for(user=user).filter(client_id=client_id), "screening", "screened_at"),
         _events(ClientStatusChange.objects.filter(client_id=client_id), "status_change", "at"),
         _events(escalations, "escalation", "created_at"),
         *[
@@ -63,6 +76,9 @@ def timeline_events_qs(*, user: User, client_id: uuid.UUID) -> QuerySet:
             "unlinked_at",
         ),
         _events(Consent.objects.filter(client_id=client_id), "consent", "recorded_at"),
+        _events(
+            contact_attempt_qs_for(user=user).filter(client_id=client_id), "contact_attempt", "occurred_at"
+        ),
     ]
     return parts[0].union(*parts[1:], all=True)
 
@@ -159,6 +175,12 @@ def _details(
                 else None,
             }
             for link in rows
+        }
+    if kind == "contact_attempt":
+        rows = ContactAttempt.objects.filter(id__in=ids).select_related("logged_by")
+        return {
+            a.id: {"channel": a.channel, "result": a.result, "note": a.note, "by": a.logged_by.name}
+            for a in rows
         }
     if kind == "consent":
         rows = Consent.objects.filter(id__in=ids).select_related("recorded_by")

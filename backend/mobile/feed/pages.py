@@ -17,12 +17,12 @@ from django.utils.functional import Promise
 from backend.access import change_log_scope_q
 from backend.accounts.models import User
 from backend.audit.services import access_log_record_many
+from backend.mobile.feed.cursor import Cursor, cursor_decode, scope_fingerprint_of
+from backend.mobile.feed.entities import BY_NAME, ENTITIES
+from backend.mobile.sets import FEED_ENDPOINT, VISIT_WINDOW_DAYS, full_active_client_ids, window_start
 from backend.recovery.models import ClientFamilyLink, Visit
 from backend.recovery.records import JsonText
-from backend.sync.feed.cursor import Cursor, cursor_decode, scope_fingerprint_of
-from backend.sync.feed.entities import BY_NAME, ENTITIES
 from backend.sync.models import ChangeLog
-from backend.sync.sets import FEED_ENDPOINT, VISIT_WINDOW_DAYS, full_active_client_ids, window_start
 
 _HORIZON_SQL = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
 SCOPE_RESET = "reset"

@@ -2,7 +2,7 @@
 
 System admins (and superusers) see and edit everything. Any other staff user, e.g. a BNN coordinator given
 admin access, sees only the regions and facilities inside the areas of their role assignments, and can only
-place a facility in a village of those areas (backend/access defines the areas).
+place a facility in a village of those areas (backend/accounts/scope.py reads the areas).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from backend.access import Scope, region_code_q, scope_for
+from backend.accounts.scope import Scope, region_code_q, scope_for
 from villages.models import Facility, Region, RegionLevel
 
 
