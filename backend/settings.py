@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "backend.audit",
     "backend.reports",
     "notifications",
+    "web",  # the coordinators' web view (server-rendered pages, session sign-in)
 ]
 
 MIDDLEWARE = [
@@ -117,6 +118,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "backend.urls"
+LOGIN_URL = "web:login"
 WSGI_APPLICATION = "backend.wsgi.application"
 
 TEMPLATES = [

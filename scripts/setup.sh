@@ -57,3 +57,41 @@ fi
 # Translations (Bahasa Indonesia is the source language; English is compiled from locale/en).
 .venv/bin/python manage.py compilemessages -l en -v 0 --ignore=.venv >/dev/null 2>&1 \
   || die "compilemessages failed (is gettext installed?)"
+
+# Front-end libraries of the web view (Leaflet, Chart.js): from the npm registry, pinned by
+# web/frontend/package-lock.json, copied to web/static/web/vendor and served by the app itself (no CDN).
+vendor=web/static/web/vendor
+assets_stamp="$vendor/.installed-$(cat web/frontend/package-lock.json scripts/setup.sh | sha256sum | cut -c1-16)"
+if [ ! -f "$assets_stamp" ]; then
+  if ! command -v npm >/dev/null; then
+    say "installing Debian package npm (for the web view's Leaflet and Chart.js)"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm >/dev/null \
+      || die "could not install npm: the web view needs Leaflet and Chart.js from the npm registry"
+  fi
+  say "installing the web view's front-end libraries (npm ci in web/frontend)"
+  npm ci --prefix web/frontend --no-audit --no-fund --loglevel=error >/dev/null \
+    || die "npm ci in web/frontend failed: see the npm output above"
+  rm -rf "$vendor" && mkdir -p "$vendor"
+  # With their source maps: the scripts name them, and collectstatic's manifest refuses a missing one.
+  leaflet=web/frontend/node_modules/leaflet/dist chart=web/frontend/node_modules/chart.js/dist
+  cp "$leaflet/leaflet.js" "$leaflet/leaflet.js.map" "$leaflet/leaflet.css" "$chart/chart.umd.js" \
+    "$chart/chart.umd.js.map" "$vendor/"
+  cp -r "$leaflet/images" "$vendor/images"
+  touch "$assets_stamp"
+else
+  say "web view front-end libraries up to date"
+fi
+
+# Debian's Chromium for the browser test (tests/web/test_browser.py drives /usr/bin/chromium through Playwright's
+# executable_path; Playwright never downloads a browser here). Not needed to run Pulih: when it cannot be
+# installed, the browser test is skipped and says why.
+if [ ! -x /usr/bin/chromium ] && [ "${PULIH_SKIP_CHROMIUM:-0}" != "1" ]; then
+  say "installing Debian package chromium (for the browser test)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  if ! DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1; then
+    $SUDO apt-get update -qq >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 \
+      || say "could not install chromium: the browser test will be skipped"
+  fi
+fi

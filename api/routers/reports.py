@@ -11,10 +11,12 @@ from ninja import Field, Query, Router, Schema
 from api.auth import current_user
 from api.schemas.accounts import ErrorOut
 from api.schemas.base import MONTH_PATTERN
-from api.schemas.reports import MonthlyReportOut, PostRehabQuotaOut
+from api.schemas.reports import IpwlRecapOut, MonthlyReportOut, PostRehabQuotaOut
 from backend.reports.exports import report_csv, report_filename, report_json, report_xlsx
+from backend.reports.ipwl import ipwl_filename, ipwl_recap, ipwl_xlsx
 from backend.reports.queries import monthly_report
 from backend.reports.selectors import report_spec_for
+from backend.reports.series import monthly_series, worker_rows
 from backend.tasks.quota import post_rehab_quota
 
 router = Router()
@@ -63,8 +65,9 @@ class MonthlyQuery(Schema):
 def monthly(request: HttpRequest, query: Query[MonthlyQuery]):  # type: ignore[no-untyped-def]
     """Aggregates per child area (province: regencies, regency: districts, district: villages) with a total.
     403 `forbidden` for roles without reports; 404 for an area or facility outside one's scope; 422
-    `area_too_small` for a facility admin's report of one village. In a facility admin's report by village,
-    counts of 1-4 are null and the row says `suppressed: true`."""
+    `area_too_small` for a facility admin's report of one village. In a report by village, for every reader
+    below the system admin, counts of 1-4 are null (`hidden`: "<5") and so are the cells that would give them
+    back through a total (`hidden`: "*"). JSON and XLSX add the 12-month series and the field workers."""
     spec = report_spec_for(
         user=current_user(request),
         area=query.area,
@@ -72,9 +75,13 @@ def monthly(request: HttpRequest, query: Query[MonthlyQuery]):  # type: ignore[n
         facility_id=str(query.facility) if query.facility else None,
     )
     report = monthly_report(spec=spec)
-    if query.format == "json":
-        return report_json(report=report)
-    body = report_csv(report=report) if query.format == "csv" else report_xlsx(report=report)
+    if query.format == "csv":
+        body = report_csv(report=report)
+    else:
+        series, workers = monthly_series(spec=spec), worker_rows(spec=spec)
+        if query.format == "json":
+            return report_json(report=report, series=series, workers=workers)
+        body = report_xlsx(report=report, series=series, workers=workers)
     response = HttpResponse(body, content_type=CONTENT_TYPES[query.format])
     filename = report_filename(report=report, ext=query.format)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -108,3 +115,52 @@ def post_rehab_quota_get(request: HttpRequest, query: Query[QuotaQuery]) -> dict
         "remaining": use.remaining,
         "over": use.over,
     }
+
+
+class IpwlQuery(Schema):
+    month: str = Field(
+        description="Bulan kalender YYYY-MM di zona waktu wilayah.",
+        json_schema_extra={"pattern": MONTH_PATTERN},
+    )
+    area: str | None = Field(None, description="Kode Kemendagri wilayah (kabupaten/kota untuk laporan IPWL).")
+    facility: uuid.UUID | None = Field(None, description="Admin fasilitas: hanya fasilitasnya.")
+    format: Literal["json", "xlsx"] = Field("json", description="json atau xlsx (unduhan).")
+
+
+@router.get(
+    "/ipwl",
+    response={200: IpwlRecapOut, 401: E, 403: E, 404: E, 422: E},
+    summary="Rekap IPWL (PP 25/2011 pasal 18)",
+    url_name="ipwl_recap",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "OK",
+                "content": {CONTENT_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def ipwl(request: HttpRequest, query: Query[IpwlQuery]):  # type: ignore[no-untyped-def]
+    """Clients of the area whose outcome an IPWL facility recorded in the month: how many, by substance,
+    duration and route of use, diagnosis (ICD-10, the facility's), treatment given and treatment history. Counts
+    only, no identity. The same access as the monthly report."""
+    spec = report_spec_for(
+        user=current_user(request),
+        area=query.area,
+        month=query.month,
+        facility_id=str(query.facility) if query.facility else None,
+    )
+    recap = ipwl_recap(spec=spec)
+    if query.format == "json":
+        return {
+            "month": spec.month_label,
+            "area": spec.area.code if spec.area else None,
+            "handled": recap.handled,
+            "tables": {
+                k: [{"label": label, "count": n} for label, n in rows] for k, rows in recap.tables.items()
+            },
+        }
+    response = HttpResponse(ipwl_xlsx(recap=recap), content_type=CONTENT_TYPES["xlsx"])
+    response["Content-Disposition"] = f'attachment; filename="{ipwl_filename(recap=recap)}"'
+    return response

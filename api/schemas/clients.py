@@ -16,6 +16,7 @@ from backend.recovery.models import VisitType
 Sex = Literal["male", "female"]
 ConsentScopeName = Literal["data_collection", "contact_family", "referral"]
 FamilyRoleName = Literal["supporter", "guardian", "emergency_contact"]
+UseRouteLit = Literal["oral", "smoked", "inhaled", "sniffed", "injected", "other"]
 
 
 # --- errors with extra payload --------------------------------------------------------------------------------
@@ -61,6 +62,8 @@ class ClientCreateIn(InSchema):
         None, max_length=32, description="NIK 16 digit; hanya disimpan sebagai hash berkunci."
     )
     notes: str = Field("", max_length=4000)
+    use_duration_years: int | None = Field(None, ge=0, le=80, description="Lama penggunaan zat (tahun).")
+    use_route: UseRouteLit | None = Field(None, description="Cara penggunaan utama (rekap IPWL).")
     assigned_volunteer_ids: list[uuid.UUID] = Field(default_factory=list, description="Kader pendamping.")
     consents: list[ConsentIn] = Field(default_factory=list, description="Persetujuan awal (opsional).")
 
@@ -79,6 +82,8 @@ class ClientPatchIn(InSchema):
         None, max_length=32, description="NIK baru; null menghapus NIK yang tersimpan (hash)."
     )
     notes: str | None = Field(None, max_length=4000)
+    use_duration_years: int | None = Field(None, ge=0, le=80)
+    use_route: UseRouteLit | None = None
     assigned_volunteer_ids: list[uuid.UUID] | None = None
 
 
@@ -141,6 +146,10 @@ class ClientOut(Schema):
         description="true bila NIK tersimpan (hanya sebagai hash; tidak ada bagian NIK yang ditampilkan).",
     )
     notes: str | None = None
+    use_duration_years: int | None = None
+    use_route: str | None = Field(
+        None, description="oral, smoked, inhaled, sniffed, injected, other; kosong."
+    )
     status: str | None = None
     consent_withdrawn_at: datetime | None = Field(
         None,

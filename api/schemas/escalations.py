@@ -83,6 +83,9 @@ class ScheduleIn(InSchema):
 class OutcomeIn(InSchema):
     outcome: OutcomeLit
     notes: str = Field("", max_length=4000, description="Catatan hasil asesmen.")
+    diagnosis: str = Field(
+        "", max_length=10, description="Diagnosis ICD-10 (mis. F15.2), milik fasilitas; untuk rekap IPWL."
+    )
     refer_need: NeedLit | None = Field(
         None, description="Rujuk lanjut: kebutuhan eskalasi baru (dirutekan dari fasilitas ini)."
     )
@@ -213,6 +216,7 @@ class EscalationOut(Schema):
     appointment_at: datetime | None
     outcome: str = Field(description="Hasil asesmen; kosong sebelum dicatat.")
     outcome_notes: str
+    diagnosis: str = Field("", description="Diagnosis ICD-10 dari fasilitas, dicatat bersama hasil.")
     referred_from_id: uuid.UUID | None
     referred_to_facility_id: uuid.UUID | None
     created_at: datetime

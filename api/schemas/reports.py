@@ -6,46 +6,47 @@ import uuid
 from datetime import datetime
 
 from ninja import Field, Schema
+from pydantic import create_model
 
+from backend.reports.exports import label
+from backend.reports.figures import FIGURES, MEASURES
 
-class ReportFiguresOut(Schema):
-    """Each figure is null when hidden as a small count (1-4) in a facility admin's report by village."""
-
-    clients_registered: int | None = Field(description="Klien baru terdaftar dalam bulan ini.")
-    clients_active: int | None = Field(
-        description="Klien berstatus aktif pada akhir bulan (menurut riwayat status)."
-    )
-    screenings: int | None = Field(description="Skrining ASSIST dalam bulan ini.")
-    screenings_high_risk: int | None = Field(description="Skrining dengan risiko tinggi.")
-    screenings_injecting: int | None = Field(
-        description="Skrining dengan penggunaan suntik 3 bulan terakhir."
-    )
-    escalations_created: int | None = Field(description="Eskalasi dibuat dalam bulan ini.")
-    escalations_accepted: int | None = Field(description="Eskalasi diterima petugas dalam bulan ini.")
-    escalations_waiting: int | None = Field(description="Eskalasi yang masih menunggu pada akhir bulan.")
-    escalations_to_coordinator: int | None = Field(
-        description="Eskalasi diteruskan ke koordinator dalam bulan ini."
-    )
-    clients_in_treatment: int | None = Field(
-        description="Klien rawat jalan, rawat inap atau metadon pada akhir bulan."
-    )
-    clients_post_rehab: int | None = Field(description="Klien pascarehabilitasi pada akhir bulan.")
-    clients_dropped_out: int | None = Field(description="Klien yang putus program dalam bulan ini.")
-    clients_lost_contact: int | None = Field(description="Klien yang putus kontak dalam bulan ini.")
-    visits: int | None = Field(description="Kunjungan pendampingan dalam bulan ini.")
-    clients_visited: int | None = Field(description="Klien dengan sedikitnya satu kunjungan dalam bulan ini.")
-    clients_without_visit_30d: int | None = Field(
-        description="Klien aktif (terdaftar >= 30 hari) tanpa kunjungan dalam 30 hari terakhir bulan ini."
-    )
+# One field per figure / measure, described by its Indonesian label (backend/reports/exports.py).
+ReportFiguresOut = create_model(
+    "ReportFiguresOut",
+    __base__=Schema,
+    __doc__="Counts of the month (null: hidden, see the row's `hidden`). Definitions: backend/reports/figures.py.",
+    **{k: (int | None, Field(description=label(k))) for k in FIGURES},  # type: ignore[call-overload]
+)
+ReportMeasuresOut = create_model(
+    "ReportMeasuresOut",
+    __base__=Schema,
+    __doc__="Not counts: each row computes its own (null: no data, or hidden with the counts it describes).",
+    **{k: (float | None, Field(description=label(k))) for k in MEASURES},  # type: ignore[call-overload]
+)
 
 
 class ReportRowOut(Schema):
     code: str = Field(description="Kode Kemendagri wilayah anak (baris jumlah: wilayah laporan).")
     name: str
-    figures: ReportFiguresOut
-    suppressed: bool = Field(
-        False, description="Benar bila sedikitnya satu angka disembunyikan (1-4 kasus) dan diberi null."
+    figures: ReportFiguresOut  # type: ignore[valid-type]
+    measures: ReportMeasuresOut  # type: ignore[valid-type]
+    suppressed: bool = Field(False, description="Benar bila sedikitnya satu angka disembunyikan (null).")
+    hidden: dict[str, str] = Field(
+        default_factory=dict,
+        description='Angka yang disembunyikan: "<5" (1-4 kasus) atau "*" (agar angka kecil tidak dapat '
+        "dihitung dari jumlah). Hanya pada baris desa, untuk semua pembaca selain admin sistem.",
     )
+
+
+class WorkerRowOut(Schema):
+    user_id: uuid.UUID
+    name: str
+    visits: int
+    contact_attempts: int
+    tasks_on_time: int
+    tasks_late: int
+    tasks_open: int
 
 
 class ReportColumnOut(Schema):
@@ -73,8 +74,28 @@ class MonthlyReportOut(Schema):
     area: ReportAreaOut | None = Field(description="Wilayah laporan; null: seluruh Indonesia.")
     facility: ReportFacilityOut | None = Field(description="Fasilitas (laporan kasus fasilitas).")
     columns: list[ReportColumnOut]
+    definitions: dict[str, str] = Field(description="Definisi tertulis (angka putus program, dsb.).")
     rows: list[ReportRowOut] = Field(description="Satu baris per wilayah anak.")
     total: ReportRowOut
+    series: dict[str, list[int | str]] | None = Field(
+        description="12 bulan terakhir (s.d. bulan laporan) angka utama wilayah: `months` dan satu daftar per "
+        "angka. null untuk satu desa bagi pembaca selain admin sistem."
+    )
+    workers: list[WorkerRowOut] = Field(description="Per petugas lapangan (bukan pada laporan fasilitas).")
+
+
+class IpwlCountOut(Schema):
+    label: str
+    count: int
+
+
+class IpwlRecapOut(Schema):
+    month: str
+    area: str | None
+    handled: int = Field(description="Klien yang hasilnya dicatat fasilitas IPWL dalam bulan ini.")
+    tables: dict[str, list[IpwlCountOut]] = Field(
+        description="substance, duration, route, diagnosis, treatment, history: label dan jumlah klien."
+    )
 
 
 class PostRehabQuotaOut(Schema):

@@ -54,8 +54,10 @@ through the API.
 Notifications (`notification_qs_for`): one's own inbox only, whoever one is.
 
 Reports (`report_access`): coordinators for areas inside theirs; facility admins for their facility's cases, at
-district level at most (small counts hidden); system admins everything. An area or facility beyond one's reach
-answers 404; a role that reads no reports at all gets 403 (no object is hidden from it: the endpoint is closed).
+district level at most; system admins everything. For every reader below the system admin, a report by village
+hides counts of 1 to 4 (and the cells that would give them back: backend/reports/suppression.py). An area or
+facility beyond one's reach answers 404; a role that reads no reports at all gets 403 (no object is hidden from
+it: the endpoint is closed).
 
 The sync feed (`change_log_scope_q`): change log rows about a client in scope or in the caller's villages/areas,
 and rows addressed to the caller; a task, notification or scope-reset row goes to its addressee only.
@@ -356,6 +358,8 @@ class ReportAccess:
     allowed: bool
     facility_admin_only: bool = False
     too_small: bool = False
+    # Counts of 1-4 in rows of villages are hidden: for every reader below the system admin.
+    small_cells_hidden: bool = True
 
 
 def may_read_reports(*, user: User) -> bool:
@@ -367,7 +371,7 @@ def report_access(*, user: User, region: Region | None, facility: Facility | Non
     """The report rule (see the module docstring): `region` and `facility` as the reader asked for them."""
     scope = scope_for(user)
     if scope.is_system_admin:
-        return ReportAccess(allowed=True)
+        return ReportAccess(allowed=True, small_cells_hidden=False)
     if facility is not None:
         area_coordinator = region is not None and region_inside(region.code, scope.area_codes)
         if facility.id not in scope.admin_facility_ids and not area_coordinator:

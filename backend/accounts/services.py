@@ -92,6 +92,20 @@ def _signed_in(*, user: User, client: ClientInfo, phone: str) -> TokenPair:
 
 def auth_login_password(*, phone: str, password: str, client: ClientInfo) -> TokenPair:
     """Phone + password sign-in (development, and deployments without Firebase)."""
+    user, e164 = _password_check(phone=phone, password=password, client=client)
+    return _signed_in(user=user, client=client, phone=e164)
+
+
+def auth_password_user(*, phone: str, password: str, client: ClientInfo) -> User:
+    """The same phone + password check, rate limits and refusals as `auth_login_password`, for a session
+    sign-in (the web view): the user, with no tokens issued."""
+    user, e164 = _password_check(phone=phone, password=password, client=client)
+    login_attempt_succeeded(phone=e164, ip=client.ip)
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    return user
+
+
+def _password_check(*, phone: str, password: str, client: ClientInfo) -> tuple[User, str]:
     global _DUMMY_PASSWORD_HASH
     if not settings.PASSWORD_LOGIN_ENABLED:
         raise PermissionDenied(
@@ -115,7 +129,7 @@ def auth_login_password(*, phone: str, password: str, client: ClientInfo) -> Tok
     # Said only after the right password, so the answer reveals nothing to someone guessing.
     if not user.is_active:
         raise _account_inactive()
-    return _signed_in(user=user, client=client, phone=e164)
+    return user, e164
 
 
 def auth_login_firebase(*, id_token: str, client: ClientInfo) -> TokenPair:

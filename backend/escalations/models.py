@@ -83,6 +83,8 @@ class Escalation(models.Model):
     appointment_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=24, blank=True)
     outcome_notes = models.TextField(blank=True)
+    # The facility's diagnosis (ICD-10 code, e.g. F15.2), recorded with the outcome: for the IPWL recap.
+    diagnosis = models.CharField(_("diagnosis (ICD-10)"), max_length=10, blank=True)
     referred_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals"
     )

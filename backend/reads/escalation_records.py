@@ -24,6 +24,7 @@ from backend.escalations.models import Escalation, Offer
 _CASE_FIELDS_EMPTY: dict[str, Any] = {
     "outcome": "",
     "outcome_notes": "",
+    "diagnosis": "",
     "outcome_at": None,
     "assigned_to_id": None,
     "assigned_to_name": None,
@@ -36,7 +37,7 @@ _CASE_FIELDS_EMPTY: dict[str, Any] = {
 
 _FIELDS = (
     "id client_id need urgency reason status source created_by_id assigned_to_id facility_id attempts"
-    " appointment_at outcome outcome_notes referred_from_id referred_to_facility_id created_at"
+    " appointment_at outcome outcome_notes diagnosis referred_from_id referred_to_facility_id created_at"
     " accepted_at scheduled_at outcome_at closed_at to_coordinator_at cancelled_at cancel_reason"
     " previous_appointments version updated_at"
 ).split()

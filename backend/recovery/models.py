@@ -20,6 +20,17 @@ class Sex(models.TextChoices):
     FEMALE = "female", _("Perempuan")
 
 
+class UseRoute(models.TextChoices):
+    """The main route of use (PP 25/2011 art. 18 recap, IPWL)."""
+
+    ORAL = "oral", _("Ditelan atau diminum")
+    SMOKED = "smoked", _("Diisap atau dibakar")
+    INHALED = "inhaled", _("Dihirup")
+    SNIFFED = "sniffed", _("Disedot lewat hidung")
+    INJECTED = "injected", _("Disuntik")
+    OTHER = "other", _("Lainnya")
+
+
 class Client(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Readable and unique per regency, e.g. KTG-2026-00042.
@@ -35,6 +46,11 @@ class Client(models.Model):
     )
     address = models.CharField(_("alamat"), max_length=300, blank=True)
     substances = models.JSONField(_("zat yang digunakan"), default=list, blank=True)
+    # For the IPWL recap (PP 25/2011 art. 18): how long and how the client has used, as told at registration.
+    use_duration_years = models.PositiveSmallIntegerField(_("lama penggunaan (tahun)"), null=True, blank=True)
+    use_route = models.CharField(
+        _("cara penggunaan utama"), max_length=10, choices=UseRoute.choices, blank=True
+    )
     notes = models.TextField(_("catatan"), blank=True)
     # NIK is never stored in clear, nor any part of it: only a keyed hash (HMAC-SHA256, settings.NIK_HMAC_KEY).
     # Its last 4 digits are the serial; with the village, birth date and sex they rebuild the whole NIK.

@@ -68,6 +68,8 @@ def _client_fields(c: Client, full: bool, village_name: str) -> dict[str, Any]:
             substances=c.substances,
             nik_on_file=bool(c.nik_hash),
             notes=c.notes,
+            use_duration_years=c.use_duration_years,
+            use_route=c.use_route,
             status=c.status,
             last_contact_at=c.last_contact_at,
             phone_flagged=c.phone_flagged,

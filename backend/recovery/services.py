@@ -41,7 +41,7 @@ from backend.errors import (
 from backend.recovery.assist import SUBSTANCES
 from backend.recovery.codes import client_code_next, village_today
 from backend.recovery.consents import consent_record
-from backend.recovery.models import Client, Sex
+from backend.recovery.models import Client, Sex, UseRoute
 from backend.recovery.nik import NikFacts, nik_validate
 from backend.recovery.texts import text_clean
 from backend.sync.changelog import change_record
@@ -173,6 +173,8 @@ def client_create(
     notes: str = "",
     assigned_volunteer_ids: list[uuid.UUID] | None = None,
     consents: list[dict[str, Any]] | None = None,
+    use_duration_years: int | None = None,
+    use_route: str = "",
 ) -> Client:
     """Register a client. One transaction:
     1. validate every field (all problems reported at once, the same rules as an edit);
@@ -195,6 +197,8 @@ def client_create(
         "nik": nik,
         "notes": notes,
         "assigned_volunteer_ids": assigned_volunteer_ids or [],
+        "use_duration_years": use_duration_years,
+        "use_route": use_route,
     }
     volunteer_ids = _apply_changes(actor=actor, client=client, changes=fields)
     with transaction.atomic():
@@ -309,6 +313,7 @@ def _apply_changes(*, actor: User, client: Client, changes: dict[str, Any]) -> l
         client.phone = phone
     if "substances" in changes:
         client.substances = _substances(changes["substances"] or [], errors)
+    _apply_use(client=client, changes=changes, errors=errors)
     _apply_sex_and_nik(client=client, changes=changes, errors=errors)
     for plain, max_length in (("address", 300), ("notes", 4000)):
         if changes.get(plain) is not None:
@@ -321,6 +326,22 @@ def _apply_changes(*, actor: User, client: Client, changes: dict[str, Any]) -> l
         volunteer_ids = _volunteers_for(actor=actor, village=client.village, ids=ids, errors=errors)
     errors.raise_if_any()
     return volunteer_ids
+
+
+def _apply_use(*, client: Client, changes: dict[str, Any], errors: FieldErrors) -> None:
+    """Duration (whole years, 0-80) and main route of use: what the IPWL recap counts."""
+    if "use_duration_years" in changes:
+        years = changes["use_duration_years"]
+        if years is not None and not (isinstance(years, int) and 0 <= years <= 80):
+            errors.add("use_duration_years", "invalid_value", _("Lama penggunaan 0 sampai 80 tahun."))
+        else:
+            client.use_duration_years = years
+    if "use_route" in changes:
+        route = changes["use_route"] or ""
+        if route and route not in UseRoute.values:
+            errors.add("use_route", "invalid_choice", _("Pilihan tidak valid."))
+        else:
+            client.use_route = route
 
 
 def _apply_sex_and_nik(*, client: Client, changes: dict[str, Any], errors: FieldErrors) -> None:

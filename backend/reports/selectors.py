@@ -5,8 +5,9 @@ Reports are aggregates only (no names, NIK or per-client rows), so the rule is a
 - system admin: any area, or the whole country (no area);
 - facility admin: the cases their own facility took on (`facility=<id>`), in the whole country or an area down
   to a district, never a single village (422 `area_too_small` on `area`): a facility's cases in one village are
-  few enough to point at people. Even a district's report, whose rows are villages, hides the small counts
-  (SMALL_CELL_MAX: see queries.py).
+  few enough to point at people.
+For every reader below the system admin a report whose rows are villages hides the small counts and the cells
+that would give them back (backend/reports/suppression.py).
 A user with none of these roles gets 403 `forbidden`; an area or facility outside a permitted user's reach
 answers 404, exactly like a missing one. A coordinator (or system admin) asking for a facility's cases inside
 their own area gets the plain report: they may see those clients one by one anyway.
@@ -43,7 +44,7 @@ class ReportSpec:
     tz: ZoneInfo
     start: datetime
     end: datetime
-    # A facility admin's report (not a coordinator's or an admin's): village rows hide counts of 1 to 4.
+    # Every reader below the system admin: village rows hide counts of 1 to 4 (suppression.py).
     small_cells_hidden: bool = False
 
     @property
@@ -109,7 +110,6 @@ def report_spec_for(
                 )
             ]
         )
-    facility_admin_only = access.facility_admin_only
     if facility is not None and region is None:
         tz_name = facility.village.timezone
     elif region is not None:
@@ -132,5 +132,5 @@ def report_spec_for(
         tz=tz,
         start=start,
         end=end,
-        small_cells_hidden=facility_admin_only,
+        small_cells_hidden=access.small_cells_hidden,
     )

@@ -5,7 +5,8 @@ The spec is the docstring of backend/access/policy.py; EXPECTED below is that do
 the code as it behaves. A cell is
 - "full": the whole record (the API answers it; the feed sends it, `access: full` where the feed says);
 - "minimal": the minimal view of a case merely offered (client: code, sex, birth year, village; escalation: its
-  course emptied; report: a facility admin's report, small counts hidden);
+  course emptied; report: a village row with its small counts hidden, as every reader below the system admin
+  gets it);
 - "hidden": the API answers 404 like a missing object (or, for what hangs on a client the caller sees only
   minimally, 403 `full_access_required`; for reports, 403 `forbidden` to a role that reads none), and the
   feed never sends it;
@@ -98,7 +99,7 @@ EXPECTED: dict[str, tuple[tuple[str, str], ...]] = {
     "task":          ((F, H),   (H, H),    (H, H),    (H, H),    (H, H),    (F_API, H), (F_API, H), (F_API, F_API), (H, H)),
     "notification":  ((F, H),   (F, H),    (F, H),    (F, H),    (F, H),    (F, H),    (F, H),    (F, H),       (F, H)),
     "timeline_item": ((F, H),   (F, H),    (F, H),    (H, H),    (F, H),    (F, H),    (F, H),    (F, F),       (H, H)),
-    "report_row":    ((H, H),   (H, H),    (H, H),    (H, H),    (M, H),    (F, H),    (F, H),    (F, F),       (H, H)),
+    "report_row":    ((H, H),   (H, H),    (H, H),    (H, H),    (M, H),    (M, H),    (M, H),    (F, F),       (H, H)),
     "client_export": ((H, H),   (H, H),    (H, H),    (H, H),    (H, H),    (F, H),    (F, H),    (F, F),       (H, H)),
 }
 # fmt: on

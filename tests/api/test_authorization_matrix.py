@@ -140,6 +140,7 @@ MATRIX: dict[str, Any] = {
     "POST /tasks/{task_id}/complete": (lambda i: {"note": "uji"}, {}, frozenset({"volunteer"})),
     "GET /reports/monthly": (None, {"area": "62.06", "month": "2026-01"}, COORDINATORS),
     "GET /reports/post-rehab-quota": (None, {"area": "62.06", "year": "2026"}, COORDINATORS),
+    "GET /reports/ipwl": (None, {"area": "62.06", "month": "2026-01"}, COORDINATORS),
 }
 
 

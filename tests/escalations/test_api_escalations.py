@@ -516,3 +516,56 @@ def test_a_stale_version_answers_409_with_the_current_record(api, cast, accepted
     assert stale.json()["error"]["code"] == "stale_version"
     assert stale.json()["current"]["version"] == accepted["version"] + 1
     assert stale.json()["current"]["status"] == "scheduled"
+
+
+# --- The facility's diagnosis with the outcome; duration and route of use on the client (IPWL recap) -------
+
+
+def test_the_diagnosis_is_recorded_with_the_outcome_as_an_icd10_code(api, cast, client_kasongan, accepted):
+    response = api.as_(cast.counselor_near).post(
+        f"/escalations/{accepted['id']}/outcome", {"outcome": "outpatient", "diagnosis": " f15.2 "}
+    )
+
+    assert response.status_code == 200
+    assert response.json()["diagnosis"] == "F15.2"
+
+
+def test_a_diagnosis_that_is_not_an_icd10_code_is_refused(api, cast, client_kasongan, accepted):
+    response = api.as_(cast.counselor_near).post(
+        f"/escalations/{accepted['id']}/outcome", {"outcome": "outpatient", "diagnosis": "sabu"}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["code"] == "invalid_icd10"
+
+
+def test_the_client_record_carries_the_duration_and_route_of_use(api, cast):
+    user = api.as_(cast.volunteer_katingan)
+    created = user.post(
+        "/clients",
+        {
+            "name": "Yoga",
+            "sex": "male",
+            "birth_year": 1994,
+            "village_code": "62.06.02.1003",
+            "use_duration_years": 7,
+            "use_route": "injected",
+        },
+    )
+
+    assert created.status_code == 201, created.json()
+    body = created.json()
+    assert (body["use_duration_years"], body["use_route"]) == (7, "injected")
+    changed = user.patch(f"/clients/{body['id']}", {"version": body["version"], "use_route": "smoked"})
+    assert changed.json()["use_route"] == "smoked"
+    refused = user.post(
+        "/clients",
+        {
+            "name": "Zaki",
+            "sex": "male",
+            "birth_year": 1994,
+            "village_code": "62.06.02.1003",
+            "use_duration_years": 99,
+        },
+    )
+    assert refused.status_code == 422

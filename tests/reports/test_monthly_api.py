@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from openpyxl import load_workbook
 
-from backend.reports.queries import FIGURES
+from backend.reports.figures import FIGURES, MEASURES
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def test_a_coordinator_gets_the_json_report_of_their_regency(api, world):
     assert body["area"] == {"code": "62.06", "name": "Kabupaten Katingan", "level": "regency"}
     assert body["timezone"] == "Asia/Jakarta"
     assert body["period_start"].startswith("2026-09-30T17:00:00")
-    assert [c["key"] for c in body["columns"]] == list(FIGURES)
+    assert [c["key"] for c in body["columns"]] == [*FIGURES, *MEASURES]
     assert body["columns"][0]["label"] == "Klien baru terdaftar"
     assert [r["code"] for r in body["rows"]] == ["62.06.02"]
     assert body["total"]["figures"]["clients_active"] == 2
@@ -139,7 +139,9 @@ def test_the_csv_download_has_a_bom_and_the_same_numbers_as_the_json(api, world)
     assert len(rows) == 1 + len(body["rows"]) + 1
     for row, expected in zip(rows[1:], [*body["rows"], body["total"]], strict=True):
         assert row[0] == expected["code"]
-        assert [int(v) for v in row[2:]] == [expected["figures"][k] for k in FIGURES]
+        figures, measures = row[2 : 2 + len(FIGURES)], row[2 + len(FIGURES) :]
+        assert [int(v) for v in figures] == [expected["figures"][k] for k in FIGURES]
+        assert [float(v) if v else None for v in measures] == [expected["measures"][k] for k in MEASURES]
     assert rows[-1][1] == "Jumlah"
 
 
@@ -156,13 +158,18 @@ def test_the_xlsx_download_opens_with_the_same_numbers_as_the_json(api, world):
     assert rows[0][0] == "Kode wilayah"
     assert [r[0] for r in rows[1:]] == ["62.06.02.1003", "62.06.02.2005", "62.06.02"]
     for row, expected in zip(rows[1:], [*body["rows"], body["total"]], strict=True):
-        assert row[2:] == [expected["figures"][k] for k in FIGURES]
+        # A hidden cell carries its mark ("<5", or "*" for a complement), as in the JSON's `hidden`.
+        shown = [expected["hidden"].get(k, expected["figures"][k]) for k in FIGURES]
+        assert row[2 : 2 + len(FIGURES)] == shown
+    assert "<5" in rows[1]
 
 
 def test_the_api_answers_in_a_bounded_number_of_queries(api, world, django_assert_max_num_queries):
     user = api.as_(world.cast.coordinator_kalteng)
 
-    with django_assert_max_num_queries(10):
+    # The table (9), the 12-month series (8 kinds of event, 1 for the month-end statuses), the field workers (4),
+    # the user and their roles.
+    with django_assert_max_num_queries(25):
         assert user.get(URL, area="62", month="2026-10").status_code == 200
 
 
@@ -184,7 +191,7 @@ def test_no_report_format_carries_a_clients_name_or_code(api, world):
 def test_the_xlsx_says_what_the_report_covers(api, world):
     res = api.as_(world.cast.coordinator_mataram).get(URL, area="52.71", month="2026-10", format="xlsx")
 
-    about = load_workbook(io.BytesIO(res.content)).worksheets[1]
+    about = load_workbook(io.BytesIO(res.content))["Keterangan"]
     facts = {r[0]: r[1] for r in about.iter_rows(values_only=True)}
     assert facts["Wilayah"] == "52.71 Kota Mataram"
     assert facts["Bulan"] == "2026-10"

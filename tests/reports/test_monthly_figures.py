@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from backend.reports.queries import FIGURES, monthly_report
+from backend.reports.figures import FIGURES, SERIES_FIGURES
+from backend.reports.queries import monthly_report
 from backend.reports.selectors import report_spec_for
+from backend.reports.series import monthly_series
 from tests.reports.conftest import after_october
 
 pytestmark = pytest.mark.django_db
@@ -21,6 +23,7 @@ def figures(**nonzero: int) -> dict[str, int]:
 
 KATINGAN_HILIR_OCTOBER = figures(
     clients_registered=1,  # budi
+    clients_active_start=2,  # ani and citra (registered before October); budi came on 2 October
     clients_active=2,  # ani (outpatient), citra (identified); budi lost contact
     screenings=1,
     screenings_high_risk=1,
@@ -29,8 +32,10 @@ KATINGAN_HILIR_OCTOBER = figures(
     escalations_accepted=1,
     escalations_waiting=1,  # citra's, accepted only at 00:10 WIB on 1 Nov
     clients_in_treatment=1,
+    clients_outpatient=1,
     clients_lost_contact=1,
     visits=1,
+    visits_home_visit=1,
     clients_visited=1,
     clients_without_visit_30d=1,  # citra; budi is no longer active, ani was visited
 )
@@ -66,7 +71,12 @@ def test_a_province_report_breaks_down_by_regency_and_totals_them(world):
     assert list(by_code) == ["62.06", "62.13"]
     assert by_code["62.06"].figures == KATINGAN_HILIR_OCTOBER
     assert by_code["62.13"].figures == figures(
-        clients_registered=1, clients_active=1, clients_post_rehab=1, visits=2, clients_visited=1
+        clients_registered=1,
+        clients_active=1,
+        clients_post_rehab=1,
+        visits=2,
+        visits_home_visit=2,
+        clients_visited=1,
     )
     assert r.total.figures["visits"] == 3
     assert r.total.figures["clients_registered"] == 2
@@ -74,7 +84,7 @@ def test_a_province_report_breaks_down_by_regency_and_totals_them(world):
 
 
 def test_a_district_report_breaks_down_by_village_listing_villages_without_clients_too(world):
-    r = report(world.cast.coordinator_katingan, "62.06.02")
+    r = report(world.cast.system_admin, "62.06.02")  # the system admin: no small counts hidden
 
     by_code = {row.code: row.figures for row in r.rows}
     assert list(by_code) == ["62.06.02.1003", "62.06.02.2005"]
@@ -117,13 +127,41 @@ def test_a_facility_report_counts_only_the_cases_that_facility_took_on(world):
 def test_the_report_takes_a_bounded_number_of_queries(world, django_assert_max_num_queries):
     spec = report_spec_for(user=world.cast.coordinator_kalteng, area="62", month="2026-10")
 
-    with django_assert_max_num_queries(6):
+    # Six queries of counts, two of percentiles (per child and total), the child areas' names.
+    with django_assert_max_num_queries(9):
         monthly_report(spec=spec)
 
 
 def test_a_village_report_is_one_row_the_village_itself(world):
-    r = report(world.cast.coordinator_katingan, "62.06.02.2005")
+    r = report(world.cast.system_admin, "62.06.02.2005")
 
     assert [(row.code, row.name) for row in r.rows] == [("62.06.02.2005", "Talian Kereng")]
     assert r.total.figures == r.rows[0].figures
     assert r.total.figures["clients_lost_contact"] == 1
+
+
+def test_a_coordinators_village_report_is_that_villages_row_of_the_suppressed_district_report(world):
+    village = report(world.cast.coordinator_katingan, "62.06.02.2005")
+    district = report(world.cast.coordinator_katingan, "62.06.02")
+
+    talian = next(r for r in district.rows if r.code == "62.06.02.2005")
+    assert village.rows[0].figures == talian.figures
+    assert village.rows[0].hidden == talian.hidden
+    assert talian.hidden["clients_lost_contact"] == "<5"
+
+
+def test_the_12_month_series_ends_with_the_reports_month_and_agrees_with_each_months_table(world):
+    spec = report_spec_for(user=world.cast.coordinator_katingan, area="62.06", month="2026-10")
+
+    series = monthly_series(spec=spec)
+
+    assert series["months"][-3:] == ["2026-08", "2026-09", "2026-10"]
+    assert len(series["months"]) == 12
+    # August: citra; September: citra and ani; October: ani (outpatient) and citra, budi lost contact.
+    assert series["clients_active"][-3:] == [1, 2, 2]
+    assert series["clients_in_treatment"][-3:] == [0, 0, 1]
+    assert series["clients_registered"][-3:] == [1, 1, 1]
+    assert series["clients_lost_contact"][-1] == 1
+    for i, month in enumerate(series["months"][-3:]):
+        table = report(world.cast.coordinator_katingan, "62.06", month).total.figures
+        assert [series[k][9 + i] for k in SERIES_FIGURES] == [table[k] for k in SERIES_FIGURES]

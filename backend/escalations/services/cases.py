@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timedelta
 
@@ -32,6 +33,9 @@ from backend.recovery.transitions import client_transition
 from backend.tasks.models import TaskKind
 from backend.tasks.rules import task_ensure, tasks_cancel_for
 from villages.models import Facility
+
+# An ICD-10 code: a letter, two digits, optionally a dot and up to four more (F15.2, F11.20).
+ICD10 = re.compile(r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$")
 
 S = EscalationStatus
 APPOINTMENT_HORIZON_DAYS = 366  # an appointment further ahead is a typing mistake (year 9999 once gave a 500)
@@ -118,6 +122,7 @@ def escalation_outcome_record(
     actor: User,
     outcome: str,
     notes: str = "",
+    diagnosis: str = "",
     refer_need: str | None = None,
     refer_to_facility_id: uuid.UUID | None = None,
     version: int | None = None,
@@ -126,6 +131,13 @@ def escalation_outcome_record(
     referral (a need, and optionally a named facility) starts a new escalation routed from the facility."""
     if outcome not in OUTCOMES:
         raise ValidationFailed(details=[ErrorDetail("outcome", "invalid_choice", _("Pilihan tidak valid."))])
+    diagnosis = diagnosis.strip().upper()
+    if diagnosis and not ICD10.match(diagnosis):
+        raise ValidationFailed(
+            details=[
+                ErrorDetail("diagnosis", "invalid_icd10", _("Diagnosis berupa kode ICD-10, mis. F15.2."))
+            ]
+        )
     refer_to = None
     if refer_to_facility_id is not None:
         refer_to = Facility.objects.filter(id=refer_to_facility_id, active=True).first()
@@ -140,9 +152,9 @@ def escalation_outcome_record(
         )
         area = area_settings(village_code=esc.client.village_id)
         referring = refer_need is not None or refer_to is not None
-        esc.outcome, esc.outcome_notes, esc.outcome_at = outcome, notes, now
+        esc.outcome, esc.outcome_notes, esc.outcome_at, esc.diagnosis = outcome, notes, now, diagnosis
         esc.status = S.REFERRED if referring else S.OUTCOME_RECORDED
-        escalation_save(esc, now, "outcome", "outcome_notes", "outcome_at", "status")
+        escalation_save(esc, now, "outcome", "outcome_notes", "outcome_at", "diagnosis", "status")
         target = OUTCOME_CLIENT_STATUS[outcome]
         if can_transition(esc.client.status, target):
             client_transition(
