@@ -41,4 +41,5 @@ def test_the_drills_pass() -> None:
         timeout=1500,
     )
     verdicts = [line for line in result.stdout.splitlines() if line.startswith(("PASS", "FAIL"))]
+    print("\n".join(verdicts))  # shown with -s
     assert result.returncode == 0 and verdicts, result.stdout[-4000:] + result.stderr[-4000:]
