@@ -277,7 +277,6 @@ def load(rng: random.Random, n_clients: int) -> None:
                     "",
                     "[]",
                     "",
-                    "",
                     status,
                     registrar.id,
                     last,
@@ -285,11 +284,12 @@ def load(rng: random.Random, n_clients: int) -> None:
                     1,
                     created,
                     created,
+                    "",
                 )
             )
         copy_rows(
             "recovery_client",
-            "id code name name_normalized sex birth_year phone village_id address substances notes status registered_by_id last_contact_at phone_flagged version created_at updated_at".split(),
+            "id code name name_normalized sex birth_year phone village_id address substances notes status registered_by_id last_contact_at phone_flagged version created_at updated_at use_route".split(),
             clients,
         )
         copy_rows("recovery_client_assigned_volunteers", ["client_id", "user_id"], assigned)
