@@ -18,7 +18,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from backend.errors import DomainError, DuplicateClient, RateLimited, StaleVersion
+from backend.common.errors import DomainError, DuplicateClient, RateLimited, StaleVersion
 from backend.reads.clients import client_stale_answer, duplicate_answer
 from backend.reads.escalations import escalation_stale_answer
 

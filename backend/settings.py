@@ -89,6 +89,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.gis",
     "ninja",
+    # Pulih's apps (pyproject.toml's packages-layered contract gives the order in which they may import).
+    "backend.common",
     "backend.accounts",
     "villages",
     "backend.recovery",
@@ -100,6 +102,8 @@ INSTALLED_APPS = [
     "backend.audit",
     "backend.reports",
     "notifications",
+    "backend.access",  # who may see what (no models)
+    "backend.reads",  # the read side (no models)
     "web",  # the coordinators' web view (server-rendered pages, session sign-in)
 ]
 

@@ -132,7 +132,7 @@ def naive_upload(user, items: list[dict]) -> None:  # type: ignore[no-untyped-de
     """The obvious loop: per item a scope check, a create and a change-log row."""
     from django.contrib.gis.geos import Point
 
-    from backend.access import client_qs_for
+    from backend.access.policy import client_qs_for
     from backend.recovery.models import Visit
     from backend.sync.changelog import change_record
 
@@ -158,7 +158,7 @@ def naive_upload(user, items: list[dict]) -> None:  # type: ignore[no-untyped-de
 
 def naive_first_sync(user) -> int:  # type: ignore[no-untyped-def]
     """Clients in scope, then each client's visits and family one query at a time, serialized the same way."""
-    from backend.access import client_qs_for
+    from backend.access.policy import client_qs_for
     from backend.recovery.models import FamilyMember, Visit
     from backend.recovery.visits.rules import visit_as_dict
 

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend.accounts.models import User
-from backend.errors import NotFound
+from backend.common.errors import NotFound
 from notifications.models import Device
 
 # One user rarely has more phones than this; older tokens beyond it are dropped so a buggy app that registers

@@ -41,7 +41,7 @@ import requests.adapters
 from firebase_admin import exceptions, messaging
 from urllib3.util.retry import Retry
 
-from backend.firebase_app import get_firebase_app
+from backend.common.firebase_app import get_firebase_app
 
 logger = logging.getLogger(__name__)
 

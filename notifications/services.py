@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 
 from backend.accounts.models import User
-from backend.errors import NotFound
+from backend.common.errors import NotFound
 from backend.sync.changelog import change_record
 from notifications import texts
 from notifications.channels import SECOND_CHANNEL_NAMES, outbox

@@ -43,7 +43,7 @@ MAX_ATTEMPTS = 8
 BACKOFF_BASE_SECONDS = 30.0
 BACKOFF_CAP_SECONDS = 3600.0
 # How long a claimed row belongs to its worker. A send takes seconds (a user has at most 10 devices, and every
-# FCM call times out after 10 s: backend/firebase_app.py), so a row still `sending` after this was abandoned
+# FCM call times out after 10 s: backend/common/firebase_app.py), so a row still `sending` after this was abandoned
 # (the worker died) and may be claimed again; the re-send carries the same collapse key and tag, so the phone
 # shows it once.
 CLAIM_LEASE = timedelta(minutes=2)

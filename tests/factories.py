@@ -25,7 +25,7 @@ import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from backend.access import client_full_qs_for
+from backend.access.policy import client_full_qs_for
 from backend.accounts.models import CertificateKind, Certification, Role, RoleAssignment, User
 from backend.escalations.models import Escalation
 from backend.escalations.services import escalation_create

@@ -1,9 +1,9 @@
 """The shape of the code (issue 7): dependencies point one way, and the rules that keep them so.
 
 - no import cycle among the modules of backend/, api/, villages/, notifications/ (grimp's graph, which also
-  sees imports inside functions and under TYPE_CHECKING), nor among their packages: each app of backend/
-  (backend.recovery, backend.access, ...) and each module of the project package (backend.events, backend.urls)
-  is one node, so no package both uses another and is used by it;
+  sees imports inside functions and under TYPE_CHECKING), nor among the apps: each Django app is one node, and
+  the project package (backend/ outside its apps) and api are one each, so no app both uses another and is used
+  by it;
 - no import inside a function, except the registration of event handlers in `AppConfig.ready()`;
 - no `from x import _private` across modules, no ImportError guard, no module looked up by name;
 - no module over 500 lines;
@@ -26,8 +26,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import grimp
+from django.conf import settings
 
-from backend import events
+from backend.common import events
 from backend.recovery import events as recovery_events
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -231,23 +232,28 @@ def test_no_import_cycles() -> None:
     assert not cycles, "import cycles:\n" + "\n".join(describe(c) for c in cycles)
 
 
-def _package_of(module: str) -> str:
-    """The package a module belongs to for the package graph: `backend.<app>` (or a module of the project
-    package itself, `backend.events`), else the top-level package (`api`, `villages`, `notifications`)."""
-    parts = module.split(".")
-    return ".".join(parts[:2]) if parts[0] == "backend" and len(parts) > 1 else parts[0]
+def _app_of(module: str, apps: list[str]) -> str:
+    """The node a module is in for the app graph: the Django app (INSTALLED_APPS) whose package holds it, the
+    deepest one; a module in no app belongs to its top-level package (the project package `backend` itself:
+    settings, URLs, Celery; or `api`). A folder of backend/ that is no app is part of the project package, so
+    it is `backend` that must not form a cycle with the apps."""
+    holders = [a for a in apps if module == a or module.startswith(a + ".")]
+    return max(holders, key=len) if holders else module.split(".")[0]
 
 
-def test_no_package_cycles() -> None:
-    """A package that uses another is never used by it, indirectly neither: e.g. backend.access reads the
-    domains' models, so no domain imports backend.access (its scoped reads live above it, in backend.reads)."""
+def test_no_app_cycles() -> None:
+    """An app that uses another is never used by it, indirectly neither, counting every import (inside functions
+    too): e.g. backend.access reads the domains' models, so no domain imports backend.access (its scoped reads live
+    above it, in backend.reads); and the project package imports apps (its URLs), so no app imports it (what
+    they all share is the app backend.common)."""
+    apps = [a for a in settings.INSTALLED_APPS if a.split(".")[0] in PACKAGES]
     graph = _graph()
     modules = {m for m in graph.modules if ".migrations" not in f".{m}."}
     edges: dict[str, set[str]] = {}
     why: dict[tuple[str, str], str] = {}
     for importer in modules:
         for imported in graph.find_modules_directly_imported_by(importer):
-            a, b = _package_of(importer), _package_of(imported)
+            a, b = _app_of(importer, apps), _app_of(imported, apps)
             edges.setdefault(a, set())
             edges.setdefault(b, set())
             if a != b and imported in modules:
@@ -258,9 +264,9 @@ def test_no_package_cycles() -> None:
     def describe(component: list[str]) -> str:
         cycle = _a_cycle_through(component[0], set(component), edges)
         steps = [f"  {a} -> {b} (e.g. {why[(a, b)]})" for a, b in zip(cycle, cycle[1:], strict=False)]
-        return f"{len(component)} packages: {', '.join(component)}\n" + "\n".join(steps)
+        return f"{len(component)} apps: {', '.join(component)}\n" + "\n".join(steps)
 
-    assert not cycles, "package cycles:\n" + "\n".join(describe(c) for c in cycles)
+    assert not cycles, "app cycles:\n" + "\n".join(describe(c) for c in cycles)
 
 
 # --- no imports inside functions ----------------------------------------------------------------------------

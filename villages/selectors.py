@@ -18,7 +18,7 @@ from django.contrib.gis.db.models.functions import Distance, GeometryDistance
 from django.contrib.gis.geos import Point
 from django.db.models import Q, QuerySet
 
-from backend.errors import NotFound
+from backend.common.errors import NotFound
 from villages.models import Facility, Region, RegionLevel
 
 AREA_SETTING_FIELDS = {"routing_max_radius_km", "sla_routine_hours", "sla_urgent_hours"}

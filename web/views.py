@@ -20,11 +20,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from backend.access import may_read_reports, report_access, scope_for
+from backend.access.policy import may_read_reports, report_access, scope_for
 from backend.accounts.client_ip import client_ip
 from backend.accounts.models import User
 from backend.accounts.services import ClientInfo, auth_password_user
-from backend.errors import DomainError, NotFound, PermissionDenied
+from backend.common.errors import DomainError, NotFound, PermissionDenied
 from backend.escalations.services.assignment import escalation_assign
 from backend.reads.escalations import escalation_require_in_scope
 from backend.reports.exports import report_csv, report_filename, report_xlsx

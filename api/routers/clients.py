@@ -38,7 +38,7 @@ from api.schemas.clients import (
     VisitPageOut,
 )
 from api.schemas.contacts import ContactAttemptPageOut
-from backend.access import client_full_qs_for
+from backend.access.policy import client_full_qs_for
 from backend.escalations.services import client_status_change
 from backend.reads.clients import (
     client_get_for,

@@ -32,8 +32,8 @@ from api.schemas.escalations import (
     OutcomeIn,
     ScheduleIn,
 )
-from backend.access import may_escalate
-from backend.errors import PermissionDenied
+from backend.access.policy import may_escalate
+from backend.common.errors import PermissionDenied
 from backend.escalations import services
 from backend.reads import escalations as selectors
 from backend.reads.clients import client_get_for_write

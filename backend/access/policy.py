@@ -76,7 +76,14 @@ from typing import Literal
 from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 
 from backend.accounts.models import Role, User
-from backend.accounts.scope import Scope, region_code_q, scope_for
+from backend.accounts.scope import (
+    Scope,
+    is_coordinator_of,
+    may_escalate,
+    region_code_q,
+    scope_fingerprint,
+    scope_for,
+)
 from backend.escalations.models import OFFER_IN_VIEW_STATUSES, Escalation, Offer
 from backend.recovery.models import Client, ClientFamilyLink, ContactAttempt, FamilyMember, Screening, Visit
 from backend.tasks.models import Task
@@ -86,6 +93,44 @@ from villages.models import Facility, Region, RegionLevel
 AccessLevel = Literal["full", "minimal"]
 # Change log rows addressed to one user (`user_id`) that no one else may be sent, whatever client they name.
 PERSONAL_ENTITIES = ("task", "notification", "scope")
+
+# The policy's rules, and the user's scope they read (backend/accounts/scope.py), for every caller.
+__all__ = [
+    "PERSONAL_ENTITIES",
+    "AccessLevel",
+    "ReportAccess",
+    "Scope",
+    "case_visible_q",
+    "case_visible_to",
+    "change_log_scope_q",
+    "client_access_level",
+    "contact_attempt_qs_for",
+    "client_full_qs_for",
+    "client_qs_for",
+    "client_qs_with_access_for",
+    "client_withdrawn_qs_for",
+    "escalation_qs_for",
+    "family_link_qs_for",
+    "family_member_qs_for",
+    "is_coordinator_of",
+    "may_escalate",
+    "may_read_reports",
+    "notification_qs_for",
+    "offer_qs_for",
+    "offered_escalation_qs_for",
+    "offers_in_view_q",
+    "region_code_q",
+    "region_inside",
+    "report_access",
+    "routing_visible_to",
+    "scope_fingerprint",
+    "scope_for",
+    "screening_qs_for",
+    "task_qs_for",
+    "timeline_escalation_qs_for",
+    "visit_qs_for",
+    "with_case_view",
+]
 
 
 def region_inside(code: str, areas: frozenset[str] | set[str]) -> bool:

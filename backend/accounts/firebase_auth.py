@@ -11,8 +11,8 @@ import logging
 from django.utils.translation import gettext_lazy as _
 from firebase_admin import auth as firebase_auth
 
-from backend.errors import AuthenticationFailed, DomainError, PermissionDenied
-from backend.firebase_app import get_firebase_app
+from backend.common.errors import AuthenticationFailed, DomainError, PermissionDenied
+from backend.common.firebase_app import get_firebase_app
 
 logger = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import AREA_ROLES, FACILITY_ROLES, VILLAGE_ROLES, Role, RoleAssignment, User
 from backend.accounts.phones import normalize_phone
-from backend.errors import ValidationFailed
+from backend.common.errors import ValidationFailed
 from villages.models import Facility, Region, RegionLevel
 
 ROLE_NAMES: dict[str, str] = {

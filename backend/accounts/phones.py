@@ -5,7 +5,7 @@ from __future__ import annotations
 import phonenumbers
 from django.utils.translation import gettext_lazy as _
 
-from backend.errors import ErrorDetail, ValidationFailed
+from backend.common.errors import ErrorDetail, ValidationFailed
 
 
 def normalize_phone(raw: str, *, field: str = "phone") -> str:

@@ -15,7 +15,7 @@ import threading
 import redis
 from django.conf import settings
 
-from backend.errors import RateLimited
+from backend.common.errors import RateLimited
 
 logger = logging.getLogger(__name__)
 

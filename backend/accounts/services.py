@@ -30,7 +30,7 @@ from backend.accounts.models import RefreshToken, User
 from backend.accounts.phones import normalize_phone
 from backend.accounts.ratelimit import login_attempt_register, login_attempt_succeeded
 from backend.accounts.tokens import access_token_issue
-from backend.errors import AuthenticationFailed, PermissionDenied, ValidationFailed
+from backend.common.errors import AuthenticationFailed, PermissionDenied, ValidationFailed
 
 # Hashed once so that an unknown phone costs as much time as a wrong password (no enumeration by timing).
 _DUMMY_PASSWORD_HASH: str | None = None

@@ -1,4 +1,4 @@
-"""How escalations react to recovery's facts (backend/events.py); registered in EscalationsConfig.ready()."""
+"""How escalations react to recovery's facts (backend/common/events.py); registered in EscalationsConfig.ready()."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from backend.errors import DomainError
+from backend.common.errors import DomainError
+from backend.common.events import subscribe
 from backend.escalations.services.assignment import escalations_cancel_for_withdrawn_consent
 from backend.escalations.services.offers import escalation_create
-from backend.events import subscribe
 from backend.recovery.events import ConsentWithdrawn, ScreeningFlagged
 from backend.recovery.models import Client, ConsentScope, Screening
 from backend.recovery.selectors import consent_in_force

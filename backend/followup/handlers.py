@@ -1,4 +1,4 @@
-"""How the follow-up reacts to recovery's facts (backend/events.py); registered in FollowupConfig.ready()."""
+"""How the follow-up reacts to recovery's facts (backend/common/events.py); registered in FollowupConfig.ready()."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 
 from backend.accounts.models import User
-from backend.events import subscribe
+from backend.common.events import subscribe
 from backend.followup.actions import episodes_end, handovers_close
 from backend.followup.reactions import attempts_react, contacts_reached
 from backend.followup.rules import FOLLOWED

@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.db.models.functions import Left
 from django.utils import timezone
 
-from backend.errors import DomainError
+from backend.common.errors import DomainError
 from backend.followup.actions import episodes_end, lost_contact, tier_enter
 from backend.followup.facts import People, facts_load, people_load
 from backend.followup.models import FollowUpState

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
-from backend.access import client_qs_with_access_for
+from backend.access.policy import client_qs_with_access_for
 from backend.accounts.models import Role, User
 from backend.audit.models import AccessLog
 from backend.recovery.lifecycle import CLOSED

@@ -15,9 +15,9 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from backend.access import client_full_qs_for
+from backend.access.policy import client_full_qs_for
 from backend.accounts.models import User
-from backend.errors import ErrorDetail, ValidationFailed
+from backend.common.errors import ErrorDetail, ValidationFailed
 from backend.recovery.contacts import MAX_BATCH as CONTACTS_MAX_BATCH
 from backend.recovery.contacts import contact_actor_check, contacts_apply
 from backend.recovery.visits.batch import visit_actor_check, visits_apply

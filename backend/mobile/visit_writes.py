@@ -8,9 +8,9 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from backend.access import client_full_qs_for
+from backend.access.policy import client_full_qs_for
 from backend.accounts.models import User
-from backend.errors import Conflict, ErrorDetail, NotFound, PermissionDenied, ValidationFailed
+from backend.common.errors import Conflict, ErrorDetail, NotFound, PermissionDenied, ValidationFailed
 from backend.recovery.models import Visit
 from backend.recovery.visits.batch import VisitResult, visits_apply
 

@@ -19,7 +19,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from backend.access import (
+from backend.access.policy import (
     client_full_qs_for,
     client_qs_for,
     client_qs_with_access_for,
@@ -33,7 +33,7 @@ from backend.access import (
 )
 from backend.accounts.models import User
 from backend.audit.services import access_log_record, access_log_record_many
-from backend.errors import (
+from backend.common.errors import (
     Conflict,
     ConsentWithdrawnError,
     DomainError,

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db.models import Prefetch, prefetch_related_objects
 
-from backend.access import case_visible_q, case_visible_to, routing_visible_to
+from backend.access.policy import case_visible_q, case_visible_to, routing_visible_to
 from backend.accounts.models import User
 from backend.audit.services import access_log_record_many
 from backend.escalations.models import Escalation, Offer

@@ -14,10 +14,10 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from backend.access import escalation_qs_for, with_case_view
+from backend.access.policy import escalation_qs_for, with_case_view
 from backend.accounts.models import User
 from backend.audit.services import access_log_record
-from backend.errors import NotFound
+from backend.common.errors import NotFound
 from backend.escalations.models import Escalation, Offer
 from backend.reads.escalation_records import escalation_record
 

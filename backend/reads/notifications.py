@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from backend.access import notification_qs_for
+from backend.access.policy import notification_qs_for
 from backend.accounts.models import User
 from notifications.models import Notification
 

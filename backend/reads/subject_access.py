@@ -18,11 +18,11 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from backend.access import is_coordinator_of
+from backend.access.policy import is_coordinator_of
 from backend.accounts.models import User
 from backend.audit.models import AccessLog
 from backend.audit.services import access_log_record
-from backend.errors import PermissionDenied
+from backend.common.errors import PermissionDenied
 from backend.escalations.models import Escalation
 from backend.reads.clients import client_get_full_for
 from backend.recovery.models import (

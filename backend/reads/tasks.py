@@ -18,9 +18,9 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from backend.access import task_qs_for
+from backend.access.policy import task_qs_for
 from backend.accounts.models import User
-from backend.errors import NotFound
+from backend.common.errors import NotFound
 from backend.tasks.households import households_of
 from backend.tasks.models import Task, TaskStatus
 from backend.tasks.records import task_records

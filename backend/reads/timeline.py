@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db.models import CharField, F, QuerySet, Value
 
-from backend.access import (
+from backend.access.policy import (
     contact_attempt_qs_for,
     offer_qs_for,
     screening_qs_for,

@@ -26,7 +26,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from backend.errors import FieldErrors
+from backend.common.errors import FieldErrors
 
 SUBSTANCES: tuple[str, ...] = (
     "tobacco",

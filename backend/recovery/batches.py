@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from backend.errors import ErrorDetail
+from backend.common.errors import ErrorDetail
 from backend.recovery.visits.rules import text_storable
 
 

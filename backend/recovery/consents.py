@@ -23,8 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
-from backend.errors import ConsentWithdrawnError, ErrorDetail, FieldErrors, ValidationFailed
-from backend.events import publish
+from backend.common.errors import ConsentWithdrawnError, ErrorDetail, FieldErrors, ValidationFailed
+from backend.common.events import publish
 from backend.recovery.codes import village_today
 from backend.recovery.events import ConsentWithdrawn
 from backend.recovery.models import Client, ClientFamilyLink, Consent, ConsentScope, FamilyRole

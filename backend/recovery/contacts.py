@@ -28,8 +28,8 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
 from backend.accounts.scope import scope_for
-from backend.errors import ErrorDetail, PermissionDenied
-from backend.events import publish
+from backend.common.errors import ErrorDetail, PermissionDenied
+from backend.common.events import publish
 from backend.recovery.batches import batch_clean
 from backend.recovery.events import ContactAttemptsLogged
 from backend.recovery.models import (

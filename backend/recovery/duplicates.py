@@ -15,7 +15,7 @@ import uuid
 import redis
 
 from backend.accounts.ratelimit import redis_client
-from backend.errors import RateLimited
+from backend.common.errors import RateLimited
 
 logger = logging.getLogger(__name__)
 

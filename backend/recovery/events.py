@@ -1,4 +1,4 @@
-"""Facts the recovery domain announces (backend/events.py). Published inside the transaction that records them;
+"""Facts the recovery domain announces (backend/common/events.py). Published inside the transaction that records them;
 escalations and tasks react (their `handlers` modules). Recovery imports neither."""
 
 from __future__ import annotations

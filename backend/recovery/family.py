@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
 from backend.audit.services import access_log_record
-from backend.errors import Conflict, ErrorDetail, FieldErrors, NotFound, ValidationFailed
+from backend.common.errors import Conflict, ErrorDetail, FieldErrors, NotFound, ValidationFailed
 from backend.recovery.models import Client, ClientFamilyLink, FamilyMember, FamilyRole
 from backend.recovery.records import family_member_record
 from backend.recovery.selectors import consent_in_force

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from backend.errors import FieldErrors
+from backend.common.errors import FieldErrors
 from villages.models import Region
 
 

@@ -24,8 +24,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
-from backend.errors import Conflict, ErrorDetail, ValidationFailed
-from backend.events import publish
+from backend.common.errors import Conflict, ErrorDetail, ValidationFailed
+from backend.common.events import publish
 from backend.recovery.assist import assist_score
 from backend.recovery.events import ScreeningFlagged
 from backend.recovery.lifecycle import ClientStatus

@@ -10,7 +10,7 @@ import uuid
 
 from django.utils.translation import gettext_lazy as _
 
-from backend.errors import Conflict, ErrorDetail
+from backend.common.errors import Conflict, ErrorDetail
 from backend.recovery.models import Consent, ConsentScope, FamilyMember
 
 

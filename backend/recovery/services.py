@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from backend.accounts.models import Role, RoleAssignment, User
 from backend.accounts.phones import normalize_phone
 from backend.accounts.scope import scope_for
-from backend.errors import (
+from backend.common.errors import (
     DuplicateClient,
     FieldErrors,
     PermissionDenied,

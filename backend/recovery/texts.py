@@ -11,7 +11,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from backend.errors import FieldErrors
+from backend.common.errors import FieldErrors
 
 
 def text_clean(

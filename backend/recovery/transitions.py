@@ -8,8 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
-from backend.errors import ErrorDetail, ValidationFailed
-from backend.events import publish
+from backend.common.errors import ErrorDetail, ValidationFailed
+from backend.common.events import publish
 from backend.recovery.events import ClientStatusChanged
 from backend.recovery.lifecycle import allowed_next, can_transition
 from backend.recovery.models import Client, ClientStatusChange

@@ -18,7 +18,7 @@ from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from backend.access import (
+from backend.access.policy import (
     client_full_qs_for,
     escalation_qs_for,
     is_coordinator_of,

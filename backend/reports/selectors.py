@@ -25,9 +25,9 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from backend.access import may_read_reports, report_access, scope_for
+from backend.access.policy import may_read_reports, report_access, scope_for
 from backend.accounts.models import User
-from backend.errors import ErrorDetail, NotFound, PermissionDenied, ValidationFailed
+from backend.common.errors import ErrorDetail, NotFound, PermissionDenied, ValidationFailed
 from villages.models import Facility, Region
 
 MONTH_RE = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")  # fullmatch; [0-9]: ASCII digits only

@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
-from backend.errors import Conflict, ErrorDetail, ValidationFailed
+from backend.common.errors import Conflict, ErrorDetail, ValidationFailed
 from backend.sync.models import IdempotencyKey, IdempotencyState
 
 STALE_CLAIM = timedelta(minutes=10)

@@ -1,8 +1,8 @@
-"""How field tasks react to recovery's facts (backend/events.py); registered in TasksConfig.ready()."""
+"""How field tasks react to recovery's facts (backend/common/events.py); registered in TasksConfig.ready()."""
 
 from __future__ import annotations
 
-from backend.events import subscribe
+from backend.common.events import subscribe
 from backend.recovery.events import ClientStatusChanged, ConsentWithdrawn, VisitsLogged
 from backend.recovery.lifecycle import ClientStatus
 from backend.recovery.models import ConsentScope

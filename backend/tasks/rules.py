@@ -32,7 +32,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from backend.accounts.models import User
-from backend.errors import ConsentWithdrawnError
+from backend.common.errors import ConsentWithdrawnError
 from backend.recovery.lifecycle import ClientStatus
 from backend.recovery.models import Client, ContactAttempt, ContactResult, Visit
 from backend.sync.changelog import change_record

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
-from backend.errors import Conflict, ErrorDetail, NotFound, PermissionDenied, ValidationFailed
+from backend.common.errors import Conflict, ErrorDetail, NotFound, PermissionDenied, ValidationFailed
 from backend.recovery.models import Visit
 from backend.tasks.models import Task, TaskStatus
 from backend.tasks.records import task_record

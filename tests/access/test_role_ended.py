@@ -3,7 +3,7 @@ them, and the routing explanation of a case is for the client's volunteers only 
 
 from __future__ import annotations
 
-from backend.access import routing_visible_to
+from backend.access.policy import routing_visible_to
 from backend.accounts.models import Role, RoleAssignment, User
 from backend.escalations.models import Escalation
 from backend.escalations.services.support import field_workers

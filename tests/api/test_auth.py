@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from backend.accounts.models import RefreshToken, User
 from backend.accounts.services import ClientInfo, refresh_token_rotate
-from backend.errors import AuthenticationFailed
+from backend.common.errors import AuthenticationFailed
 from tests.accounts.login_helpers import fast_password_hasher, fresh_login_counters, post  # noqa: F401
 from tests.cast import PASSWORD
 from tests.fakes import firebase_auth as fakes
@@ -173,7 +173,7 @@ def test_a_deactivated_user_cannot_sign_in_with_firebase(cast, firebase_auth_fak
 
 
 def test_firebase_sign_in_without_credentials_is_unavailable(cast, settings) -> None:  # type: ignore[no-untyped-def]
-    from backend.firebase_app import reset_firebase_app
+    from backend.common.firebase_app import reset_firebase_app
 
     settings.FIREBASE_CREDENTIALS_FILE = None
     reset_firebase_app()
@@ -189,7 +189,7 @@ def test_firebase_sign_in_when_googles_certificates_cannot_be_fetched_is_unavail
 
     import firebase_admin._token_gen as token_gen
 
-    from backend.firebase_app import reset_firebase_app
+    from backend.common.firebase_app import reset_firebase_app
 
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))

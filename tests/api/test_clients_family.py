@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from backend.errors import Conflict
+from backend.common.errors import Conflict
 from backend.recovery.models import ClientFamilyLink, ClientStatusChange, Consent, FamilyMember
 from backend.recovery.selectors import (
     consent_in_force,

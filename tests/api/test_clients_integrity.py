@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from backend.access import client_full_qs_for
-from backend.errors import ValidationFailed
+from backend.access.policy import client_full_qs_for
+from backend.common.errors import ValidationFailed
 from backend.escalations.models import Offer
 from backend.escalations.services import client_status_change
 from backend.recovery.consents import consent_record

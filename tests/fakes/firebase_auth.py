@@ -29,7 +29,7 @@ from cryptography.x509.oid import NameOID
 from google.auth import crypt
 from google.auth import jwt as google_jwt
 
-from backend.firebase_app import reset_firebase_app
+from backend.common.firebase_app import reset_firebase_app
 
 PROJECT_ID = "pulih-test"
 KID = "pulih-test-key-1"

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from backend.access import client_full_qs_for
+from backend.access.policy import client_full_qs_for
 from backend.accounts.models import Role, User
 from backend.followup.models import FollowUpState
 from backend.recovery.contacts import contacts_apply

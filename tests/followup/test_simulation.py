@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from backend.access import task_qs_for
+from backend.access.policy import task_qs_for
 from backend.accounts.models import Role, User
 from backend.followup.facts import facts_load
 from backend.followup.models import FollowUpState

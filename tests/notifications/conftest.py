@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from firebase_admin import messaging
 
-from backend.firebase_app import reset_firebase_app
+from backend.common.firebase_app import reset_firebase_app
 from notifications.models import Device
 from tests.fakes.fcm import FakeFCM
 

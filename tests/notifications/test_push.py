@@ -117,7 +117,7 @@ def test_500_and_503_are_transient_and_honour_retry_after(fcm):
 
 def test_without_firebase_credentials_nothing_is_sent_and_retry_later(fcm, settings):
     settings.FIREBASE_CREDENTIALS_FILE = None
-    from backend.firebase_app import reset_firebase_app
+    from backend.common.firebase_app import reset_firebase_app
 
     reset_firebase_app()
     result = send(["tok-a"])

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from backend.errors import ConsentWithdrawnError
+from backend.common.errors import ConsentWithdrawnError
 from backend.escalations.models import Escalation, EscalationStatus, Offer
 from backend.escalations.services import appointments_missed_sweep, escalation_create, offers_expire
 from backend.followup.sweep import followup_sweep

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from backend.errors import ValidationFailed
+from backend.common.errors import ValidationFailed
 from backend.recovery.assist import SCALES, SUBSTANCES, assist_score, questions_for, risk_level
 
 

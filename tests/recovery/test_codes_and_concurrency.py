@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from backend.errors import Conflict
+from backend.common.errors import Conflict
 from backend.recovery.codes import regency_abbreviation
 from backend.recovery.models import Client
 from tests.recovery.helpers import fast_password_hashing, register  # noqa: F401

@@ -6,9 +6,9 @@ import uuid
 
 import pytest
 
-from backend.access import client_access_level, client_qs_for
+from backend.access.policy import client_access_level, client_qs_for
 from backend.audit.models import AccessLog
-from backend.errors import NotFound
+from backend.common.errors import NotFound
 from backend.reads.clients import client_get_for
 from backend.recovery.models import Consent
 from backend.recovery.selectors import consent_in_force

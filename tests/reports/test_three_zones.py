@@ -18,7 +18,7 @@ import pytest
 import time_machine
 
 from backend.accounts.models import Role
-from backend.errors import PermissionDenied
+from backend.common.errors import PermissionDenied
 from backend.escalations.models import Escalation
 from backend.recovery.models import ContactAttempt, Screening, Visit
 from backend.reports.figures import FIGURES

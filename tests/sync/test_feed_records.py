@@ -18,7 +18,7 @@ from django.utils import timezone
 from api.schemas.clients import ClientOut, FamilyMemberOut, VisitOut
 from api.schemas.escalations import EscalationOut, TaskOut
 from api.schemas.notifications import NotificationOut
-from backend.access import client_qs_with_access_for, escalation_qs_for, with_case_view
+from backend.access.policy import client_qs_with_access_for, escalation_qs_for, with_case_view
 from backend.mobile.feed import record_json
 from backend.mobile.visit_writes import visit_create
 from backend.reads.clients import client_records, family_member_records

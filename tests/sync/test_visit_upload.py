@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from backend.errors import Conflict, NotFound
+from backend.common.errors import Conflict, NotFound
 from backend.mobile.visit_writes import visit_create, visit_update
 from backend.recovery.models import Screening, Visit
 from backend.sync.models import ChangeLog

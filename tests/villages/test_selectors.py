@@ -11,7 +11,7 @@ from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point
 from django.db import connection
 
-from backend.errors import NotFound
+from backend.common.errors import NotFound
 from villages.models import Facility, Region
 from villages.selectors import (
     area_setting,

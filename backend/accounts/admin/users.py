@@ -43,7 +43,7 @@ from backend.accounts.models import (
 )
 from backend.accounts.phones import normalize_phone
 from backend.accounts.scope import region_code_q, scope_for
-from backend.errors import ValidationFailed
+from backend.common.errors import ValidationFailed
 from villages.models import Facility, Region, RegionLevel
 
 ALL = None  # the "area" of a system admin: everything

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import RoleAssignment, User
 from backend.accounts.scope import is_coordinator_of
-from backend.errors import Conflict, ErrorDetail, PermissionDenied, ValidationFailed
+from backend.common.errors import Conflict, ErrorDetail, PermissionDenied, ValidationFailed
 from backend.escalations import routing, sla
 from backend.escalations.areas import area_settings
 from backend.escalations.models import (

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from backend.accounts.models import User
-from backend.errors import ErrorDetail, ValidationFailed
+from backend.common.errors import ErrorDetail, ValidationFailed
 from backend.escalations import sla
 from backend.escalations.areas import area_settings
 from backend.escalations.models import Escalation, EscalationStatus, Urgency

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
-from backend.errors import Conflict, ErrorDetail, FieldErrors
+from backend.common.errors import Conflict, ErrorDetail, FieldErrors
 from backend.escalations.models import AWAITING_OUTCOME_STATUSES, Escalation
 from backend.recovery.lifecycle import IN_TREATMENT, ClientStatus, can_transition
 from backend.recovery.models import Client

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
 from backend.accounts.scope import scope_for
-from backend.errors import Conflict, PermissionDenied, StaleVersion
+from backend.common.errors import Conflict, PermissionDenied, StaleVersion
 from backend.escalations.models import Escalation, Offer, OfferStatus
 from backend.escalations.services.support import case_consents_require
 

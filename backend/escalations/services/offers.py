@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
-from backend.errors import Conflict, ErrorDetail, PermissionDenied, ValidationFailed
+from backend.common.errors import Conflict, ErrorDetail, PermissionDenied, ValidationFailed
 from backend.escalations.models import (
     OPEN_STATUSES,
     Escalation,

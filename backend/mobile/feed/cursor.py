@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 from django.utils.translation import gettext_lazy as _
 
-from backend.access import scope_fingerprint
+from backend.access.policy import scope_fingerprint
 from backend.accounts.models import User
-from backend.errors import ValidationFailed
+from backend.common.errors import ValidationFailed
 from backend.mobile.feed.entities import ENTITIES
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

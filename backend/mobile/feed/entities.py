@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from backend.access import escalation_qs_for, notification_qs_for, with_case_view
+from backend.access.policy import escalation_qs_for, notification_qs_for, with_case_view
 from backend.accounts.models import User
 from backend.escalations.models import ACTIVE_STATUSES, Escalation
 from backend.mobile.sets import (

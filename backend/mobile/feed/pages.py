@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import Promise
 
-from backend.access import change_log_scope_q
+from backend.access.policy import change_log_scope_q
 from backend.accounts.models import User
 from backend.audit.services import access_log_record_many
 from backend.mobile.feed.cursor import Cursor, cursor_decode, scope_fingerprint_of

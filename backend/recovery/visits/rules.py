@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import Role
-from backend.errors import ErrorDetail
+from backend.common.errors import ErrorDetail
 from backend.recovery.models import Visit, VisitType
 from backend.recovery.records import visit_records
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from backend.accounts.imports import refused_rows_write_csv, users_import_csv
-from backend.errors import ValidationFailed
+from backend.common.errors import ValidationFailed
 
 
 class Command(BaseCommand):

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from firebase_admin import credentials
 
-from backend.errors import DomainError
+from backend.common.errors import DomainError
 
 _APP_NAME = "pulih"
 _lock = threading.Lock()

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ReadsConfig(AppConfig):
+    name = "backend.reads"
+    label = "reads"
