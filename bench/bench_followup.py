@@ -47,6 +47,8 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 # idle-in-transaction limit (60 s by default), which a bench does not need.
 os.environ.setdefault("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", "0")
 
+import benchdb  # noqa: E402  (bench/: the bench's own database)
+
 BENCH_DB = "bench_pulih_followup"
 N_REGENCIES, N_DISTRICTS, N_VILLAGES = 14, 8, 12
 SEED = 20261127
@@ -66,29 +68,8 @@ STATUSES = [  # (status, share)
 
 
 def use_bench_database(rebuild: bool) -> None:
-    """Point Django at bench_pulih_followup (created on the same cluster) before any connection is opened."""
-    import psycopg
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    conninfo = {
-        "host": db.get("HOST") or None,
-        "port": db.get("PORT") or None,
-        "user": db.get("USER") or None,
-    }
-    if db.get("PASSWORD"):
-        conninfo["password"] = db["PASSWORD"]
-    with psycopg.connect(
-        dbname="postgres", autocommit=True, **{k: v for k, v in conninfo.items() if v}
-    ) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
-        if exists and rebuild:
-            conn.execute(f"DROP DATABASE {BENCH_DB} WITH (FORCE)")
-            exists = None
-        if not exists:
-            conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    db["NAME"] = BENCH_DB
-    settings.DEBUG = False  # no query log growing through thousands of queries
+    """Point Django at this bench's own database (benchdb.py) before any connection is opened."""
+    benchdb.use_bench_database(BENCH_DB, rebuild=rebuild)
 
 
 def copy_rows(table: str, columns: list[str], rows) -> int:  # type: ignore[no-untyped-def]

@@ -41,6 +41,8 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 # idle-in-transaction limit (60 s by default), which a bench does not need.
 os.environ.setdefault("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", "0")
 
+import benchdb  # noqa: E402  (bench/: the bench's own database)
+
 BENCH_DB = "bench_pulih"
 N_FACILITIES, N_STAFF, N_VILLAGES = 10_000, 50_000, 2_000
 CLUSTER = (106.85, -6.20)  # Jakarta: the hard case, every person there ineligible
@@ -50,29 +52,8 @@ SEED = 20261123
 
 
 def use_bench_database(rebuild: bool) -> None:
-    """Point Django at bench_pulih (created on the same cluster) before any connection is opened."""
-    import psycopg
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    conninfo = {
-        "host": db.get("HOST") or None,
-        "port": db.get("PORT") or None,
-        "user": db.get("USER") or None,
-    }
-    if db.get("PASSWORD"):
-        conninfo["password"] = db["PASSWORD"]
-    with psycopg.connect(
-        dbname="postgres", autocommit=True, **{k: v for k, v in conninfo.items() if v}
-    ) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
-        if exists and rebuild:
-            conn.execute(f"DROP DATABASE {BENCH_DB} WITH (FORCE)")
-            exists = None
-        if not exists:
-            conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    db["NAME"] = BENCH_DB
-    settings.DEBUG = False  # no query log growing through thousands of queries
+    """Point Django at this bench's own database (benchdb.py) before any connection is opened."""
+    benchdb.use_bench_database(BENCH_DB, rebuild=rebuild)
 
 
 def zone_for(lon: float) -> str:
@@ -298,7 +279,7 @@ def main() -> None:
         rows = RoleAssignment.objects.filter(routing.eligible_staff_q(need=need_of(i), day=day)).values_list(
             "user_id", "facility__location"
         )
-        ox, oy = origins[i].x, origins[i].y
+        ox, oy = origins[i % len(origins)].x, origins[i % len(origins)].y
         ranked = sorted((d, uid) for uid, loc in rows if (d := haversine_km(ox, oy, loc.x, loc.y)) <= radius)
         routing.caseloads(user_ids=[uid for _, uid in ranked[:10]])
 
@@ -312,7 +293,7 @@ def main() -> None:
     ]
 
     def naive_memory(i: int) -> None:
-        ox, oy = origins[i].x, origins[i].y
+        ox, oy = origins[i % len(origins)].x, origins[i % len(origins)].y
         sorted((d, uid) for uid, lon, lat in memory if (d := haversine_km(ox, oy, lon, lat)) <= radius)
 
     results["naive: haversine over a list in memory"] = timed(naive_memory, naive_runs)

@@ -27,7 +27,7 @@ from backend.access.policy import (
     task_qs_for,
 )
 from backend.accounts.models import RoleAssignment, User
-from backend.escalations.areas import area_settings
+from backend.escalations.areas import AreaSettings, area_settings
 from backend.escalations.models import OPEN_STATUSES, UNTAKEN_STATUSES, Escalation, OfferStatus
 from backend.escalations.routing import eligible_staff_q
 from backend.escalations.sla import local_date
@@ -67,8 +67,15 @@ def waiting_cases(*, user: User, area: Region | None, now: datetime | None = Non
         .order_by("created_at", "id")[:LIST_LIMIT]
     )
     out = []
+    # Cases share villages, and the staff who may take a case depend only on its need, regency and day: each is
+    # read once per page, not once per row.
+    settings_of: dict[str, AreaSettings] = {}
+    candidates_of: dict[tuple[str, str | None, Any], list[tuple[str, str]]] = {}
     for esc in qs:
-        settings = area_settings(village_code=esc.client.village_id)
+        village = esc.client.village_id
+        settings = settings_of.get(village) or settings_of.setdefault(
+            village, area_settings(village_code=village)
+        )
         hours = settings.sla_hours(esc.urgency)
         age = (now - esc.created_at).total_seconds() / 3600
         pending = [o for o in esc.offers.all() if o.status == OfferStatus.PENDING]
@@ -80,15 +87,16 @@ def waiting_cases(*, user: User, area: Region | None, now: datetime | None = Non
             offered_to=pending[0].staff.name if pending else "",
         )
         if is_coordinator_of(user=user, village_code=esc.client.village_id):
-            case.candidates = _candidates(
-                esc, settings.regency_code, local_date(instant=now, tz=settings.timezone)
-            )
+            key = (esc.need, settings.regency_code, local_date(instant=now, tz=settings.timezone))
+            if key not in candidates_of:
+                candidates_of[key] = _candidates(*key)
+            case.candidates = candidates_of[key]
         out.append(case)
     return out
 
 
-def _candidates(esc: Escalation, regency_code: str | None, day: Any) -> list[tuple[str, str]]:
-    qs = RoleAssignment.objects.filter(eligible_staff_q(need=esc.need, day=day), facility__active=True)
+def _candidates(need: str, regency_code: str | None, day: Any) -> list[tuple[str, str]]:
+    qs = RoleAssignment.objects.filter(eligible_staff_q(need=need, day=day), facility__active=True)
     if regency_code:
         qs = qs.filter(region_code_q("facility__village__code", frozenset({regency_code})))
     rows = qs.select_related("user", "facility").order_by("user__name", "facility__name")

@@ -30,6 +30,7 @@ import os
 import random
 import uuid
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from locust import between, task
 from locust.contrib.fasthttp import FastHttpUser
@@ -84,6 +85,14 @@ class Phone(FastHttpUser):
                 continue
             if not page.get("has_more"):
                 return
+
+    def call(self, method: str, path: str, name: str, **kwargs: Any) -> Any:
+        """One signed-in request, checked (`check`): the JSON answer of a 200/201, else None."""
+        with self.client.request(
+            method, path, headers=self.headers(), name=name, catch_response=True, **kwargs
+        ) as response:
+            self.check(response)
+            return response.json() if response.status_code in (200, 201) else None
 
     def check(self, response, ok: tuple[int, ...] = (200, 201)) -> None:  # type: ignore[no-untyped-def]
         if response.status_code in ok:
@@ -155,10 +164,7 @@ class Volunteer(Phone):
 
     @task(12)
     def task_list(self) -> None:
-        with self.client.get(
-            "/api/v1/tasks?status=open", headers=self.headers(), name="GET /tasks", catch_response=True
-        ) as response:
-            self.check(response)
+        self.call("GET", "/api/v1/tasks?status=open", "GET /tasks")
 
     @task(3)
     def escalate(self) -> None:
@@ -168,14 +174,7 @@ class Volunteer(Phone):
             "urgency": random.choice(["routine", "routine", "urgent"]),
             "reason": "Klien meminta bantuan konseling setelah kambuh.",
         }
-        with self.client.post(
-            "/api/v1/escalations",
-            json=body,
-            headers=self.headers(),
-            name="POST /escalations",
-            catch_response=True,
-        ) as response:
-            self.check(response)
+        self.call("POST", "/api/v1/escalations", "POST /escalations", json=body)
 
     @task(1)
     def new_sign_in(self) -> None:
@@ -196,28 +195,18 @@ class Staff(Phone):
 
     @task(6)
     def offers(self) -> None:
-        with self.client.get(
-            "/api/v1/escalations?status=offered&limit=20",
-            headers=self.headers(),
-            name="GET /escalations?status=offered",
-            catch_response=True,
-        ) as response:
-            self.check(response)
-            if response.status_code == 200:
-                self.offered = [e["id"] for e in response.json().get("items", [])]
+        page = self.call(
+            "GET", "/api/v1/escalations?status=offered&limit=20", "GET /escalations?status=offered"
+        )
+        if page is not None:
+            self.offered = [e["id"] for e in page.get("items", [])]
 
     @task(3)
     def accept(self) -> None:
         if not self.offered:
             return
         escalation_id = self.offered.pop(0)
-        with self.client.post(
-            f"/api/v1/escalations/{escalation_id}/accept",
-            headers=self.headers(),
-            name="POST /escalations/{id}/accept",
-            catch_response=True,
-        ) as response:
-            self.check(response)
+        self.call("POST", f"/api/v1/escalations/{escalation_id}/accept", "POST /escalations/{id}/accept")
 
     @task(4)
     def incremental_sync(self) -> None:
@@ -239,23 +228,11 @@ class Coordinator(Phone):
     @task(3)
     def monthly_report(self) -> None:
         month = datetime.now(WIB).strftime("%Y-%m")
-        with self.client.get(
-            f"/api/v1/reports/monthly?area={self.area}&month={month}",
-            headers=self.headers(),
-            name="GET /reports/monthly",
-            catch_response=True,
-        ) as response:
-            self.check(response)
+        self.call("GET", f"/api/v1/reports/monthly?area={self.area}&month={month}", "GET /reports/monthly")
 
     @task(3)
     def escalations(self) -> None:
-        with self.client.get(
-            "/api/v1/escalations?limit=50",
-            headers=self.headers(),
-            name="GET /escalations",
-            catch_response=True,
-        ) as response:
-            self.check(response)
+        self.call("GET", "/api/v1/escalations?limit=50", "GET /escalations")
 
     @task(1)
     def new_sign_in(self) -> None:

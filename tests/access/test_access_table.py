@@ -38,8 +38,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import transaction
-from django.test import override_settings
 from django.utils import timezone
 
 import backend.access.policy
@@ -64,6 +62,7 @@ from tests.factories import (
     VisitFactory,
     contact_attempt_log,
 )
+from tests.module_data import built_for_module
 from tests.sync.helpers import drain
 
 pytestmark = pytest.mark.django_db
@@ -321,23 +320,8 @@ def _build() -> Scenario:
 
 @pytest.fixture(scope="module")
 def scenario(django_db_setup: None, django_db_blocker: Any) -> Iterator[Scenario]:
-    """Built once for the module in a transaction of its own, rolled back at the end; each test runs in a
-    savepoint inside it (pytest-django's `db`)."""
-    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
-    atomic = transaction.atomic()
-    with django_db_blocker.unblock(), fast:
-        atomic.__enter__()
-        try:
-            built = _build()
-        except BaseException:
-            atomic.__exit__(None, None, None)
-            raise
-    try:
-        yield built
-    finally:
-        with django_db_blocker.unblock():
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    """Built once for the module (tests/module_data.py); each test runs in a savepoint inside it."""
+    yield from built_for_module(django_db_blocker, _build)
 
 
 # --- What the API shows -----------------------------------------------------------------------------------------

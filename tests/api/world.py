@@ -15,9 +15,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
-from django.test import override_settings
-
 from backend.accounts.models import User
 from backend.accounts.tokens import access_token_issue
 from backend.escalations.services import offer_accept
@@ -33,6 +30,7 @@ from tests.factories import (
     TaskFactory,
     VisitFactory,
 )
+from tests.module_data import built_for_module
 
 # The roles of the cast, by the name the tests use: one user each (tests/cast.py).
 ROLE_USERS = {
@@ -126,23 +124,9 @@ def world_build() -> World:
 
 
 def world_fixture(django_db_blocker: Any) -> Iterator[World]:
-    """Build the world once in a transaction of its own, rolled back at the end (each test then runs in a
-    savepoint inside it: pytest-django's `db`). For a module-scoped fixture."""
-    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
-    atomic = transaction.atomic()
-    with django_db_blocker.unblock(), fast:
-        atomic.__enter__()
-        try:
-            built = world_build()
-        except BaseException:
-            atomic.__exit__(None, None, None)
-            raise
-    try:
-        yield built
-    finally:
-        with django_db_blocker.unblock():
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    """Build the world once for a module-scoped fixture (tests/module_data.py): each test then runs in a
+    savepoint inside it."""
+    yield from built_for_module(django_db_blocker, world_build)
 
 
 def unknown_ids() -> dict[str, str]:

@@ -6,10 +6,14 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from backend.escalations.models import Offer
+from backend.reports.overview import waiting_cases
+from tests.factories import ClientFactory, EscalationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -145,3 +149,22 @@ def test_signing_out_ends_the_session(world, signed_in):
     client.post("/web/keluar/")
 
     assert client.get("/web/laporan/").status_code == 302
+
+
+def test_the_waiting_cases_cost_the_same_queries_for_one_case_or_many(world):
+    """Area settings and the staff who may take a case are read once per village and need, not once per row."""
+    c = world.cast
+
+    def queries() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as ctx:
+            cases = waiting_cases(user=c.coordinator_katingan, area=c.kasongan_baru.parent)
+        return len(cases), len(ctx.captured_queries)
+
+    queries()  # warm: the coordinator's scope is read once per user object
+    before_cases, before = queries()
+    for _ in range(3):
+        client = ClientFactory(registered_by=c.volunteer_katingan, village=c.kasongan_baru)
+        EscalationFactory(client=client, created_by=c.volunteer_katingan)
+    after_cases, after = queries()
+    assert after_cases == before_cases + 3
+    assert after == before
