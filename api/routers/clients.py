@@ -25,6 +25,7 @@ from api.schemas.clients import (
     ClientPatchIn,
     ConsentIn,
     ConsentOut,
+    CorrectionPageOut,
     DuplicateClientOut,
     FamilyMemberIn,
     FamilyMemberOut,
@@ -51,6 +52,7 @@ from backend.reads.clients import (
     client_record_after_write,
     client_records,
     contact_attempt_list_for,
+    correction_list_for,
     family_member_records,
     visit_list_for,
 )
@@ -58,7 +60,12 @@ from backend.reads.subject_access import subject_access_json, subject_access_rec
 from backend.reads.timeline import timeline_page
 from backend.recovery.consents import consent_record
 from backend.recovery.family import family_member_link, family_member_unlink, family_member_update
-from backend.recovery.records import contact_attempt_records, screening_result, visit_records
+from backend.recovery.records import (
+    contact_attempt_records,
+    correction_records,
+    screening_result,
+    visit_records,
+)
 from backend.recovery.screenings import screening_record
 from backend.recovery.selectors import consents_in_force
 from backend.recovery.services import client_create, client_update
@@ -133,12 +140,15 @@ def get_client(request: HttpRequest, client_id: uuid.UUID) -> dict[str, Any]:
     url_name="update_client",
 )
 def update_client(request: HttpRequest, client_id: uuid.UUID, payload: ClientPatchIn) -> dict[str, Any]:
-    """Only the fields sent change; `nik: null` removes the NIK. 409 `stale_version` with `current` (the record
+    """Only the fields sent change; `nik: null` removes the NIK. Every change is kept in the correction history
+    with `reason` (422 `reason_required` for name, sex, birth date/year or NIK without one). 409 `stale_version` with `current` (the record
     as it is now), `duplicate_client`, or `consent_withdrawn` (the client withdrew data-collection consent); 422 `nik_sex_mismatch` on `sex` when the stored NIK says otherwise."""
     user = current_user(request)
-    changes = payload.dict(exclude_unset=True, exclude={"version"})
+    changes = payload.dict(exclude_unset=True, exclude={"version", "reason"})
     client_get_for_write(user=user, client_id=client_id)
-    client = client_update(actor=user, client_id=client_id, version=payload.version, changes=changes)
+    client = client_update(
+        actor=user, client_id=client_id, version=payload.version, changes=changes, reason=payload.reason
+    )
     return client_record_after_write(user=user, client=client, endpoint="PATCH /clients/{id}")
 
 
@@ -177,9 +187,14 @@ def update_family_member(
     with `current` (the member as it is now)."""
     user = current_user(request)
     client = client_get_for_write(user=user, client_id=client_id)
-    changes = payload.dict(exclude_unset=True, exclude={"version"})
+    changes = payload.dict(exclude_unset=True, exclude={"version", "reason"})
     member, _link = family_member_update(
-        actor=user, client=client, member_id=member_id, version=payload.version, changes=changes
+        actor=user,
+        client=client,
+        member_id=member_id,
+        version=payload.version,
+        changes=changes,
+        reason=payload.reason,
     )
     return family_member_records(user=user, members=[member], through=[client.id])[member.id]
 
@@ -309,6 +324,25 @@ def client_timeline(
     )
 
 
+@router.get(
+    "/{client_id}/corrections",
+    response={200: CorrectionPageOut, 401: E, 403: E, 404: E, 422: E},
+    summary="Riwayat perbaikan data klien (terbaru dahulu)",
+    url_name="list_client_corrections",
+)
+def list_client_corrections(
+    request: HttpRequest, client_id: uuid.UUID, page: Query[PageParams]
+) -> dict[str, Any]:
+    """Every field changed in the client's record or a linked family member's: old and new value, who, when,
+    why. For those who see the full record. Audit-logged."""
+    user = current_user(request)
+    endpoint = "GET /clients/{id}/corrections"
+    client = client_get_full_for(user=user, client_id=client_id, endpoint=endpoint)
+    result = paginate(correction_list_for(user=user, client=client), page)
+    result["items"] = correction_records(corrections=result["items"])
+    return result
+
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -333,7 +367,7 @@ def export_client(
     request: HttpRequest, client_id: uuid.UUID, format: Literal["json", "xlsx"] = "json"
 ) -> HttpResponse:
     """The client's complete record for their own request (UU 27/2022): the client, family links, consents,
-    status history, screenings, visits, contact attempts, escalations and outcomes, tasks, and the access log
+    status history, correction history, screenings, visits, contact attempts, escalations and outcomes, tasks, and the access log
     (who read the record, when). A download. Coordinators of the client's area and system admins only (403
     `coordinator_required` for other roles who see the client, 404 out of scope); the export is access-logged."""
     record = subject_access_record(user=current_user(request), client_id=client_id)

@@ -85,6 +85,12 @@ class ClientPatchIn(InSchema):
     use_duration_years: int | None = Field(None, ge=0, le=80)
     use_route: UseRouteLit | None = None
     assigned_volunteer_ids: list[uuid.UUID] | None = None
+    reason: str | None = Field(
+        None,
+        max_length=500,
+        description="Alasan perubahan (riwayat perbaikan); wajib bila nama, jenis kelamin, tanggal/tahun lahir "
+        "atau NIK berubah (422 `reason_required`).",
+    )
 
 
 class VillageRef(Schema):
@@ -258,6 +264,7 @@ class FamilyMemberPatchIn(InSchema):
     )
     role: FamilyRoleName | None = None
     may_contact: StrictBool | None = None
+    reason: str | None = Field(None, max_length=500, description="Alasan perubahan (riwayat perbaikan).")
 
 
 class StaleFamilyMemberOut(Schema):
@@ -389,6 +396,33 @@ class TimelineItemOut(Schema):
 
 class TimelinePageOut(Schema):
     items: list[TimelineItemOut]
+    count: int
+    limit: int
+    offset: int
+    has_more: bool
+
+
+class CorrectionOut(Schema):
+    """One field changed by an edit of the client or of a linked family member (the correction history)."""
+
+    id: uuid.UUID
+    entity: Literal["client", "family_member"]
+    member_id: uuid.UUID | None = Field(description="Anggota keluarga yang diubah (entity family_member).")
+    field: str
+    old_value: Any = Field(
+        description="Nilai sebelumnya (null bila tidak disimpan: nomor HP anggota keluarga, atau sudah dihapus); "
+        "NIK hanya sebagai {on_file}."
+    )
+    new_value: Any
+    reason: str
+    changed_by: PersonRef
+    at: datetime
+    version: int = Field(description="Versi data setelah perubahan.")
+    erased: bool = Field(description="Nilai dan alasan dihapus oleh penghapusan data (UU 27/2022).")
+
+
+class CorrectionPageOut(Schema):
+    items: list[CorrectionOut]
     count: int
     limit: int
     offset: int

@@ -27,6 +27,7 @@ What hangs on a client follows the client's *full* record: family members active
 sees in full (`family_member_qs_for`; a member's phone only while they agreed to be contacted and the client's
 contact_family consent is in force), visits, screenings and contact attempts of such clients (`visit_qs_for`,
 `screening_qs_for`, `contact_attempt_qs_for`),
+the client's correction history (`correction_qs_for`: old and new values are the record as it was),
 and the client's timeline (`timeline` items below).
 
 Escalations (`escalation_qs_for`):
@@ -85,7 +86,15 @@ from backend.accounts.scope import (
     scope_for,
 )
 from backend.escalations.models import OFFER_IN_VIEW_STATUSES, Escalation, Offer
-from backend.recovery.models import Client, ClientFamilyLink, ContactAttempt, FamilyMember, Screening, Visit
+from backend.recovery.models import (
+    Client,
+    ClientCorrection,
+    ClientFamilyLink,
+    ContactAttempt,
+    FamilyMember,
+    Screening,
+    Visit,
+)
 from backend.tasks.models import Task
 from notifications.models import Notification
 from villages.models import Facility, Region, RegionLevel
@@ -105,6 +114,7 @@ __all__ = [
     "change_log_scope_q",
     "client_access_level",
     "contact_attempt_qs_for",
+    "correction_qs_for",
     "client_full_qs_for",
     "client_qs_for",
     "client_qs_with_access_for",
@@ -270,6 +280,10 @@ def visit_qs_for(*, user: User) -> QuerySet[Visit]:
 
 def contact_attempt_qs_for(*, user: User) -> QuerySet[ContactAttempt]:
     return ContactAttempt.objects.filter(client_id__in=client_full_qs_for(user=user).values("id"))
+
+
+def correction_qs_for(*, user: User) -> QuerySet[ClientCorrection]:
+    return ClientCorrection.objects.filter(client_id__in=client_full_qs_for(user=user).values("id"))
 
 
 def screening_qs_for(*, user: User) -> QuerySet[Screening]:

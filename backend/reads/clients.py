@@ -25,6 +25,7 @@ from backend.access.policy import (
     client_qs_with_access_for,
     client_withdrawn_qs_for,
     contact_attempt_qs_for,
+    correction_qs_for,
     escalation_qs_for,
     offers_in_view_q,
     region_code_q,
@@ -45,7 +46,7 @@ from backend.common.errors import (
 from backend.followup.summary import follow_up_summaries
 from backend.recovery.duplicates import duplicate_answer_register
 from backend.recovery.lifecycle import ClientStatus
-from backend.recovery.models import Client, ContactAttempt, FamilyMember, Visit
+from backend.recovery.models import Client, ClientCorrection, ContactAttempt, FamilyMember, Visit
 from backend.recovery.records import client_list_item, client_records_at, family_member_records_through
 
 logger = logging.getLogger(__name__)
@@ -147,6 +148,17 @@ def visit_list_for(*, user: User, client: Client) -> QuerySet[Visit]:
         .filter(client_id=client.id)
         .select_related("logged_by")
         .order_by("-occurred_at", "-received_at", "id")
+    )
+
+
+def correction_list_for(*, user: User, client: Client) -> QuerySet[ClientCorrection]:
+    """The correction history of a client (whose full record the caller checked `user` sees), from `user`'s
+    scope (access.correction_qs_for), newest first."""
+    return (
+        correction_qs_for(user=user)
+        .filter(client_id=client.id)
+        .select_related("actor")
+        .order_by("-at", "field", "id")
     )
 
 

@@ -27,6 +27,7 @@ from backend.escalations.models import Escalation
 from backend.reads.clients import client_get_full_for
 from backend.recovery.models import (
     Client,
+    ClientCorrection,
     ClientFamilyLink,
     ClientStatusChange,
     Consent,
@@ -47,6 +48,7 @@ SECTIONS = (
     "contact_attempts",
     "escalations",
     "tasks",
+    "corrections",
     "access_log",
 )
 
@@ -187,6 +189,18 @@ def subject_access_record(*, user: User, client_id: uuid.UUID) -> dict[str, Any]
             "created_at",
             "completed_at",
             "note",
+        ),
+        "corrections": _rows(
+            ClientCorrection.objects.filter(**by_client).order_by("at", "field", "id"),
+            "at",
+            "entity",
+            "field",
+            "old_value",
+            "new_value",
+            "reason",
+            "changed_by=actor__name",
+            "version",
+            "erased_at",
         ),
         "access_log": _rows(
             AccessLog.objects.filter(**by_client).order_by("at", "id"), "at", "user=user__name", "endpoint"

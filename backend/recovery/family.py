@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from backend.accounts.models import User
 from backend.audit.services import access_log_record
 from backend.common.errors import Conflict, ErrorDetail, FieldErrors, NotFound, ValidationFailed
-from backend.recovery.models import Client, ClientFamilyLink, FamilyMember, FamilyRole
+from backend.recovery.corrections import REASON_MAX_LENGTH, corrections_record, member_values
+from backend.recovery.models import Client, ClientFamilyLink, CorrectionEntity, FamilyMember, FamilyRole
 from backend.recovery.records import family_member_record
 from backend.recovery.selectors import consent_in_force
 from backend.recovery.services import phone_or_blank
@@ -115,18 +116,25 @@ def _member_create(
 
 
 def family_member_update(
-    *, actor: User, client: Client, member_id: uuid.UUID, version: int, changes: dict[str, Any]
+    *,
+    actor: User,
+    client: Client,
+    member_id: uuid.UUID,
+    version: int,
+    changes: dict[str, Any],
+    reason: str | None = None,
 ) -> tuple[FamilyMember, ClientFamilyLink]:
     """Edit a member linked to `client` (already scope-checked): only the fields sent change.
 
     404 when the member is not (or no longer) linked to this client: the link is what puts the member in the
     caller's scope. `version` must be the member's current one, else 409 `stale_version` with `current` (logged
     as a read of the client's record, after the transaction is undone). Every client the member is linked to
-    hears of it (their phones hold the member under each of them).
+    hears of it (their phones hold the member under each of them). What changed is kept in the client's
+    correction history (corrections.py), with `reason`.
     """
     try:
         return _family_member_update_locked(
-            actor=actor, client=client, member_id=member_id, version=version, changes=changes
+            actor=actor, client=client, member_id=member_id, version=version, changes=changes, reason=reason
         )
     except Conflict as exc:
         if exc.code == "stale_version":  # the answer carries the member as it is (phone too): a read of it
@@ -137,10 +145,17 @@ def family_member_update(
 
 
 def _family_member_update_locked(
-    *, actor: User, client: Client, member_id: uuid.UUID, version: int, changes: dict[str, Any]
+    *,
+    actor: User,
+    client: Client,
+    member_id: uuid.UUID,
+    version: int,
+    changes: dict[str, Any],
+    reason: str | None,
 ) -> tuple[FamilyMember, ClientFamilyLink]:
     errors = FieldErrors()
     values = _member_fields(fields=changes, errors=errors, creating=False)
+    why = text_clean(reason, field="reason", max_length=REASON_MAX_LENGTH, errors=errors)
     with transaction.atomic():
         link = (
             ClientFamilyLink.objects.filter(client=client, member_id=member_id, unlinked_at__isnull=True)
@@ -158,11 +173,22 @@ def _family_member_update_locked(
                 extra={"current": family_member_record(member=member, link=link, contact_allowed=allowed)},
             )
         errors.raise_if_any()
+        before = member_values(member=member)
         for name, value in values.items():
             setattr(member, name, value)
         member.version += 1
         member.updated_at = timezone.now()
         member.save()
+        corrections_record(
+            actor=actor,
+            client=client,
+            before=before,
+            after=member_values(member=member),
+            reason=why,
+            version=member.version,
+            entity=CorrectionEntity.FAMILY_MEMBER,
+            member_id=member.id,
+        )
         linked = ClientFamilyLink.objects.filter(
             member_id=member.id, unlinked_at__isnull=True
         ).select_related("client")

@@ -325,3 +325,41 @@ def clients_seen(*, contacts: Iterable[tuple[uuid.UUID, datetime]]) -> None:
             "FROM seen JOIN free ON free.id = seen.client_id WHERE c.id = seen.client_id",
             [[c for c, _t in pairs], [t for _c, t in pairs]],
         )
+
+
+class CorrectionEntity(models.TextChoices):
+    CLIENT = "client", _("Klien")
+    FAMILY_MEMBER = "family_member", _("Anggota keluarga")
+
+
+class ClientCorrection(models.Model):
+    """One field of a client's record (or of a family member linked to them) changed by an edit: what it was,
+    what it became, who changed it, when and why (UU 27/2022 art. 6 and 30: the right to have one's data
+    corrected, and the controller's record of it). Written by backend/recovery/corrections.py only.
+
+    The history is itself personal data: read by those who see the client's full record (access policy), part
+    of the subject-access export, and blanked by an erasure (`erased_at`). Append-only in the database
+    (migration 0012): a row is never deleted, and the only UPDATE allowed is the erasure's, which blanks the
+    values and the reason and sets `erased_at`. Values never kept: the NIK (only whether one was on file) and a
+    family member's phone (a third party's number, shown only under their consent: only that it changed).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="corrections")
+    entity = models.CharField(
+        max_length=16, choices=CorrectionEntity.choices, default=CorrectionEntity.CLIENT
+    )
+    # The family member changed (entity family_member); a plain id: the history outlives the member's data.
+    member_id = models.UUIDField(null=True, blank=True)
+    field = models.CharField(max_length=40)
+    old_value = models.JSONField(null=True, blank=True)
+    new_value = models.JSONField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    # The record's version after the edit: the fields of one edit share it.
+    version = models.PositiveIntegerField()
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["client", "at"], name="correction_client_at_idx")]

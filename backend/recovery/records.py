@@ -32,6 +32,7 @@ from django.db.models.functions import Cast
 from backend.accounts.models import User
 from backend.recovery.models import (
     Client,
+    ClientCorrection,
     ClientFamilyLink,
     ConsentScope,
     ContactAttempt,
@@ -359,3 +360,23 @@ def screening_result(*, screening: Screening) -> dict[str, Any]:
         "escalation_blocked_reason": screening.escalation_blocked_reason or None,
         "client_status": status,
     }
+
+
+def correction_records(*, corrections: Iterable[ClientCorrection]) -> list[dict[str, Any]]:
+    """The correction history rows as the API shows them (actor selected by the caller's queryset)."""
+    return [
+        {
+            "id": c.id,
+            "entity": c.entity,
+            "member_id": c.member_id,
+            "field": c.field,
+            "old_value": c.old_value,
+            "new_value": c.new_value,
+            "reason": c.reason,
+            "changed_by": {"id": c.actor_id, "name": c.actor.name},
+            "at": c.at,
+            "version": c.version,
+            "erased": c.erased_at is not None,
+        }
+        for c in corrections
+    ]

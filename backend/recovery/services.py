@@ -41,6 +41,7 @@ from backend.common.errors import (
 from backend.recovery.assist import SUBSTANCES
 from backend.recovery.codes import client_code_next, village_today
 from backend.recovery.consents import consent_record
+from backend.recovery.corrections import changed_fields, client_values, correction_reason, corrections_record
 from backend.recovery.models import Client, Sex, UseRoute
 from backend.recovery.nik import NikFacts, nik_validate
 from backend.recovery.texts import text_clean
@@ -228,14 +229,17 @@ def _save_refusing_duplicates(*, actor: User, client: Client) -> None:
         raise _duplicate(existing=existing) from None
 
 
-def client_update(*, actor: User, client_id: uuid.UUID, version: int, changes: dict[str, Any]) -> Client:
+def client_update(
+    *, actor: User, client_id: uuid.UUID, version: int, changes: dict[str, Any], reason: str | None = None
+) -> Client:
     """Edit a client. The caller checked that `actor` may change its full record (backend/reads/clients.py
     `client_get_for_write`: 404 out of scope, 403 for the minimal view). `version` must be the current one, else
     409 `stale_version` (the read side answers with the current record).
 
-    1. row lock and version check; 2. validate and apply the fields sent; 3. refuse duplicates; 4. save, bump
-    the version, and tell the phones, including those of people who lose sight of the client (an unassigned
-    volunteer, the old village's field workers after a move).
+    1. row lock and version check; 2. validate and apply the fields sent (`reason`: why, required for a change
+    of identity, corrections.py); 3. refuse duplicates; 4. save, bump the version, keep the correction history,
+    and tell the phones, including those of people who lose sight of the client (an unassigned volunteer, the
+    old village's field workers after a move).
     """
     with transaction.atomic():
         client = Client.objects.select_for_update().select_related("village").get(id=client_id)
@@ -247,11 +251,21 @@ def client_update(*, actor: User, client_id: uuid.UUID, version: int, changes: d
             )
         before_volunteers = set(client.assigned_volunteers.values_list("id", flat=True))
         old_village = client.village_id
+        before = client_values(client=client, volunteer_ids=list(before_volunteers))
         volunteer_ids = _apply_changes(actor=actor, client=client, changes=changes)
+        after = client_values(
+            client=client, volunteer_ids=list(before_volunteers) if volunteer_ids is None else volunteer_ids
+        )
         _refuse_duplicates(actor=actor, client=client)
+        errors = FieldErrors()
+        why = correction_reason(reason=reason, changed=changed_fields(before, after), errors=errors)
+        errors.raise_if_any()
         client.version += 1
         client.updated_at = timezone.now()
         _save_refusing_duplicates(actor=actor, client=client)
+        corrections_record(
+            actor=actor, client=client, before=before, after=after, reason=why, version=client.version
+        )
         lost: set[uuid.UUID] = set()
         if volunteer_ids is not None:
             client.assigned_volunteers.set(volunteer_ids)

@@ -20,6 +20,7 @@ SHEET_TITLES: dict[str, Any] = {
     "contact_attempts": _("Upaya kontak"),
     "escalations": _("Eskalasi"),
     "tasks": _("Tugas"),
+    "corrections": _("Riwayat perbaikan"),
     "access_log": _("Log akses"),
 }
 

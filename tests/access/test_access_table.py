@@ -45,7 +45,8 @@ from backend.accounts.models import Role, RoleAssignment, User
 from backend.escalations.models import Escalation, Offer
 from backend.escalations.services import escalation_outcome_record, offer_accept
 from backend.mobile.feed import BY_NAME
-from backend.recovery.models import Client
+from backend.recovery.models import Client, ClientCorrection
+from backend.recovery.services import client_update
 from backend.sync.changelog import sync_scope_reset
 from backend.tasks.models import Task
 from tests.cast import Cast, cast_build
@@ -93,6 +94,7 @@ EXPECTED: dict[str, tuple[tuple[str, str], ...]] = {
     "visit":         ((F, H),   (F, H),    (F, H),    (H, H),    (F, H),    (F, H),    (F, H),    (F, F),       (H, H)),
     "contact_attempt": ((F, H), (F, H),    (F, H),    (H, H),    (F, H),    (F, H),    (F, H),    (F, F),       (H, H)),
     "screening":     ((F, H),   (F, H),    (F, H),    (H, H),    (F, H),    (F, H),    (F, H),    (F, F),       (H, H)),
+    "correction":    ((F, H),   (F, H),    (F, H),    (H, H),    (F, H),    (F, H),    (F, H),    (F, F),       (H, H)),
     "escalation":    ((F, H),   (F, H),    (F, H),    (M, H),    (F, H),    (F, H),    (F, H),    (F, F),       (H, H)),
     "offer":         ((F, H),   (F, H),    (F, H),    (F, H),    (F, H),    (F, H),    (F, H),    (F, F),       (H, H)),
     "task":          ((F, H),   (H, H),    (H, H),    (H, H),    (H, H),    (F_API, H), (F_API, H), (F_API, F_API), (H, H)),
@@ -104,7 +106,7 @@ EXPECTED: dict[str, tuple[tuple[str, str], ...]] = {
 # fmt: on
 
 # Kinds that reach responses only (the feed's kinds are backend.mobile.feed.BY_NAME).
-API_ONLY = {"screening", "offer", "timeline_item", "report_row", "client_export"}
+API_ONLY = {"screening", "correction", "offer", "timeline_item", "report_row", "client_export"}
 
 # Every scoping rule of backend.access (`*_qs_for`, and the report rule) and the row that holds it to account.
 RULE_ROWS = {
@@ -119,6 +121,7 @@ RULE_ROWS = {
     "visit_qs_for": "visit",
     "contact_attempt_qs_for": "contact_attempt",
     "screening_qs_for": "screening",
+    "correction_qs_for": "correction",
     "escalation_qs_for": "escalation",
     "offer_qs_for": "offer",
     "task_qs_for": "task",
@@ -252,6 +255,13 @@ def _build() -> Scenario:
         t["visit"] = VisitFactory(client=client, logged_by=volunteer, latitude=lat, longitude=lon)
         t["contact_attempt"] = contact_attempt_log(client=client, logged_by=volunteer)
         t["screening"] = ScreeningFactory(client=client, screened_by=volunteer)
+        client_update(
+            actor=volunteer,
+            client_id=client.id,
+            version=Client.objects.get(id=client.id).version,
+            changes={"address": "Jl. Koreksi 1"},
+        )
+        t["correction"] = ClientCorrection.objects.get(client=client)
         esc = EscalationFactory(client=client, created_by=volunteer)
         offer = Offer.objects.get(escalation=esc, status="pending")
         assert offer.staff_id == counselor.id, f"{scope}: the case was offered to {offer.staff}"
@@ -307,6 +317,7 @@ def _build() -> Scenario:
                 ("visit", role, scope): Target(t["visit"].id, client_id),
                 ("contact_attempt", role, scope): Target(t["contact_attempt"].id, client_id),
                 ("screening", role, scope): Target(t["screening"].id, client_id),
+                ("correction", role, scope): Target(t["correction"].id, client_id),
                 ("escalation", role, scope): Target(esc.id, client_id, esc.id),
                 ("offer", role, scope): Target(offer.id, client_id, esc.id),
                 ("task", role, scope): Target(task.id, client_id),
@@ -454,6 +465,14 @@ def api_contact_attempt(ch: Channel, t: Target, sc: Scenario) -> str:
     return _hidden_answer(response, _client_refusals(ch.client_level))
 
 
+def api_correction(ch: Channel, t: Target, sc: Scenario) -> str:
+    """In GET /clients/{id}/corrections (the correction history follows the full record)."""
+    response = ch.get(f"/clients/{t.client_id}/corrections", limit=200)
+    if response.status_code == 200:
+        return _listed(response, t.id)
+    return _hidden_answer(response, _client_refusals(ch.client_level))
+
+
 def api_screening(ch: Channel, t: Target, sc: Scenario) -> str:
     timeline, items = ch.timeline(t.client_id)
     if timeline.status_code != 200:
@@ -561,6 +580,7 @@ API_CHECKS: dict[str, Callable[[Channel, Target, Scenario], str]] = {
     "visit": api_visit,
     "contact_attempt": api_contact_attempt,
     "screening": api_screening,
+    "correction": api_correction,
     "escalation": api_escalation,
     "offer": api_offer,
     "task": api_task,

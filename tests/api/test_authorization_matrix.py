@@ -105,6 +105,7 @@ MATRIX: dict[str, Any] = {
     ),
     "GET /clients/{client_id}/visits": (None, {}, CASE_WRITERS),
     "GET /clients/{client_id}/contact-attempts": (None, {}, CASE_WRITERS),
+    "GET /clients/{client_id}/corrections": (None, {}, CASE_WRITERS),
     "GET /clients/{client_id}/export": (None, {"format": "json"}, COORDINATORS),
     "GET /clients/{client_id}/timeline": (None, {}, CASE_WRITERS),
     "POST /sync/visits": (_body_visit, {}, FIELD),

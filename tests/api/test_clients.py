@@ -357,11 +357,13 @@ def test_assigned_volunteers_must_be_volunteers_of_the_village_or_the_coordinato
 def test_a_birth_year_sent_alone_replaces_a_known_date_and_a_date_sets_the_year(api, cast):
     client = register(cast, birth_date=date(1990, 3, 1), birth_year=None)
     as_off = api.as_(cast.official_katingan)
-    body = as_off.patch(f"/clients/{client.id}", {"version": 1, "birth_year": 1991}).json()
+    body = as_off.patch(f"/clients/{client.id}", {"version": 1, "birth_year": 1991, "reason": "KTP"}).json()
     assert (body["birth_date"], body["birth_year"]) == (None, 1991)
-    body = as_off.patch(f"/clients/{client.id}", {"version": 2, "birth_date": "1992-07-08"}).json()
+    body = as_off.patch(
+        f"/clients/{client.id}", {"version": 2, "birth_date": "1992-07-08", "reason": "KTP"}
+    ).json()
     assert (body["birth_date"], body["birth_year"]) == ("1992-07-08", 1992)
-    response = as_off.patch(f"/clients/{client.id}", {"version": 3, "birth_date": None})
+    response = as_off.patch(f"/clients/{client.id}", {"version": 3, "birth_date": None, "reason": "KTP"})
     assert error(response)[1] == {"birth_year": "required"}
 
 

@@ -300,7 +300,9 @@ def test_the_sex_cannot_change_against_the_stored_nik(api, cast):
     response = as_off.patch(f"/clients/{client.id}", {"version": 1, "sex": "female", "nik": NIK})
     assert response.status_code == 422
     assert error(response)[1] == {"nik": "nik_sex_mismatch"}
-    response = as_off.patch(f"/clients/{client.id}", {"version": 1, "sex": "female", "nik": NIK_WOMAN})
+    response = as_off.patch(
+        f"/clients/{client.id}", {"version": 1, "sex": "female", "nik": NIK_WOMAN, "reason": "KTP"}
+    )
     assert response.status_code == 200
     assert (response.json()["sex"], response.json()["nik_on_file"]) == ("female", True)
 
@@ -308,12 +310,15 @@ def test_the_sex_cannot_change_against_the_stored_nik(api, cast):
 def test_a_nik_can_be_removed_with_null_and_then_the_sex_changes_freely(api, cast):
     client = register(cast, nik=NIK)
     as_off = api.as_(cast.official_katingan)
-    response = as_off.patch(f"/clients/{client.id}", {"version": 1, "nik": None})
+    response = as_off.patch(f"/clients/{client.id}", {"version": 1, "nik": None, "reason": "salah ketik"})
     assert response.status_code == 200
     assert response.json()["nik_on_file"] is False
     client.refresh_from_db()
     assert client.nik_hash is None
-    assert as_off.patch(f"/clients/{client.id}", {"version": 2, "sex": "female"}).status_code == 200
+    assert (
+        as_off.patch(f"/clients/{client.id}", {"version": 2, "sex": "female", "reason": "KTP"}).status_code
+        == 200
+    )
     # the freed NIK may now be registered for someone else
     assert register(cast, name="Orang Lain", nik=NIK).nik_hash == nik_hash(NIK)
 
