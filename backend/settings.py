@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "notifications",
     "backend.access",  # who may see what (no models)
     "backend.reads",  # the read side (no models)
+    "backend.privacy",  # clients' rights: erasure, the DPIA register
     "web",  # the coordinators' web view (server-rendered pages, session sign-in)
 ]
 
@@ -253,6 +254,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": timedelta(hours=1),
     },
 }
+
+
+# --- Clients' rights (UU 27/2022) ------------------------------------------------------------------------------
+# Erasure is refused for this many days after a client's last clinical event (a screening, a facility case
+# opened or closed, a status change into or out of treatment): backend/privacy/erasure.py, hold
+# `retention_period`. UU 27/2022 art. 43-44 lets the controller keep what another law requires it to keep. The
+# 25 years of Permenkes 24/2022 (art. 39) bind a health facility's medical record, which the facility keeps
+# itself; Pulih is BNN's programme record, not a facility's. What the programme must answer for after the last
+# clinical event is the IPWL recap and the monthly reports of that year and their audit (the state audit of a
+# fiscal year closes within the next one), so the default is two years. The number is the controller's to set
+# (BNN's data protection officer), not the code's: 0 turns the hold off.
+PRIVACY_RETENTION_DAYS = envint("PRIVACY_RETENTION_DAYS", 730)
 
 
 # --- Auth --------------------------------------------------------------------------------------------------

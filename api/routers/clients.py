@@ -39,6 +39,7 @@ from api.schemas.clients import (
     VisitPageOut,
 )
 from api.schemas.contacts import ContactAttemptPageOut
+from api.schemas.privacy import ErasureBlockedOut, ErasureIn, ErasureOut
 from backend.access.policy import client_full_qs_for
 from backend.escalations.services import client_status_change
 from backend.reads.clients import (
@@ -56,6 +57,7 @@ from backend.reads.clients import (
     family_member_records,
     visit_list_for,
 )
+from backend.reads.privacy import client_erase_for
 from backend.reads.subject_access import subject_access_json, subject_access_record
 from backend.reads.timeline import timeline_page
 from backend.recovery.consents import consent_record
@@ -341,6 +343,21 @@ def list_client_corrections(
     result = paginate(correction_list_for(user=user, client=client), page)
     result["items"] = correction_records(corrections=result["items"])
     return result
+
+
+@router.post(
+    "/{client_id}/erasure",
+    response={200: ErasureOut, 401: E, 403: E, 404: E, 409: ErasureBlockedOut | E, 422: E},
+    summary="Hapus data pribadi klien (atas permintaan yang sah)",
+    url_name="erase_client",
+)
+def erase_client(request: HttpRequest, client_id: uuid.UUID, payload: ErasureIn) -> dict[str, Any]:
+    """UU 27/2022 art. 43: name, phone, address, NIK, notes, free text, family members only this client had
+    are removed; the anonymous row stays for past reports. Coordinators of the client's area and system admins
+    (403 `coordinator_required`). 409 `erasure_blocked` with `holds` (open_case, in_treatment, retention_period
+    and its end), `client_erased` when done already. Recorded in the erasure log."""
+    log = client_erase_for(user=current_user(request), client_id=client_id, **payload.dict())
+    return {**log.__dict__, "erased_by": log.erased_by_id}
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -78,6 +78,14 @@ class ConsentWithdrawnError(Conflict):
     )
 
 
+class ClientErased(Conflict):
+    """409 `client_erased`: the client's personal data was erased on their request (UU 27/2022 art. 43); the
+    anonymous row left for the reports takes nothing more."""
+
+    code = "client_erased"
+    default_message = _("Data pribadi klien ini telah dihapus atas permintaan: tidak ada lagi yang dicatat.")
+
+
 class StaleVersion(Conflict):
     """409 `stale_version`: the row changed since the caller read it. The answer carries the row as the caller
     may see it now (`current`); the read side fills it in (backend/reads), since a domain service does not know

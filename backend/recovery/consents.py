@@ -10,7 +10,7 @@ Withdrawing data-collection consent stops all processing of the client (UU 27/20
 row is marked `consent_withdrawn_at`, which takes the client out of every phone and every scope but the area
 coordinators' (backend/access/policy.py), out of every sweep, and refuses every write (409 `consent_withdrawn`)
 until a new data-collection consent is recorded. While withdrawn, only that consent, or further withdrawals, are
-accepted here.
+accepted here. An erased client (backend/privacy/erasure.py) takes no consent at all: 409 `client_erased`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
-from backend.common.errors import ConsentWithdrawnError, ErrorDetail, FieldErrors, ValidationFailed
+from backend.common.errors import (
+    ClientErased,
+    ConsentWithdrawnError,
+    ErrorDetail,
+    FieldErrors,
+    ValidationFailed,
+)
 from backend.common.events import publish
 from backend.recovery.codes import village_today
 from backend.recovery.events import ConsentWithdrawn
@@ -88,6 +94,8 @@ def consent_record(
     with transaction.atomic():
         # The client row lock orders events of one client, so "latest" is never a tie.
         locked = Client.objects.select_for_update().get(id=client.id)
+        if locked.erased_at is not None:
+            raise ClientErased()
         reopens = scope == ConsentScope.DATA_COLLECTION and given
         if locked.consent_withdrawn_at is not None and given and not reopens:
             raise ConsentWithdrawnError()

@@ -77,6 +77,9 @@ class Client(models.Model):
     consent_withdrawn_at = models.DateTimeField(
         _("persetujuan ditarik"), null=True, blank=True, db_index=True
     )
+    # Erased on a valid request (UU 27/2022 art. 43; backend/privacy/erasure.py): the row stays, anonymised, so
+    # that past reports keep their numbers; nothing about the person is left, and nothing opens it again.
+    erased_at = models.DateTimeField(_("dihapus"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)

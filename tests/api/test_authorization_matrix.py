@@ -107,6 +107,11 @@ MATRIX: dict[str, Any] = {
     "GET /clients/{client_id}/contact-attempts": (None, {}, CASE_WRITERS),
     "GET /clients/{client_id}/corrections": (None, {}, CASE_WRITERS),
     "GET /clients/{client_id}/export": (None, {"format": "json"}, COORDINATORS),
+    "POST /clients/{client_id}/erasure": (
+        lambda i: {"basis": "subject_request", "request_reference": "REQ-1"},
+        {},
+        COORDINATORS,
+    ),
     "GET /clients/{client_id}/timeline": (None, {}, CASE_WRITERS),
     "POST /sync/visits": (_body_visit, {}, FIELD),
     "GET /sync/changes": (None, {}, ALL),
