@@ -200,9 +200,14 @@ def _erase_around(*, client: Client) -> dict[str, int]:
         .exclude(id__in=shared)
         .update(name="", relationship="", phone="", may_contact=False, updated_at=timezone.now())
     )
-    if client.code:
-        replace = Func(F("body"), Value(client.code), Value("-"), function="replace")
-        counts["notifications"] = Notification.objects.filter(body__contains=client.code).update(body=replace)
+    if client.code:  # inbox texts name a case by its code (data holds ids only)
+
+        def without_code(column: str) -> Func:
+            return Func(F(column), Value(client.code), Value("-"), function="replace")
+
+        counts["notifications"] = Notification.objects.filter(
+            Q(body__contains=client.code) | Q(title__contains=client.code)
+        ).update(body=without_code("body"), title=without_code("title"))
     return counts
 
 

@@ -22,7 +22,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from backend.recovery.models import Client
 from notifications import tasks as push_tasks
+from notifications.models import Notification
 from tests.escalations.helpers import escalate_via_api
 from tests.privacy.helpers import database_text
 from tests.recovery.helpers import fast_password_hashing  # noqa: F401
@@ -108,6 +110,8 @@ def test_an_erased_client_is_nowhere_and_a_withdrawn_one_only_where_the_law_keep
     assert (
         api.as_(cast.official_katingan).post(f"/clients/{withdrawn_id}/consents", withdraw).status_code == 201
     )
+    erased_code = Client.objects.get(id=erased_id).code  # named in the counselor's offer (inbox text)
+    assert Notification.objects.filter(body__contains=erased_code).exists()
     request = {"basis": "subject_request", "request_reference": "BNNK-KTG/2026/041"}
     erasure = as_coord.post(f"/clients/{erased_id}/erasure", request)
     assert erasure.status_code == 200, erasure.content
@@ -127,6 +131,7 @@ def test_an_erased_client_is_nowhere_and_a_withdrawn_one_only_where_the_law_keep
     for secret in _secrets(WITHDRAWN):
         assert secret not in logs, f"withdrawn client's {secret!r} in a log record"
         assert secret not in pushes, f"withdrawn client's {secret!r} in a push"
+    assert erased_code not in dump, "the erased client's code (on paper at facilities) is left"
     assert WITHDRAWN["nik"] not in dump
     holding = {line.split(":", 1)[0] for line in dump.splitlines() if WITHDRAWN["name"] in line}
     assert holding == {"recovery_client", "recovery_visit", "recovery_contactattempt"}, holding
