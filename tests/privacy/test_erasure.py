@@ -14,7 +14,7 @@ from django.db.utils import DatabaseError
 from django.utils import timezone
 
 from backend.privacy.models import ErasureLog
-from backend.recovery.models import Client, ClientCorrection, ClientFamilyLink, FamilyMember
+from backend.recovery.models import Client, ClientCorrection, ClientFamilyLink, Consent, FamilyMember
 from tests.escalations.conftest import make_client
 from tests.factories import ScreeningFactory
 from tests.privacy.helpers import database_text
@@ -191,3 +191,22 @@ def test_the_erasure_log_is_append_only(api, cast, march):
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, [log.id])
     assert uuid.UUID(str(log.client_id)) == client.id
+
+
+def test_the_consent_ledger_lets_an_erasure_blank_a_note_and_nothing_else(api, cast, march):
+    """The ledger stays append-only (recovery 0007); 0013 allows exactly the erasure's change: a note to ''."""
+    client, _own, _shared = _client(api, cast)
+    withdraw = {"scope": "referral", "given": False, "given_by": "client", "note": f"{NAME} menolak rujukan"}
+    assert api.as_(cast.official_katingan).post(f"/clients/{client.id}/consents", withdraw).status_code == 201
+    event = Consent.objects.get(client=client, note__contains=NAME)
+    for change in ({"note": "lain"}, {"note": "", "given": True}, {"given_by": "guardian"}):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            Consent.objects.filter(id=event.id).update(**change)
+    march.move_to("2026-05-01 10:00:00+07:00", tick=False)
+    assert (
+        api.as_(cast.coordinator_katingan).post(f"/clients/{client.id}/erasure", REQUEST).status_code == 200
+    )
+    event.refresh_from_db()
+    assert (event.note, event.given, event.scope) == ("", False, "referral")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        Consent.objects.filter(id=event.id).delete()
