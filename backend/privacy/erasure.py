@@ -22,7 +22,8 @@ What erasure does, in one transaction (the client row locked):
    of visits (and their GPS point), contact attempts, status changes, consents, screenings' escalation links stay
    (no text), escalations (reason, outcome notes, cancel reason, the routing explanation and the client's
    location), offers' decline reasons, tasks' notes; the correction history's values and reasons; family
-   members no other client is (or was) linked to; the old code in notification texts;
+   members no other client is (or was) linked to; the old code in notification texts; uploads' stored answers
+   that name the client;
 3. keeps what past reports count, none of it personal once the above is gone: the client row (village, sex,
    substances, use, status and its history, dates), screenings' scores, visits' and contact attempts' coded
    fields and times, escalations' course; so a past month's report gives the same numbers;
@@ -40,7 +41,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Func, Max, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -65,6 +66,7 @@ from backend.recovery.models import (
 )
 from backend.recovery.texts import text_clean
 from backend.sync.changelog import change_record
+from backend.sync.models import IdempotencyKey
 from backend.tasks.models import Task
 from notifications.models import Notification
 
@@ -193,6 +195,14 @@ def _erase_around(*, client: Client) -> dict[str, int]:
         "tasks": Task.objects.filter(**by_client).update(note=""),
         "corrections": corrections_erase(client_id=client.id),
     }
+    # An upload's stored answer (kept 48 h for its retry) may carry a visit as it was (`current`, with notes):
+    # dropped; a retry is then answered afresh, and refused, the client having withdrawn.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {IdempotencyKey._meta.db_table} WHERE response::text LIKE %s",
+            [f"%{client.id}%"],
+        )
+        counts["stored_answers"] = cursor.rowcount
     own = ClientFamilyLink.objects.filter(**by_client).values("member_id")
     shared = ClientFamilyLink.objects.filter(member_id__in=own).exclude(**by_client).values("member_id")
     counts["family_members"] = (

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from backend.privacy.models import ErasureLog
 from backend.recovery.models import Client, ClientCorrection, ClientFamilyLink, Consent, FamilyMember
+from backend.sync.models import IdempotencyKey
 from tests.escalations.conftest import make_client
 from tests.factories import ScreeningFactory
 from tests.privacy.helpers import database_text
@@ -75,6 +76,10 @@ def _client(api, cast):  # type: ignore[no-untyped-def]
 def test_the_coordinator_erases_the_personal_data_and_the_erasure_is_logged(api, cast, march):
     client, own, shared = _client(api, cast)
     march.move_to("2026-05-01 10:00:00+07:00", tick=False)
+    stored = {"results": [{"current": {"client_id": str(client.id), "notes": f"{NAME} ditemui"}}]}
+    IdempotencyKey.objects.create(
+        user=cast.volunteer_katingan, key=uuid.uuid4(), request_hash="x", state="done", response=stored
+    )
     response = api.as_(cast.coordinator_katingan).post(f"/clients/{client.id}/erasure", REQUEST)
     assert response.status_code == 200, response.content
     text = database_text()
