@@ -374,6 +374,9 @@ def main() -> int:
             flush=True,
         )
         print(f"load average {os.getloadavg()}; {Task.objects.count()} tasks before", flush=True)
+        sampler = stack.Sampler(
+            {"gunicorn": lambda: [p for n in nodes for p in n.stack.server_pids()]}
+        ).start()
         runs = [locust(n, args.phones, args.seconds, data_file) for n in nodes]
         time.sleep(args.seconds / 2)
         expired_at = timezone.now()
@@ -382,7 +385,20 @@ def main() -> int:
             run.wait(args.seconds + 180)
         loads = [read_locust(n) for n in nodes]
         time.sleep(15)  # the last sweeps of both beats
+        machine = stack.summarize(sampler.stop())
         check(nodes, fcm, tokens, started, expired_at, loads)
+        # Each API node holds at most workers x threads connections (its pools), each Celery worker one, and the
+        # drill itself one: the budget a province sizes max_connections by (README, "On several machines").
+        budget = 2 * (2 * 4) + 2 * 2 + 1
+        most = machine.get("pg_connections", {}).get("max", 0)
+        verdict(
+            "PostgreSQL connections stayed within the budget of the pools and workers",
+            0 < most <= budget,
+            f"at most {most} connections to the bench database (budget {budget}: 2 nodes x 2 API workers x 4 "
+            f"threads, 4 Celery workers, the drill); machine busy {machine.get('machine_busy_pct')}, "
+            f"gunicorn CPU {machine.get('cpu_gunicorn_pct')} % of a core, lock waits max "
+            f"{machine.get('pg_lock_waits', {}).get('max')}",
+        )
     finally:
         for node in nodes:
             node.stop()
