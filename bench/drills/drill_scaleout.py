@@ -14,7 +14,8 @@ offer expiry every 5 s), with the follow-up sweep's and the digest's local hours
 
 Load: one headless locust per node (bench/load/locustfile.py: sign-ins, syncs, visit batches, tasks, escalations,
 accepts, reports), `--phones` simulated phones each. Halfway, every pending offer is made to expire (its
-`expires_at` moved to the past, as if its SLA had run out), so that both beats' expiry sweeps race over them.
+`expires_at` moved to the past, as if its SLA had run out), so that both beats' expiry sweeps race over them, and
+every open task falls due (the follow-up sweep's tasks are not due yet), so that both beats' digests race too.
 
 What Pulih relies on for "exactly once" with several workers and beats (none of it is a beat lock):
 - a notification is unique per (recipient, event key), a task per rule key, a channel message per notification
@@ -169,6 +170,17 @@ def expire_pending_offers() -> int:
     from backend.escalations.models import Offer
 
     return Offer.objects.filter(status="pending").update(expires_at=timezone.now() - timedelta(seconds=1))
+
+
+def tasks_fall_due() -> int:
+    """Every open task falls due (as if the days had passed), so that both beats' digest runs have digests to make."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from backend.tasks.models import Task
+
+    return Task.objects.filter(status="open").update(due_on=timezone.localdate() - timedelta(days=1))
 
 
 def beat_sends(log: str) -> Counter[str]:
@@ -354,14 +366,16 @@ def main() -> int:
     tokens = devices_for_everyone(data)
     from django.utils import timezone
 
+    # Today's digests and the follow-up of earlier runs would hide this run's: the drill starts the day afresh (the
+    # follow-up sweep finds every drifting client again and makes their tasks and messages anew).
+    from backend.followup.models import FollowUpState
     from backend.tasks.models import Task
     from notifications.models import Notification
 
-    # Today's digests and follow-up tasks of earlier runs would hide this run's: the drill starts the day afresh.
     Notification.objects.filter(kind="task_digest").delete()
-    from backend.followup.models import FollowUpState
-
-    FollowUpState.objects.update(last_evaluated_on=None)
+    Notification.objects.filter(event_key__startswith="followup").delete()
+    Task.objects.filter(rule_key__startswith="followup:").delete()
+    FollowUpState.objects.all().delete()
     nodes = [Node("node-a", fcm), Node("node-b", fcm)]
     started = timezone.now()
     expired_at = None
@@ -381,6 +395,7 @@ def main() -> int:
         time.sleep(args.seconds / 2)
         expired_at = timezone.now()
         print(f"   {expire_pending_offers()} pending offers made to expire", flush=True)
+        print(f"   {tasks_fall_due()} open tasks fall due (the digests are made from now on)", flush=True)
         for run in runs:
             run.wait(args.seconds + 180)
         loads = [read_locust(n) for n in nodes]
