@@ -18,7 +18,8 @@ signs in about once a month (30-day refresh tokens) and makes a first sync once 
 dearest requests (a PBKDF2 password check; the phone's whole set), so the mix errs on the heavy side.
 
 A sign-in answered 503 `sign_in_busy` (api/routers/auth.py: a server process checks only so many passwords at once)
-is retried after its Retry-After, as the app does; it counts as a success under "POST /auth/login".
+is retried after its Retry-After, as the app does; it counts as a success under its own name,
+"POST /auth/login (busy: retried)".
 Expected refusals count as successes, each named: 409 `escalation_open` (the client has one open already), 409
 `offer_not_open` / 403 `not_offered_to_you` (another staff member, or the expiry sweep, got there first). Anything
 else that is not 2xx is a failure.
@@ -59,7 +60,7 @@ class Phone(FastHttpUser):
 
     def sign_in(self) -> None:
         """As the app does: 503 `sign_in_busy` (the server's password checks are all taken) is retried after its
-        Retry-After, and counted under its own name, not as a failure."""
+        Retry-After, and counted under its own name ("... (busy: retried)"), not as a failure nor as a sign-in."""
         for _attempt in range(60):
             with self.client.post(
                 "/api/v1/auth/login",
@@ -71,6 +72,7 @@ class Phone(FastHttpUser):
                     self.access = response.json()["access"]
                     return
                 if response.status_code == 503 and "sign_in_busy" in response.text:
+                    response.request_meta["name"] = "POST /auth/login (busy: retried)"  # not a sign-in
                     response.success()
                     retry_after = float(response.headers.get("Retry-After") or 1)
                 else:
