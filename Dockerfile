@@ -24,4 +24,6 @@ RUN SECRET_KEY=build-only-not-a-secret-0123456789abcdefgh NIK_HMAC_KEY=build-onl
 RUN useradd --system --uid 10001 --home /app pulih && chown -R pulih /app/staticfiles
 USER pulih
 EXPOSE 8000
+# gunicorn.conf.py: 3 gthread workers x 4 threads, a connection pool of 4 per worker, at most 2 password checks at
+# once per worker (GUNICORN_WORKERS / GUNICORN_THREADS / SIGN_IN_CONCURRENCY override them).
 CMD ["gunicorn", "-c", "gunicorn.conf.py"]

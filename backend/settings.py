@@ -168,6 +168,18 @@ _db["OPTIONS"]["options"] = (
     f" -c idle_in_transaction_session_timeout={envint('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60000)}"
 )
 _db["CONN_HEALTH_CHECKS"] = True
+# A connection pool per process (Django 5.2 with psycopg_pool) when DB_POOL_MAX_SIZE is set: gunicorn.conf.py sets
+# it to the threads of a worker, so the threads share at most that many connections (a thread holds one only
+# while it answers). Pooled connections are checked before use (CONN_HEALTH_CHECKS), so a PostgreSQL restart
+# costs a 503 and no more. Unset (Celery, manage.py, the suite): one persistent connection per process.
+DB_POOL_MAX_SIZE = envint("DB_POOL_MAX_SIZE", 0)
+if DB_POOL_MAX_SIZE > 0:
+    _db["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django refuses both at once
+    _db["OPTIONS"]["pool"] = {
+        "min_size": 1,
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": envint("DB_POOL_TIMEOUT_SECONDS", 10),  # then 503: PoolTimeout is an OperationalError
+    }
 _db["TEST"] = {"NAME": env("TEST_DATABASE_NAME", "test_pulih")}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -285,6 +297,10 @@ LOGIN_RATE_LIMIT_PER_IP = envint("LOGIN_RATE_LIMIT_PER_IP", 200)
 # never set it higher than the real number of proxies, or callers choose their own address.
 TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
 LOGIN_RATE_WINDOW_SECONDS = envint("LOGIN_RATE_WINDOW_SECONDS", 15 * 60)
+# Password checks (PBKDF2, ~0.5 s of CPU each) a server process runs at once; a sign-in beyond them answers 503
+# `sign_in_busy` with Retry-After at once, so that a burst of sign-ins never takes every thread from sync
+# (gunicorn.conf.py sets it to half a worker's threads; api/routers/auth.py).
+SIGN_IN_CONCURRENCY = max(1, envint("SIGN_IN_CONCURRENCY", 2))
 # Password login is for development and deployments without Firebase; production may switch it off.
 PASSWORD_LOGIN_ENABLED = envbool("PASSWORD_LOGIN_ENABLED", True)
 

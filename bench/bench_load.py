@@ -142,7 +142,8 @@ def main() -> int:
         s.start_server()
         s.start_worker(fcm.send_url, fcm.service_account(s.folder / "service-account.json"))
         print(
-            f"gunicorn ({args.workers} sync workers) on {s.base}, one Celery worker; logs in {s.folder}",
+            f"gunicorn ({args.workers} workers of gunicorn.conf.py: gthread, 4 threads) on {s.base}, one Celery "
+            f"worker; logs in {s.folder}",
             flush=True,
         )
         print(f"machine: {os.cpu_count()} cores, load average before: {os.getloadavg()}", flush=True)

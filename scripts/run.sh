@@ -16,7 +16,8 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 mkdir -p .local
-# The production server (gunicorn.conf.py), reloading on code changes: what a province runs, not runserver.
+# The production server (gunicorn.conf.py: gthread workers, a connection pool per worker), reloading on code
+# changes: what a province runs, not runserver.
 GUNICORN_BIND="127.0.0.1:$PORT" GUNICORN_RELOAD=true GUNICORN_WORKERS=${GUNICORN_WORKERS:-2} \
   .venv/bin/gunicorn -c gunicorn.conf.py & pids+=($!)
 # The worker and beat are started again if they die (the API and the database stay up meanwhile): a killed

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+import threading
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Router
 from ninja.responses import Status
 
 from api.auth import AccessTokenAuth, current_user
+from api.errors import error_response
 from api.schemas.accounts import ErrorOut, FirebaseLoginIn, LoginIn, RefreshIn, TokenPairOut
 from backend.accounts.client_ip import client_ip
 from backend.accounts.selectors import user_profile
@@ -22,6 +27,21 @@ from backend.accounts.services import (
 router = Router()
 
 _SIGN_IN_ERRORS = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+
+
+# Sign-ins must not block sync: a password check costs ~0.5 s of CPU, and a gunicorn worker has a few threads.
+# At most SIGN_IN_CONCURRENCY of them check a password at once; a sign-in beyond that is answered 503 at once
+# (the phone retries after Retry-After), so the other threads stay free for sync, whatever the burst.
+_SIGN_IN_GATE = threading.BoundedSemaphore(settings.SIGN_IN_CONCURRENCY)
+SIGN_IN_RETRY_AFTER_SECONDS = 1
+
+
+def _sign_in_busy() -> HttpResponse:
+    response = error_response(
+        503, "sign_in_busy", _("Server sedang sibuk melayani permintaan masuk. Coba lagi sebentar.")
+    )
+    response["Retry-After"] = str(SIGN_IN_RETRY_AFTER_SECONDS)
+    return response
 
 
 def _client(request: HttpRequest) -> ClientInfo:
@@ -42,12 +62,20 @@ def _pair_out(pair: TokenPair) -> dict:
 @router.post(
     "/login",
     auth=None,
-    response={200: TokenPairOut, **_SIGN_IN_ERRORS},
+    response={200: TokenPairOut, **_SIGN_IN_ERRORS, 503: ErrorOut},
     summary="Masuk dengan nomor HP dan kata sandi",
-    description="Untuk pengembangan dan penerapan tanpa Firebase; dapat dimatikan (`password_login_disabled`).",
+    description=(
+        "Untuk pengembangan dan penerapan tanpa Firebase; dapat dimatikan (`password_login_disabled`). "
+        "503 `sign_in_busy` dengan Retry-After: terlalu banyak permintaan masuk sekaligus, coba lagi."
+    ),
 )
-def login(request: HttpRequest, payload: LoginIn) -> dict:
-    pair = auth_login_password(phone=payload.phone, password=payload.password, client=_client(request))
+def login(request: HttpRequest, payload: LoginIn) -> dict | HttpResponse:
+    if not _SIGN_IN_GATE.acquire(blocking=False):
+        return _sign_in_busy()
+    try:
+        pair = auth_login_password(phone=payload.phone, password=payload.password, client=_client(request))
+    finally:
+        _SIGN_IN_GATE.release()
     return _pair_out(pair)
 
 

@@ -55,6 +55,11 @@ MONTH_PATTERN = r"^[2-9][0-9]{3}-(0[1-9]|1[0-2])$"
 # refused at once; what matches is then checked as a number (backend/accounts/phones.py: 422 `invalid_phone`).
 PHONE_PATTERN = r"^ *(\+?[0-9(][0-9 ().-]*)? *$"
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# An ISO 8601 date and time with its offset: 2026-11-28T09:30:00+07:00, ...T02:30:00Z, seconds and fractions
+# optional. `T` or a space between date and time, as datetime.fromisoformat reads them.
+_ISO_DATETIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(?P<offset>Z|z|[+-][0-9]{2}:?[0-9]{2})?"
+)
 
 
 def _iso_date_only(value: Any) -> Any:
@@ -69,6 +74,32 @@ def _iso_date_only(value: Any) -> Any:
 # A date written YYYY-MM-DD, nothing else.
 IsoDate = Annotated[
     date, BeforeValidator(_iso_date_only), WithJsonSchema({"type": "string", "format": "date"})
+]
+
+
+def _iso_datetime_only(value: Any) -> Any:
+    # pydantic alone reads a number (or a string of digits) as a Unix time: `"occurred_at": 0` was 1970, and
+    # `1700000000` a plausible moment. A naive time is refused too: Indonesia has three zones (WIB, WITA, WIT),
+    # so a time without its offset is ambiguous by up to two hours, and a phone always knows its own offset.
+    if isinstance(value, datetime) and value.utcoffset() is not None:
+        return value
+    if isinstance(value, str):
+        match = _ISO_DATETIME.fullmatch(value)
+        if match and match["offset"]:
+            return value
+        if match:
+            raise PydanticCustomError(
+                "timezone_required", "Input should have a time zone offset, e.g. 2026-11-28T09:30:00+07:00"
+            )
+    raise PydanticCustomError(
+        "datetime_parsing",
+        "Input should be an ISO 8601 date and time with an offset, e.g. 2026-11-28T09:30:00+07:00",
+    )
+
+
+# A date and time written ISO 8601 with its offset (`Z` or `+07:00`), nothing else: no number, no naive time.
+IsoDatetime = Annotated[
+    datetime, BeforeValidator(_iso_datetime_only), WithJsonSchema({"type": "string", "format": "date-time"})
 ]
 # An optional header that must be a UUID (the service answers 422 with its own code when it is not).
 UuidHeader = Annotated[str | None, WithJsonSchema({"type": "string", "format": "uuid"})]

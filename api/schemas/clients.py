@@ -10,7 +10,7 @@ from ninja import Field, Schema
 from pydantic import StrictBool
 
 from api.schemas.accounts import ErrorBodyOut
-from api.schemas.base import PHONE_PATTERN, InSchema, IsoDate
+from api.schemas.base import PHONE_PATTERN, InSchema, IsoDate, IsoDatetime
 from backend.recovery.models import VisitType
 
 Sex = Literal["male", "female"]
@@ -300,7 +300,10 @@ class ScreeningIn(InSchema):
     q8: int | None = Field(
         None, description="Menyuntik: 0 tidak, 2 ya dalam 3 bulan, 1 ya tetapi lebih lama."
     )
-    screened_at: datetime | None = Field(None, description="Waktu skrining di perangkat.")
+    screened_at: IsoDatetime | None = Field(
+        None,
+        description="Waktu skrining di perangkat, ISO 8601 dengan zona waktu (mis. 2026-11-28T09:30:00+07:00).",
+    )
 
 
 class SubstanceScoreOut(Schema):

@@ -9,7 +9,7 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import ConfigDict, StrictInt, StrictStr, WithJsonSchema
 
-from api.schemas.base import InSchema
+from api.schemas.base import InSchema, IsoDatetime
 from api.schemas.jsonschema import inline_json_schema
 from backend.recovery.models import ContactChannel, ContactResult
 
@@ -24,7 +24,7 @@ class ContactAttemptIn(InSchema):
     client_id: UUID = Field(
         description="Klien yang dihubungi (data lengkapnya harus dalam cakupan pengguna)."
     )
-    occurred_at: datetime = Field(
+    occurred_at: IsoDatetime = Field(
         description=(
             "Waktu upaya kontak menurut perangkat, ISO 8601 dengan zona waktu; paling jauh 10 menit ke depan "
             "dan tidak lebih lama dari batas umur kunjungan."

@@ -7,10 +7,10 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
-from pydantic import AwareDatetime, StringConstraints
+from pydantic import StringConstraints
 
 from api.schemas.accounts import ErrorBodyOut
-from api.schemas.base import InSchema
+from api.schemas.base import InSchema, IsoDatetime
 from backend.tasks.models import TaskKind
 
 NeedLit = Literal["counseling", "assessment"]
@@ -72,7 +72,7 @@ class CloseIn(InSchema):
 
 
 class ScheduleIn(InSchema):
-    appointment_at: AwareDatetime = Field(
+    appointment_at: IsoDatetime = Field(
         description="Waktu janji temu (ISO 8601 dengan offset), di masa depan, paling lambat 366 hari lagi."
     )
     version: int | None = Field(

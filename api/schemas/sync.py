@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
 from pydantic import WithJsonSchema
 
-from api.schemas.base import InSchema
+from api.schemas.base import InSchema, IsoDate, IsoDatetime
 from api.schemas.clients import VisitOut
 from api.schemas.jsonschema import inline_json_schema
 from backend.recovery.models import VisitType
@@ -20,7 +19,7 @@ class VisitIn(InSchema):
 
     id: UUID = Field(description="Dibuat di ponsel (UUID), agar kiriman ulang dikenali.")
     client_id: UUID = Field(description="Klien yang dikunjungi (harus dalam cakupan pengguna).")
-    occurred_at: datetime = Field(
+    occurred_at: IsoDatetime = Field(
         description="Waktu kunjungan menurut perangkat, ISO 8601 dengan zona waktu; paling jauh 10 menit ke depan."
     )
     type: VisitType = Field(description="Jenis kunjungan.")
@@ -33,7 +32,7 @@ class VisitIn(InSchema):
     location_accuracy_m: float | None = Field(None, ge=0, description="Akurasi lokasi dalam meter.")
     outcome: str = Field("", max_length=40, description="Hasil kunjungan (kode singkat).")
     notes: str = Field("", max_length=4000, description="Catatan.")
-    next_visit_on: date | None = Field(None, description="Rencana tanggal kunjungan berikut.")
+    next_visit_on: IsoDate | None = Field(None, description="Rencana tanggal kunjungan berikut (YYYY-MM-DD).")
     screening_id: UUID | None = Field(None, description="Skrining ASSIST yang dilakukan pada kunjungan ini.")
     version: int | None = Field(
         None, ge=1, description="Hanya untuk perubahan: versi yang terakhir dibaca ponsel dari server."

@@ -66,6 +66,24 @@ and rows addressed to the caller; a task, notification or scope-reset row goes t
 Acting on things is narrower than seeing them, and those rules live with the action (only the offered staff
 member accepts; only the assigned one records the outcome); the coordinator check is `is_coordinator_of`
 (backend/accounts/scope.py, with `may_escalate`: they read roles only).
+
+Three decisions, and why (tests/api/test_policy_decisions.py pins each both ways; the authorization matrix agrees):
+(a) Whoever holds a client's *full* record through a case (the counselor who accepted it, the admin of the
+    facility it went to) may correct the record and the family (PATCH the client, add/edit/unlink family
+    members). They are the ones in front of the client and the family: the counselor runs the family sessions,
+    the facility's registration desk hears the new address or phone first. Making them phone the volunteer to
+    re-type it is how records drift. The write is versioned (409 on a stale edit) and in the change log, so the
+    village side sees it on the next sync. Someone merely offered the case (the minimal view) writes nothing,
+    and the assessor, who only assesses, does not edit the record.
+(b) A BNN coordinator may register a client of their area (a walk-in at the BNNK office, a list from an outreach
+    event) but does not start an escalation (403 `field_worker_required`). An escalation hands the client into a
+    chain that needs someone in the village: the accompaniment tasks, the outcome sent back to whoever referred
+    (*rujukan balik*), the follow-up ladder. A coordinator who registers a client assigns a volunteer, who
+    escalates; where no one accepts a case, the coordinator steps in by hand (`POST /escalations/{id}/assign`).
+(c) A facility admin asking for a regency's report gets 404, not 403: they do read reports (their facility's,
+    at district level at most), so an area beyond that is out of their scope, and out of scope is 404 everywhere
+    in Pulih, one rule for the app and for a fuzzer. 403 stays for a role that reads no reports at all (the
+    endpoint is closed to it; no object is hidden).
 """
 
 from __future__ import annotations

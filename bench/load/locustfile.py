@@ -17,6 +17,9 @@ Sign-ins and first syncs are far more frequent here (about 2% of requests each) 
 signs in about once a month (30-day refresh tokens) and makes a first sync once per installation: they are the
 dearest requests (a PBKDF2 password check; the phone's whole set), so the mix errs on the heavy side.
 
+A sign-in answered 503 `sign_in_busy` (api/routers/auth.py: a server process checks only so many passwords at once)
+is retried after its Retry-After, as the app does; it counts as a success under its own name,
+"POST /auth/login (busy: retried)".
 Expected refusals count as successes, each named: 409 `escalation_open` (the client has one open already), 409
 `offer_not_open` / 403 `not_offered_to_you` (another staff member, or the expiry sweep, got there first). Anything
 else that is not 2xx is a failure.
@@ -28,6 +31,7 @@ import itertools
 import json
 import os
 import random
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -55,16 +59,26 @@ class Phone(FastHttpUser):
         return {"Authorization": f"Bearer {self.access}", "Accept-Language": "id"}
 
     def sign_in(self) -> None:
-        with self.client.post(
-            "/api/v1/auth/login",
-            json={"phone": self.phone, "password": PASSWORD},
-            name="POST /auth/login",
-            catch_response=True,
-        ) as response:
-            if response.status_code == 200:
-                self.access = response.json()["access"]
-            else:
-                response.failure(f"login {response.status_code}: {response.text[:200]}")
+        """As the app does: 503 `sign_in_busy` (the server's password checks are all taken) is retried after its
+        Retry-After, and counted under its own name ("... (busy: retried)"), not as a failure nor as a sign-in."""
+        for _attempt in range(60):
+            with self.client.post(
+                "/api/v1/auth/login",
+                json={"phone": self.phone, "password": PASSWORD},
+                name="POST /auth/login",
+                catch_response=True,
+            ) as response:
+                if response.status_code == 200:
+                    self.access = response.json()["access"]
+                    return
+                if response.status_code == 503 and "sign_in_busy" in response.text:
+                    response.request_meta["name"] = "POST /auth/login (busy: retried)"  # not a sign-in
+                    response.success()
+                    retry_after = float(response.headers.get("Retry-After") or 1)
+                else:
+                    response.failure(f"login {response.status_code}: {response.text[:200]}")
+                    return
+            time.sleep(retry_after)
 
     def sync(self, first: bool) -> None:
         if first:

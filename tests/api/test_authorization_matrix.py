@@ -27,7 +27,9 @@ ALL = frozenset(ROLES)
 STAFF = frozenset({"counselor", "assessor"})
 FIELD = frozenset({"volunteer", "village_official"})
 COORDINATORS = frozenset({"coordinator_regency", "coordinator_province", "system_admin"})
-# Everyone who works on a client's record (the assessor only reads it while a case of theirs is open).
+# Everyone who works on a client's record (the assessor only reads it while a case of theirs is open). Counselors
+# and facility admins holding the case may correct the record and the family: decision (a) of
+# backend/access/policy.py, pinned both ways by tests/api/test_policy_decisions.py, as (b) and (c) are.
 CASE_WRITERS = ALL - {"assessor", "no_role"}
 PUBLIC = "public"  # no sign-in, no object: /health and the sign-in operations (tests/api/test_auth.py)
 
@@ -116,7 +118,7 @@ MATRIX: dict[str, Any] = {
     "POST /sync/visits": (_body_visit, {}, FIELD),
     "GET /sync/changes": (None, {}, ALL),
     "POST /sync/contact-attempts": (lambda i: {"attempts": []}, {}, FIELD),
-    "POST /escalations": (
+    "POST /escalations": (  # coordinators register clients but do not escalate: decision (b)
         lambda i: {"client_id": i["client_id"], "need": "counseling", "reason": "uji"},
         {},
         frozenset({"volunteer", "village_official", "system_admin"}),
