@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "backend.access",  # who may see what (no models)
     "backend.reads",  # the read side (no models)
     "web",  # the coordinators' web view (server-rendered pages, session sign-in)
+    "datasets",  # synthetic data sets for benchmarks (manage.py build_national_dataset); nothing imports it
 ]
 
 MIDDLEWARE = [
