@@ -136,6 +136,9 @@ def build(plan: Plan, source: Source, log: Callable[[str], None]) -> dict[str, f
         ):
             with connection.cursor() as cursor:
                 cursor.execute(
+                    # Checks deferred by earlier writes run now: a table with pending trigger events cannot be
+                    # altered (bare_table), which matters when the build runs inside a caller's transaction.
+                    "SET CONSTRAINTS ALL IMMEDIATE; "
                     "SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0; "
                     "SET LOCAL maintenance_work_mem = '512MB'; SET LOCAL synchronous_commit = off"
                 )

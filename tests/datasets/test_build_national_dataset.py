@@ -20,27 +20,21 @@ from backend.recovery.models import Client, Visit
 from datasets.models import BuildPhase
 from datasets.national.plan import PASSWORD
 from tests.conftest import Api
+from tests.module_data import built_for_module
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher() -> None:
-    """The set's one password hash is made with the production hasher (once, at build): signing in checks it."""
-
-
 @pytest.fixture(scope="module")
 def national(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
-    """The set at scale 0.0005 (500 clients, ~5,000 visits), built once for the module and removed after."""
-    with django_db_blocker.unblock():
-        call_command("build_national_dataset", seed=1, scale=0.0005, provinces="62", demo_regions=True)
-        yield
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename NOT LIKE 'django_%%' AND tablename NOT IN ('spatial_ref_sys')"
-            )
-            cursor.execute(f"TRUNCATE {cursor.fetchone()[0]} CASCADE")
+    """The set at scale 0.0005 (500 clients, ~5,000 visits), built once for the module in a transaction rolled
+    back after it (the one password hash made with the suite's fast hasher)."""
+    yield from built_for_module(
+        django_db_blocker,
+        lambda: call_command(
+            "build_national_dataset", seed=1, scale=0.0005, provinces="62", demo_regions=True
+        ),
+    )
 
 
 def sign_in(phone: str) -> str:
