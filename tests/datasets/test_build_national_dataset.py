@@ -146,3 +146,23 @@ def test_a_rerun_skips_every_finished_phase(national) -> None:  # type: ignore[n
     before = (Client.objects.count(), Visit.objects.count(), BuildPhase.objects.count())
     call_command("build_national_dataset", seed=1, scale=0.0005, provinces="62", demo_regions=True)
     assert (Client.objects.count(), Visit.objects.count(), BuildPhase.objects.count()) == before
+
+
+def test_routing_on_the_set_agrees_with_a_brute_force_geodesic_ranking(national) -> None:  # type: ignore[no-untyped-def]
+    """The check bench_national.py runs on 1,000 villages of the national set, here on every village of the
+    small one that has a point: the routing's choice is the nearest facility with an eligible person with room
+    (WGS 84 geodesic over every facility, pyproj), whatever the query does to find it fast."""
+    from django.conf import settings
+    from django.contrib.gis.geos import Point
+
+    from datasets.national.geodesic import geodesic_check
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ST_X(point::geometry), ST_Y(point::geometry) FROM villages_region "
+            "WHERE level = 'village' AND point IS NOT NULL AND code LIKE '62.%%' ORDER BY code LIMIT 60"
+        )
+        origins = [Point(x, y, srid=4326) for x, y in cursor.fetchall()]
+    check = geodesic_check(origins, day=date.today(), radius=settings.ROUTING_DEFAULT_MAX_RADIUS_KM)
+    assert check["villages"] == 60
+    assert (check["agree"], check["disagree"]) == (60, 0), check["examples"]
