@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "backend.reads",  # the read side (no models)
     "backend.privacy",  # clients' rights: erasure, the DPIA register
     "web",  # the coordinators' web view (server-rendered pages, session sign-in)
+    "datasets",  # synthetic data sets for benchmarks (manage.py build_national_dataset); nothing imports it
 ]
 
 MIDDLEWARE = [
