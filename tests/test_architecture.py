@@ -32,7 +32,7 @@ from backend.common import events
 from backend.recovery import events as recovery_events
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("backend", "api", "web", "villages", "notifications")
+PACKAGES = ("backend", "api", "web", "villages", "notifications", "datasets")
 MAX_MODULE_LINES = 500
 
 # Function-level imports that remain, as (file, module imported). AppConfig.ready() registering its handlers

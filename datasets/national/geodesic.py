@@ -1,8 +1,8 @@
 """The routing answer checked against a brute-force geodesic ranking (bench/bench_national.py, and the suite on the
 small set): for each origin, the facility `routing.route()` chose vs the nearest facility on the WGS 84 ellipsoid
 (pyproj's `Geod.inv` to every facility, no index, no sphere) holding a person eligible that day with room in
-their caseload, found by SQL of its own rather than the routing's queries. pyproj is a dev dependency: imported
-here only when called.
+their caseload, found by SQL of its own rather than the routing's queries. pyproj is a dev dependency: nothing the
+app loads imports this module (only the bench and the suite do).
 """
 
 from __future__ import annotations
@@ -11,15 +11,15 @@ import array
 from datetime import date
 from typing import Any
 
+from django.db import connection
+from pyproj import Geod
+
+from backend.escalations import routing
+
 
 def geodesic_check(origins: list, *, day: date, radius: float) -> dict[str, Any]:  # type: ignore[type-arg]
     """For each origin, `route()`'s chosen facility vs the nearest facility (WGS 84 geodesic, every facility
     measured) holding a person eligible on `day` with room in their caseload, within `radius` km."""
-    from django.db import connection
-    from pyproj import Geod
-
-    from backend.escalations import routing
-
     geod = Geod(ellps="WGS84")
     by_need: dict[str, tuple[list[str], array.array, array.array]] = {}
     for need, kind in routing.NEED_CERTIFICATE.items():

@@ -128,7 +128,7 @@ def _screening_templates(rng, n: int = 60) -> dict[str, list[tuple[str, str, str
     return out
 
 
-def _field_users(plan: Plan) -> tuple[dict[str, list[str]], dict[str, str]]:
+def field_users(plan: Plan) -> tuple[dict[str, list[str]], dict[str, str]]:
     """Volunteers per programme village, and its official, in a fixed order."""
     volunteers: dict[str, list[str]] = defaultdict(list)
     officials: dict[str, str] = {}
@@ -148,7 +148,7 @@ def _field_users(plan: Plan) -> tuple[dict[str, list[str]], dict[str, str]]:
 
 def clients(plan: Plan, progress) -> int:  # type: ignore[no-untyped-def]
     rng = plan.rng("clients")
-    volunteers, _officials = _field_users(plan)
+    volunteers, _officials = field_users(plan)
     places = [v for v in villages(plan) if v.code in volunteers]
     weights = [rng.lognormvariate(0, 1.1) for _ in places]
     templates = _screening_templates(rng)
