@@ -72,7 +72,14 @@ class RegionAdmin(GISModelAdmin):
         (_("Lokasi"), {"fields": ("timezone", "postal_code", "point", "boundary")}),
         (
             _("Pengaturan rujukan (kosong = ikut wilayah induk)"),
-            {"fields": ("routing_max_radius_km", "sla_routine_hours", "sla_urgent_hours")},
+            {
+                "fields": (
+                    "routing_max_radius_km",
+                    "routing_max_travel_minutes",
+                    "sla_routine_hours",
+                    "sla_urgent_hours",
+                )
+            },
         ),
     )
 
