@@ -341,6 +341,9 @@ TRAVEL_SPEEDS_KMH: dict[str, float] = {
 }
 # A village or facility farther than this from every node of the network is off it (no travel time).
 TRAVEL_MAX_SNAP_M = envint("TRAVEL_MAX_SNAP_M", 5000)
+# The legs (road / ferry / boat) are stored for each village's fastest trips only (the offers' and explanations'
+# facilities); every pair within the radius gets its minutes.
+TRAVEL_LEGS_PER_VILLAGE = envint("TRAVEL_LEGS_PER_VILLAGE", 12)
 SLA_ROUTINE_HOURS = envint("SLA_ROUTINE_HOURS", 24)
 SLA_URGENT_HOURS = envint("SLA_URGENT_HOURS", 2)
 # An appointment this long past with no outcome recorded gives the volunteer a "check on missed appointment" task.

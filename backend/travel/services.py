@@ -2,10 +2,10 @@
 
 1. `network_load`: the edges and vertices of an extract replace the province's (COPY, one transaction).
 2. `travel_times_build`: every village of the province with a centroid is snapped to its nearest node (off the
-   network beyond TRAVEL_MAX_SNAP_M), every active facility near the network likewise; then one pgr_dijkstra
+   network beyond TRAVEL_MAX_SNAP_M), every active facility near the network likewise; then one pgr_dijkstraCost
    over the province's edges, from the village nodes to the facility nodes of the pairs within the village's
-   routing radius (a combinations query), gives each pair's seconds and its legs (consecutive edges of one mode
-   merged), all in SQL. The walk from the centroid or facility to its node is added at the `access` speed.
+   routing radius (a combinations query), gives each pair's seconds, and one pgr_dijkstra the legs (consecutive
+   edges of one mode merged) of each village's TRAVEL_LEGS_PER_VILLAGE fastest trips, all in SQL. The walk from the centroid or facility to its node is added at the `access` speed.
    The province's rows are replaced in one transaction, so routing reads either the old table or the new one.
 """
 
@@ -99,13 +99,35 @@ JOIN travel_facilities f ON ST_DWithin(o.point, f.location, o.radius_m)
 WHERE o.snap_m <= %(snap)s AND f.snap_m <= %(snap)s
 """
 
-_TIMES_SQL = """
+_MINUTES_SQL = """
+INSERT INTO travel_traveltime (village_id, facility_id, province_code, minutes, legs)
+SELECT p.village_id, p.facility_id, %(province)s,
+       (COALESCE(c.agg_cost, 0) + (p.vsnap + p.fsnap) / %(access_mps)s) / 60.0, '[]'::jsonb
+FROM travel_pairs p
+LEFT JOIN pgr_dijkstraCost(
+    %(edges)s,
+    'SELECT DISTINCT vnode AS source, fnode AS target FROM travel_pairs WHERE vnode <> fnode',
+    directed => true
+) c ON c.start_vid = p.vnode AND c.end_vid = p.fnode
+WHERE c.agg_cost IS NOT NULL OR p.vnode = p.fnode
+"""
+
+# The legs of each village's fastest trips (the ones an offer and its explanation show): pgr_dijkstra's paths,
+# consecutive edges of one mode merged into one leg. Paths are long (hundreds of edges), so all pairs' would be
+# tens of millions of rows for a province; the ranking needs the minutes only.
+_LEGS_SQL = """
+CREATE TEMP TABLE travel_legs_wanted ON COMMIT DROP AS
+SELECT t.id, p.vnode, p.fnode
+FROM (SELECT id, village_id, facility_id,
+             row_number() OVER (PARTITION BY village_id ORDER BY minutes) AS rank
+      FROM travel_traveltime WHERE province_code = %(province)s) t
+JOIN travel_pairs p ON p.village_id = t.village_id AND p.facility_id = t.facility_id
+WHERE t.rank <= %(legs_per_village)s AND p.vnode <> p.fnode;
+
 WITH path AS (
     SELECT d.start_vid, d.end_vid, d.path_seq, e.mode, d.cost
     FROM pgr_dijkstra(
-        %(edges)s,
-        'SELECT DISTINCT vnode AS source, fnode AS target FROM travel_pairs WHERE vnode <> fnode',
-        directed => true
+        %(edges)s, 'SELECT DISTINCT vnode AS source, fnode AS target FROM travel_legs_wanted', directed => true
     ) d
     JOIN travel_traveledge e ON e.id = d.edge
 ),
@@ -118,17 +140,14 @@ legs AS (
     FROM runs GROUP BY start_vid, end_vid, mode, run
 ),
 trips AS (
-    SELECT start_vid, end_vid, sum(secs) AS secs,
+    SELECT start_vid, end_vid,
            jsonb_agg(jsonb_build_object('mode', mode, 'minutes', round((secs / 60.0)::numeric, 1))
                      ORDER BY seq) AS legs
     FROM legs GROUP BY start_vid, end_vid
-    UNION ALL
-    SELECT DISTINCT vnode, fnode, 0.0, '[]'::jsonb FROM travel_pairs WHERE vnode = fnode
 )
-INSERT INTO travel_traveltime (village_id, facility_id, province_code, minutes, legs)
-SELECT p.village_id, p.facility_id, %(province)s, (t.secs + (p.vsnap + p.fsnap) / %(access_mps)s) / 60.0, t.legs
-FROM travel_pairs p
-JOIN trips t ON t.start_vid = p.vnode AND t.end_vid = p.fnode
+UPDATE travel_traveltime t SET legs = trips.legs
+FROM travel_legs_wanted w JOIN trips ON trips.start_vid = w.vnode AND trips.end_vid = w.fnode
+WHERE t.id = w.id
 """
 
 
@@ -141,6 +160,7 @@ def travel_times_build(*, province_code: str) -> BuildReport:
         "radius": settings.ROUTING_DEFAULT_MAX_RADIUS_KM,
         "snap": settings.TRAVEL_MAX_SNAP_M,
         "access_mps": settings.TRAVEL_SPEEDS_KMH["access"] / 3.6,
+        "legs_per_village": settings.TRAVEL_LEGS_PER_VILLAGE,
         "edges": (
             "SELECT id, source, target, cost, reverse_cost FROM travel_traveledge "
             f"WHERE province_code = '{int(province_code):02d}'"
@@ -149,7 +169,9 @@ def travel_times_build(*, province_code: str) -> BuildReport:
     with transaction.atomic(), connection.cursor() as cursor:
         # ON COMMIT DROP drops them at the end of the outermost transaction: a second build inside one (a test,
         # an import that builds) must not find them.
-        cursor.execute("DROP TABLE IF EXISTS travel_origins, travel_facilities, travel_pairs")
+        cursor.execute(
+            "DROP TABLE IF EXISTS travel_origins, travel_facilities, travel_pairs, travel_legs_wanted"
+        )
         cursor.execute(_ORIGINS_SQL, params)
         cursor.execute(_FACILITIES_SQL, params)
         cursor.execute(_PAIRS_SQL, params)
@@ -161,8 +183,9 @@ def travel_times_build(*, province_code: str) -> BuildReport:
             "FROM travel_origins",
             params,
         )
-        cursor.execute(_TIMES_SQL, params)
+        cursor.execute(_MINUTES_SQL, params)
         pairs = cursor.rowcount
+        cursor.execute(_LEGS_SQL, params)
         cursor.execute(
             "SELECT (SELECT count(*) FROM travel_origins), "
             "(SELECT count(*) FROM travel_origins WHERE snap_m <= %(snap)s), "
