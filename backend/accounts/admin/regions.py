@@ -116,6 +116,10 @@ class FacilityForm(forms.ModelForm):
             "location",
             "inpatient_beds",
             "outpatient_capacity_per_month",
+            "ipwl_decree_number",
+            "ipwl_valid_from",
+            "ipwl_valid_until",
+            "working_area",
         ]
 
     def clean_village(self) -> Region:
@@ -138,6 +142,10 @@ class FacilityAdmin(GISModelAdmin):
     autocomplete_fields = ("village",)
     fieldsets = (
         (None, {"fields": ("code", "name", "type", "is_ipwl", "active")}),
+        (
+            _("IPWL dan wilayah kerja"),
+            {"fields": ("ipwl_decree_number", "ipwl_valid_from", "ipwl_valid_until", "working_area")},
+        ),
         (_("Lokasi dan kontak"), {"fields": ("village", "address", "phone", "location")}),
         (_("Kapasitas"), {"fields": ("inpatient_beds", "outpatient_capacity_per_month")}),
     )
