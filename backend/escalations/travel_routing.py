@@ -16,24 +16,23 @@ Where no network covers the village (no `TravelOrigin`, or its centroid is off t
 straight-line rule decides: tier "fallback", and the explanation says which method was used and why.
 
 Speed: the travel times are precomputed (backend/travel); a decision reads the village's row of the table with
-the facilities' eligibility in one statement, then the staff facts (routing.staff_facts), as the straight-line
-rule does; no graph search runs on the request path.
+every post's facts (person, certificates, caseload, the facility's cases in treatment) in one SQL statement per
+round of TRAVEL_BATCH facilities (one round unless everyone there is ineligible); no graph search runs on the
+request path.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date
-from typing import Any
 
-from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point
-from django.db.models import Exists, OuterRef
+from django.db import connection
 
-from backend.accounts.models import RoleAssignment
 from backend.escalations import routing
+from backend.escalations.models import ACTIVE_STATUSES, TAKEN_STATUSES
 from backend.escalations.routing import Decision, StaffFacts
-from backend.travel.models import TravelTime
 from villages.models import Facility, FacilityType
 
 TRAVEL_BATCH = 24  # facilities (fewest minutes first) read per round
@@ -68,39 +67,111 @@ def choose_tiered(rows: list[StaffFacts], *, need: str) -> tuple[StaffFacts | No
     return chosen, "travel_time", "availability"
 
 
-def facilities_by_travel_time(
+# One statement per round: the village's row of the travel-time table (fewest minutes first, facilities with
+# counselor/assessor posts, within the maximum), and for every post there the person, their certificate kinds
+# (held, and valid on the day), their open caseload and the facility's cases in treatment: the facts of
+# routing.staff_facts' queries, without the ORM's compile on the request path.
+_FACTS_SQL = """
+WITH fac AS (
+    SELECT t.facility_id, t.minutes, t.legs, f.name, f.type, f.is_ipwl, f.ipwl_valid_from, f.ipwl_valid_until,
+           f.inpatient_beds, f.outpatient_capacity_per_month, f.working_area, f.village_id,
+           ST_Distance(f.location, ST_GeogFromText(%(origin)s), true) AS meters
+    FROM travel_traveltime t
+    JOIN villages_facility f ON f.id = t.facility_id
+    WHERE t.village_id = %(village)s AND t.minutes <= %(max_minutes)s AND f.active
+      AND (%(only)s::uuid IS NULL OR t.facility_id = %(only)s::uuid)
+      AND EXISTS (SELECT 1 FROM accounts_roleassignment r
+                  WHERE r.facility_id = t.facility_id AND r.role IN ('counselor', 'assessor') AND r.active)
+    ORDER BY t.minutes, t.facility_id
+    LIMIT %(limit)s OFFSET %(offset)s
+)
+SELECT fac.facility_id, fac.minutes, fac.legs, fac.name, fac.type, fac.is_ipwl, fac.ipwl_valid_from,
+       fac.ipwl_valid_until, fac.inpatient_beds, fac.outpatient_capacity_per_month, fac.working_area,
+       fac.village_id, fac.meters,
+       r.user_id, u.name, u.is_active, u.caseload_cap, u.on_leave_from, u.on_leave_until,
+       ARRAY(SELECT DISTINCT c.kind FROM accounts_certification c WHERE c.user_id = r.user_id) AS held,
+       ARRAY(SELECT DISTINCT c.kind FROM accounts_certification c
+             WHERE c.user_id = r.user_id AND NOT c.revoked AND c.issued_on <= %(day)s
+               AND c.expires_on >= %(day)s) AS valid,
+       (SELECT count(*) FROM escalations_escalation e
+        WHERE e.assigned_to_id = r.user_id AND e.status = ANY(%(active)s))
+       + (SELECT count(*) FROM escalations_offer o WHERE o.staff_id = r.user_id AND o.status = 'pending')
+         AS caseload,
+       CASE WHEN fac.inpatient_beds + fac.outpatient_capacity_per_month > 0
+            THEN (SELECT count(*) FROM escalations_escalation e
+                  WHERE e.facility_id = fac.facility_id AND e.status = ANY(%(taken)s))
+            ELSE 0 END AS in_treatment
+FROM fac
+JOIN accounts_roleassignment r
+  ON r.facility_id = fac.facility_id AND r.role IN ('counselor', 'assessor') AND r.active
+JOIN accounts_user u ON u.id = r.user_id
+ORDER BY fac.minutes, fac.facility_id, r.user_id
+"""
+
+
+def travel_facts(
     *,
     village_code: str,
     origin: Point,
+    need: str,
+    day: date,
     max_minutes: int,
+    declined: set[str],
+    full: frozenset[str],
     limit: int,
     offset: int = 0,
     only_facility_id: uuid.UUID | None = None,
-) -> list[Facility]:
-    """Active facilities with counselor/assessor posts reachable from the village within `max_minutes`, fewest
-    minutes first, each with `minutes`, `legs` and the straight-line `distance` from `origin` (one query)."""
-    posted = RoleAssignment.objects.filter(
-        role__in=routing.STAFF_ROLES, active=True, facility_id=OuterRef("facility_id")
-    )
-    qs = TravelTime.objects.filter(
-        Exists(posted), village_id=village_code, minutes__lte=max_minutes, facility__active=True
-    )
-    if only_facility_id is not None:
-        qs = qs.filter(facility_id=only_facility_id)
-    rows = (
-        qs.select_related("facility")
-        .only("minutes", "legs", *(f"facility__{f}" for f in routing.FACILITY_FIELDS))
-        .annotate(distance=Distance("facility__location", origin))
-        .order_by("minutes", "facility_id")[offset : offset + limit]
-    )
-    out = []
-    for row in rows:
-        facility = row.facility
-        facility.minutes = row.minutes  # type: ignore[attr-defined]
-        facility.legs = [(leg["mode"], leg["minutes"]) for leg in row.legs]  # type: ignore[attr-defined]
-        facility.distance = row.distance  # type: ignore[attr-defined]
-        out.append(facility)
-    return out
+) -> tuple[list[StaffFacts], int]:
+    """The facts of every post at the `limit` fastest facilities from `offset` on, and how many facilities came."""
+    params = {
+        "village": village_code,
+        "origin": f"SRID=4326;POINT({origin.x} {origin.y})",
+        "max_minutes": max_minutes,
+        "only": str(only_facility_id) if only_facility_id else None,
+        "limit": limit,
+        "offset": offset,
+        "day": day,
+        "active": [str(s) for s in ACTIVE_STATUSES],
+        "taken": [str(s) for s in TAKEN_STATUSES],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_FACTS_SQL, params)
+        rows = cursor.fetchall()
+    facts, facilities = [], set()
+    for (fid, minutes, legs, fname, ftype, is_ipwl, ipwl_from, ipwl_until, beds, outpatient, area, fvillage,
+         meters, user_id, name, active, cap, leave_from, leave_until, held, valid, load, treating) in rows:  # fmt: skip
+        facilities.add(fid)
+        facility = Facility(
+            id=fid, name=fname, type=ftype, is_ipwl=is_ipwl, ipwl_valid_from=ipwl_from,
+            ipwl_valid_until=ipwl_until, working_area=area, village_id=fvillage,
+        )  # fmt: skip
+        capacity = beds + outpatient
+        uid = str(user_id)
+        facts.append(
+            StaffFacts(
+                user_id=uid,
+                name=name,
+                facility_id=str(fid),
+                facility=fname,
+                distance_km=meters / 1000.0,
+                active=active,
+                valid_kinds=frozenset(valid),
+                held_kinds=frozenset(held),
+                on_leave=leave_from is not None
+                and leave_from <= day
+                and (leave_until is None or day <= leave_until),
+                caseload=max(load, cap if uid in full else 0),
+                cap=cap,
+                declined=uid in declined,
+                service_ok=routing.offers_service(facility, need=need, day=day),
+                facility_full=capacity > 0 and treating >= capacity,
+                minutes=minutes,
+                # Django's psycopg set-up hands jsonb over as text (its JSONField decodes it).
+                legs=tuple((leg["mode"], leg["minutes"]) for leg in json.loads(legs)),
+                catchment=catchment_of(facility, village_code=village_code, day=day),
+            )
+        )
+    return facts, len(facilities)
 
 
 def route(
@@ -130,22 +201,24 @@ def route(
         )
         decision.method_note = network
         return decision
-    common: dict[str, Any] = {"day": day, "declined": declined, "radius_km": None, "full": full, "need": need}
     rows: list[StaffFacts] = []
     offset = 0
     while True:
-        batch = facilities_by_travel_time(
+        batch, facilities = travel_facts(
             village_code=village_code,
             origin=origin,
+            need=need,
+            day=day,
             max_minutes=max_travel_minutes,
+            declined=declined,
+            full=full,
             limit=TRAVEL_BATCH,
             offset=offset,
             only_facility_id=only_facility_id,
         )
-        catchment = {f.id: catchment_of(f, village_code=village_code, day=day) for f in batch}
-        rows += routing.staff_facts(facilities=batch, catchment=catchment, **common)
+        rows += batch
         chosen, tier, leave = choose_tiered(rows, need=need)
-        if chosen is not None or len(batch) < TRAVEL_BATCH:
+        if chosen is not None or facilities < TRAVEL_BATCH:
             break
         offset += TRAVEL_BATCH
     ranked = routing.nearest_post_per_person(rows)
