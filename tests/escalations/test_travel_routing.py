@@ -218,7 +218,6 @@ def test_nobody_reachable_sends_the_case_to_the_coordinator_as_unreachable(api, 
 def test_a_village_off_the_loaded_network_falls_back_to_the_straight_line(api, river, staff, cast):
     river_network_load()
     # Kasongan Baru is in province 62 but tens of kilometres from the hand-built network.
-    cast.volunteer_katingan  # noqa: B018  (the cast's own client and counselors)
     client = make_client(cast.kasongan_baru, cast.volunteer_katingan, volunteers=(cast.volunteer_katingan,))
     as_volunteer = api.as_(cast.volunteer_katingan)
     created = as_volunteer.post(
