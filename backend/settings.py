@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "villages",
     "backend.recovery",
     "backend.escalations",
+    "backend.travel",  # travel times over roads, ferries and rivers (pgRouting)
     "backend.tasks",
     "backend.followup",
     "backend.sync",
@@ -349,6 +350,30 @@ CELERY_BEAT_SCHEDULE["sweep-second-channel"] = {
 # Escalation routing radius (km) when an area sets none: generous, for Kalimantan's river distances.
 ROUTING_DEFAULT_MAX_RADIUS_KM = envint("ROUTING_DEFAULT_MAX_RADIUS_KM", 250)
 ROUTING_DEFAULT_MAX_ATTEMPTS = envint("ROUTING_DEFAULT_MAX_ATTEMPTS", 3)
+# Where a road network is loaded (backend/travel): the longest trip a client is offered when an area sets none.
+ROUTING_DEFAULT_MAX_TRAVEL_MINUTES = envint("ROUTING_DEFAULT_MAX_TRAVEL_MINUTES", 240)
+# Speeds (km/h) per class of the travel network: OSM highway classes, ferries (route=ferry) and river boats
+# (waterway=river/canal); `access` is the stretch from a village centroid or a facility to the nearest node.
+TRAVEL_SPEEDS_KMH: dict[str, float] = {
+    "motorway": 80,
+    "trunk": 60,
+    "primary": 50,
+    "secondary": 40,
+    "tertiary": 30,
+    "unclassified": 25,
+    "residential": 20,
+    "service": 15,
+    "track": 10,
+    "path": 5,
+    "ferry": 15,
+    "river_boat": 12,
+    "access": 5,
+}
+# A village or facility farther than this from every node of the network is off it (no travel time).
+TRAVEL_MAX_SNAP_M = envint("TRAVEL_MAX_SNAP_M", 5000)
+# The legs (road / ferry / boat) are stored for each village's fastest trips only (the offers' and explanations'
+# facilities); every pair within the radius gets its minutes.
+TRAVEL_LEGS_PER_VILLAGE = envint("TRAVEL_LEGS_PER_VILLAGE", 12)
 SLA_ROUTINE_HOURS = envint("SLA_ROUTINE_HOURS", 24)
 SLA_URGENT_HOURS = envint("SLA_URGENT_HOURS", 2)
 # An appointment this long past with no outcome recorded gives the volunteer a "check on missed appointment" task.

@@ -78,6 +78,8 @@ pg_start() {
   fi
   psql_local -d pulih -c "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null 2>&1 \
     || die "CREATE EXTENSION postgis failed: is postgresql-$PG_MAJOR-postgis-3 installed?"
+  psql_local -d pulih -c "CREATE EXTENSION IF NOT EXISTS pgrouting" >/dev/null 2>&1 \
+    || die "CREATE EXTENSION pgrouting failed: is postgresql-$PG_MAJOR-pgrouting installed? (run scripts/setup.sh)"
 }
 
 redis_start() {

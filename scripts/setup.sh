@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what Pulih needs and is missing: Debian packages (PostGIS, GDAL/GEOS/PROJ, Redis, gettext) and a
+# Installs what Pulih needs and is missing: Debian packages (PostGIS, pgRouting, GDAL/GEOS/PROJ, Redis, gettext) and a
 # virtualenv with the pinned dependencies. Idempotent: a second run checks and returns in seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +8,9 @@ say() { printf '\033[1m[pulih setup]\033[0m %s\n' "$*"; }
 die() { printf '\033[31m[pulih setup] %s\033[0m\n' "$*" >&2; exit 1; }
 
 PG_MAJOR=${PG_MAJOR:-15}
-APT_PACKAGES=(postgresql-$PG_MAJOR postgresql-$PG_MAJOR-postgis-3 libgdal32 libgeos-c1v5 libproj25 redis-server gettext python3-venv)
+# pgRouting: travel times over roads, ferries and rivers (backend/travel); osmium-tool cuts a province out of a
+# country extract (README "Travel times").
+APT_PACKAGES=(postgresql-$PG_MAJOR postgresql-$PG_MAJOR-postgis-3 postgresql-$PG_MAJOR-pgrouting osmium-tool libgdal32 libgeos-c1v5 libproj25 redis-server gettext python3-venv)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

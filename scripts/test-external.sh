@@ -13,6 +13,11 @@ if ! psql "$DB_URL" -qAtc "SELECT 1 FROM pg_available_extensions WHERE name='pos
   echo "[pulih] PostgreSQL on 127.0.0.1 has no PostGIS available: external-services tests skipped"
   exit 0
 fi
+if ! psql "$DB_URL" -qAtc "SELECT 1 FROM pg_available_extensions WHERE name='pgrouting'" 2>/dev/null | grep -q 1; then
+  echo "[pulih] PostgreSQL on 127.0.0.1 has no pgRouting (postgresql-<version>-pgrouting): migrations would stop at"
+  echo "        travel.0001_pgrouting; external-services tests skipped"
+  exit 0
+fi
 echo "[pulih] external-services tests against $DB_URL and $RD_URL"
 DATABASE_URL=$DB_URL REDIS_URL=$RD_URL TEST_DATABASE_NAME=test_pulih_external \
   .venv/bin/python -m pytest -m external -p no:randomly -q

@@ -8,8 +8,10 @@ geodesic metres, and every point column has a GiST index for KNN (`<->`) and rad
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from django.contrib.gis.db import models
+from django.contrib.postgres.fields import ArrayField
 from django.utils.translation import gettext_lazy as _
 
 
@@ -47,6 +49,10 @@ class Region(models.Model):
     # Escalation knobs per area (regency usually); null means "inherit from the parent, then settings".
     routing_max_radius_km = models.PositiveIntegerField(
         _("radius rujukan maksimum (km)"), null=True, blank=True
+    )
+    # The longest trip (minutes over roads, ferries and rivers) a client is offered; beyond it: the coordinator.
+    routing_max_travel_minutes = models.PositiveIntegerField(
+        _("waktu tempuh rujukan maksimum (menit)"), null=True, blank=True
     )
     sla_routine_hours = models.PositiveIntegerField(_("SLA rutin (jam)"), null=True, blank=True)
     sla_urgent_hours = models.PositiveIntegerField(_("SLA mendesak (jam)"), null=True, blank=True)
@@ -90,6 +96,16 @@ class Facility(models.Model):
     name = models.CharField(_("nama"), max_length=200)
     type = models.CharField(_("jenis"), max_length=16, choices=FacilityType.choices, db_index=True)
     is_ipwl = models.BooleanField(_("IPWL"), default=False)
+    # The IPWL designation (Institusi Penerima Wajib Lapor, by a Minister of Health decree) and its validity:
+    # treatment and compulsory reporting go only to a facility designated on the day (or a BNN clinic).
+    ipwl_decree_number = models.CharField(_("nomor SK IPWL"), max_length=100, blank=True)
+    ipwl_valid_from = models.DateField(_("SK IPWL berlaku sejak"), null=True, blank=True)
+    ipwl_valid_until = models.DateField(_("SK IPWL berlaku sampai"), null=True, blank=True)
+    # The working area (wilayah kerja): the kecamatan (or village) codes whose clients are this facility's own
+    # catchment; routing offers a case inside its catchment first.
+    working_area = ArrayField(
+        models.CharField(max_length=13), verbose_name=_("wilayah kerja"), default=list, blank=True
+    )
     village = models.ForeignKey(
         Region, verbose_name=_("desa/kelurahan"), on_delete=models.PROTECT, related_name="facilities"
     )
@@ -108,3 +124,11 @@ class Facility(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def is_ipwl_on(self, day: date) -> bool:
+        """Designated IPWL on `day`: flagged, and within the decree's validity where one is recorded."""
+        if not self.is_ipwl:
+            return False
+        if self.ipwl_valid_from is not None and day < self.ipwl_valid_from:
+            return False
+        return self.ipwl_valid_until is None or day <= self.ipwl_valid_until

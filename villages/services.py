@@ -58,6 +58,7 @@ FACILITY_UPDATE_FIELDS = [
     "location",
     "inpatient_beds",
     "outpatient_capacity_per_month",
+    "working_area",
 ]
 TRUE_WORDS = {"1", "true", "ya", "yes", "y"}
 FALSE_WORDS = {"0", "false", "tidak", "no", "n", ""}
@@ -292,7 +293,19 @@ def _facility_from_row(row: dict[str, str], villages: dict[str, Point | None]) -
         outpatient_capacity_per_month=_parse_count(
             row.get("outpatient_capacity_per_month", "").strip(), "outpatient_capacity_per_month"
         ),
+        working_area=_working_area(row.get("working_area", ""), ftype=ftype, village_code=village_code),
     )
+
+
+def _working_area(raw: str, *, ftype: str, village_code: str) -> list[str]:
+    """The `working_area` column (kecamatan or village codes, separated by ';'); a puskesmas without one serves
+    the kecamatan it stands in (its usual wilayah kerja), other facilities none."""
+    codes = [normalize_code(c) for c in raw.split(";") if c.strip()]
+    if any(not CODE_RE.match(c) or c.count(".") < 2 for c in codes):
+        raise RowError("working_area", "invalid_code", _("Wilayah kerja: kode kecamatan/desa dipisah ';'."))
+    if not codes and ftype == FacilityType.PUSKESMAS:
+        codes = [".".join(village_code.split(".")[:3])]
+    return codes
 
 
 def facilities_import(

@@ -13,7 +13,7 @@ from api.schemas.accounts import ErrorBodyOut
 from api.schemas.base import InSchema, IsoDatetime
 from backend.tasks.models import TaskKind
 
-NeedLit = Literal["counseling", "assessment"]
+NeedLit = Literal["counseling", "assessment", "treatment", "reporting"]
 UrgencyLit = Literal["routine", "urgent"]
 OutcomeLit = Literal["outpatient", "inpatient", "methadone", "community_follow_up", "no_treatment_needed"]
 EscalationStatusLit = Literal[
@@ -44,7 +44,10 @@ class LocationIn(InSchema):
 
 class EscalationCreateIn(InSchema):
     client_id: uuid.UUID
-    need: NeedLit = Field(description="counseling (konselor adiksi) atau assessment (asesor).")
+    need: NeedLit = Field(
+        description="counseling (konselor adiksi), assessment (asesor), treatment (perawatan) atau reporting "
+        "(wajib lapor); treatment dan reporting hanya di IPWL yang ditetapkan atau klinik BNN."
+    )
     urgency: UrgencyLit = Field(
         "routine", description="routine (SLA 24 jam) atau urgent (SLA 2 jam), bawaan."
     )
@@ -104,12 +107,26 @@ class AssignIn(InSchema):
     )
 
 
+class LegOut(Schema):
+    mode: Literal["road", "ferry", "boat"]
+    minutes: float
+
+
 class OfferOut(Schema):
     id: uuid.UUID
     staff_id: uuid.UUID
     facility_id: uuid.UUID
     facility_name: str
     distance_km: float = Field(description="Jarak geodesik dari klien ke fasilitas (km).")
+    tier: Literal["catchment", "travel_time", "fallback", ""] = Field(
+        "",
+        description="Tingkat perutean: wilayah kerja sendiri, waktu tempuh, atau garis lurus (tanpa jaringan).",
+    )
+    travel_minutes: float | None = Field(None, description="Waktu tempuh dari desa klien (menit).")
+    legs: list[LegOut] = Field(default_factory=list, description="Ruas perjalanan: jalan, feri, perahu.")
+    leave_reason: Literal["availability", "capacity", "geography", ""] = Field(
+        "", description="Mengapa kasus keluar dari wilayah kerja sendiri."
+    )
     status: Literal["pending", "accepted", "declined", "expired", "withdrawn"]
     offered_at: datetime
     expires_at: datetime = Field(description="Batas waktu menjawab (SLA).")
@@ -124,6 +141,13 @@ class RoutingRowOut(Schema):
     facility: str
     distance_km: float | None = Field(description="Kosong bila tidak ada titik asal (penugasan manual).")
     caseload: int = Field(description="Kasus terbuka + tawaran yang menunggu.")
+    minutes: float | None = Field(
+        None, description="Waktu tempuh dari desa klien (menit), bila ada jaringan."
+    )
+    legs: list[LegOut] = Field(default_factory=list)
+    catchment: bool | None = Field(
+        None, description="Fasilitas dalam wilayah kerja klien (atau BNN/IPWL kabupaten)."
+    )
 
 
 class ConsideredOut(RoutingRowOut):
@@ -139,6 +163,8 @@ class PassedOverOut(RoutingRowOut):
         "already_declined",
         "inactive",
         "beyond_radius",
+        "not_ipwl",
+        "facility_full",
     ] = Field(description="Mengapa petugas ini dilewati.")
 
 
@@ -162,6 +188,15 @@ class RoutingDecisionOut(Schema):
     )
     time_zone: str | None = None
     radius_km: int | None = Field(None, description="Radius rujukan maksimum wilayah.")
+    max_travel_minutes: int | None = Field(None, description="Waktu tempuh maksimum wilayah (menit).")
+    method: Literal["travel_time", "straight_line"] | None = Field(
+        None, description="travel_time (jaringan jalan/feri/sungai dimuat) atau straight_line."
+    )
+    method_note: Literal["no_network", "off_network"] | None = Field(
+        None, description="Mengapa garis lurus: belum ada jaringan, atau desa di luar jaringan."
+    )
+    tier: Literal["catchment", "travel_time", "fallback"] | None = None
+    leave_reason: Literal["availability", "capacity", "geography"] | None = None
     origin: OriginOut | None = None
     considered: list[ConsideredOut] = Field(
         default_factory=list, description="Petugas terdekat yang ditimbang."
@@ -170,7 +205,7 @@ class RoutingDecisionOut(Schema):
     passed_over: list[PassedOverOut] = Field(default_factory=list)
     result: str | None = Field(None, description="offered, with_coordinator atau assigned_by_coordinator.")
     coordinator_reason: str | None = Field(
-        None, description="no_candidate_in_radius, max_attempts atau no_origin."
+        None, description="no_candidate_in_radius, unreachable, max_attempts atau no_origin."
     )
     notified: Literal["coordinators", "system_admins"] | None = Field(
         None,

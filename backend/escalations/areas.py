@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
+from django.db.models import Exists, OuterRef, Subquery
 
 from backend.escalations import sla
+from backend.travel.models import TravelOrigin
 from villages.models import Region
 
 
@@ -23,19 +25,30 @@ class AreaSettings:
     timezone: str
     point: Point | None  # the village's centroid, or the nearest ancestor's
     max_radius_km: int
+    max_travel_minutes: int
     sla_routine_hours: int
     sla_urgent_hours: int
     regency_code: str | None
     province_code: str | None
+    # The travel network at the village: "covered" (travel-time routing), "off_network" (a network is loaded
+    # for the province but the centroid is far from every node) or "no_network" (straight-line routing).
+    network: str = "no_network"
 
     def sla_hours(self, urgency: str) -> int:
         return self.sla_urgent_hours if urgency == sla.URGENT else self.sla_routine_hours
 
 
 def area_settings(*, village_code: str) -> AreaSettings:
-    """One query: the village and its ancestors, each knob inherited from the nearest area that sets it."""
+    """One query: the village and its ancestors, each knob inherited from the nearest area that sets it, and the
+    village's place on the travel network."""
     codes = ancestor_codes(village_code)
-    rows = {r.code: r for r in Region.objects.filter(code__in=codes)}
+    origin = TravelOrigin.objects.filter(village_id=OuterRef("code"))
+    rows = {
+        r.code: r
+        for r in Region.objects.filter(code__in=codes).annotate(
+            on_network=Exists(origin), travel_node=Subquery(origin.values("node")[:1])
+        )
+    }
     chain = [rows[c] for c in codes if c in rows]
     village = chain[0] if chain else None
     return AreaSettings(
@@ -45,8 +58,18 @@ def area_settings(*, village_code: str) -> AreaSettings:
         max_radius_km=sla.inherited(
             (r.routing_max_radius_km for r in chain), settings.ROUTING_DEFAULT_MAX_RADIUS_KM
         ),
+        max_travel_minutes=sla.inherited(
+            (r.routing_max_travel_minutes for r in chain), settings.ROUTING_DEFAULT_MAX_TRAVEL_MINUTES
+        ),
         sla_routine_hours=sla.inherited((r.sla_routine_hours for r in chain), settings.SLA_ROUTINE_HOURS),
         sla_urgent_hours=sla.inherited((r.sla_urgent_hours for r in chain), settings.SLA_URGENT_HOURS),
         regency_code=next((r.code for r in chain if r.level == "regency"), None),
         province_code=next((r.code for r in chain if r.level == "province"), None),
+        network=_network(village),
     )
+
+
+def _network(village: Region | None) -> str:
+    if village is None or not village.on_network:  # type: ignore[attr-defined]
+        return "no_network"
+    return "covered" if village.travel_node is not None else "off_network"  # type: ignore[attr-defined]

@@ -13,6 +13,9 @@ from django.utils.translation import gettext_lazy as _
 class Need(models.TextChoices):
     COUNSELING = "counseling", _("Konseling")
     ASSESSMENT = "assessment", _("Asesmen")
+    # Treatment, and compulsory reporting (wajib lapor), happen at a designated IPWL or a BNN clinic.
+    TREATMENT = "treatment", _("Perawatan")
+    REPORTING = "reporting", _("Wajib lapor")
 
 
 class Urgency(models.TextChoices):
@@ -157,6 +160,13 @@ class Offer(models.Model):
     expires_at = models.DateTimeField(db_index=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     decline_reason = models.TextField(blank=True)
+    # How the offer was chosen (backend/escalations/routing.py): the tier (catchment, travel_time, or fallback:
+    # straight line where no road network is loaded), the minutes and legs of the trip, and why the case left
+    # the client's own catchment (availability, capacity, geography; Permenkes 001/2012's exceptions).
+    tier = models.CharField(max_length=12, blank=True)
+    travel_minutes = models.FloatField(null=True, blank=True)
+    legs = models.JSONField(default=list, blank=True)
+    leave_reason = models.CharField(max_length=12, blank=True)
 
     class Meta:
         constraints = [

@@ -24,6 +24,11 @@ eligible person at the k nearest facilities is full, the next k are fetched (rar
 
 The explanation comes from a second, unfiltered KNN over facilities with any staff: the ~20 nearest staff,
 each with the reason they were passed over (see `passed_over_reason`).
+
+This is the straight-line rule: the "fallback" tier where no travel network covers the client's village. Where
+one does, backend/escalations/travel_routing.py ranks by travel time (own catchment first) with the same facts
+and reasons; both apply the service level (treatment and compulsory reporting only at a designated IPWL or a BNN
+clinic) and the facility's capacity.
 """
 
 from __future__ import annotations
@@ -41,11 +46,18 @@ from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from backend.accounts.models import Certification, RoleAssignment, User
-from backend.escalations.models import ACTIVE_STATUSES, Escalation, Offer, OfferStatus
-from villages.models import Facility
+from backend.escalations.models import ACTIVE_STATUSES, TAKEN_STATUSES, Escalation, Offer, OfferStatus
+from villages.models import Facility, FacilityType
 
 STAFF_ROLES = ("counselor", "assessor")
-NEED_CERTIFICATE = {"counseling": "counselor", "assessment": "assessor"}
+NEED_CERTIFICATE = {
+    "counseling": "counselor",
+    "assessment": "assessor",
+    "treatment": "counselor",
+    "reporting": "assessor",  # wajib lapor starts with an assessment
+}
+# Needs served only at a facility designated IPWL on the day, or a BNN clinic (PP 25/2011, Permenkes 4/2020).
+IPWL_NEEDS = frozenset({"treatment", "reporting"})
 EXPLAIN_LIMIT = 20  # staff shown in the explanation
 EXPLAIN_FACILITIES = 12  # nearest facilities with staff read for the explanation
 KNN_BATCH = 8  # eligible facilities fetched per round
@@ -71,6 +83,11 @@ class StaffFacts:
     cap: int
     declined: bool
     within_radius: bool = True
+    service_ok: bool = True  # the facility offers the service the need requires (IPWL_NEEDS)
+    facility_full: bool = False  # the facility's cases in treatment reached its capacity
+    minutes: float | None = None  # travel time from the client's village (travel_routing), else None
+    legs: tuple[tuple[str, float], ...] = ()  # (mode, minutes) in order
+    catchment: int = 2  # 0: the facility's working area holds the village; 1: the regency's BNN/IPWL; 2: no
 
 
 def passed_over_reason(facts: StaffFacts, *, need: str) -> str | None:
@@ -88,13 +105,20 @@ def passed_over_reason(facts: StaffFacts, *, need: str) -> str | None:
         return "on_leave"
     if facts.caseload >= facts.cap:
         return "caseload_full"
+    if not facts.service_ok:
+        return "not_ipwl"
+    if facts.facility_full:
+        return "facility_full"
     if not facts.within_radius:
         return "beyond_radius"
     return None
 
 
-def rank_key(facts: StaffFacts) -> tuple[float, int, str]:
-    """Nearest first; equal distance (to the metre) goes to the smaller caseload; then a stable order."""
+def rank_key(facts: StaffFacts) -> tuple[float, float, str]:
+    """Nearest first; equal distance (to the metre) goes to the smaller caseload; then a stable order. By travel
+    time (when known): fewest minutes first, equal whole minutes to the smaller caseload relative to the cap."""
+    if facts.minutes is not None:
+        return (round(facts.minutes), facts.caseload / max(facts.cap, 1), facts.user_id)
     return (round(facts.distance_km, 3), facts.caseload, facts.user_id)
 
 
@@ -135,6 +159,22 @@ def eligible_staff_q(*, need: str | None, day: date, prefix: str = "") -> Q:
     return q
 
 
+def service_q(*, need: str | None, day: date, prefix: str = "") -> Q:
+    """Q over Facility rows (or `prefix`-ed relations) offering `need`'s service on `day`."""
+    if need not in IPWL_NEEDS:
+        return Q()
+    p = prefix
+    designated = Q(**{f"{p}is_ipwl": True})
+    designated &= Q(**{f"{p}ipwl_valid_from__isnull": True}) | Q(**{f"{p}ipwl_valid_from__lte": day})
+    designated &= Q(**{f"{p}ipwl_valid_until__isnull": True}) | Q(**{f"{p}ipwl_valid_until__gte": day})
+    return designated | Q(**{f"{p}type": FacilityType.KLINIK_BNN})
+
+
+def offers_service(facility: Facility, *, need: str, day: date) -> bool:
+    """`service_q` for one facility in memory."""
+    return need not in IPWL_NEEDS or facility.type == FacilityType.KLINIK_BNN or facility.is_ipwl_on(day)
+
+
 def facilities_near(
     *,
     origin: Point,
@@ -159,10 +199,42 @@ def facilities_near(
         posted = eligible_staff_q(need=need, day=day)
     staff = RoleAssignment.objects.filter(posted, facility_id=OuterRef("id"))
     qs = Facility.objects.filter(Exists(staff), active=True)
+    if need is not None:
+        qs = qs.filter(service_q(need=need, day=day))
     if only_facility_id is not None:
         qs = qs.filter(id=only_facility_id)
     qs = qs.annotate(distance=Distance("location", origin)).order_by(GeometryDistance("location", origin))
-    return list(qs.only("id", "name", "location")[offset : offset + limit])
+    return list(qs.only(*FACILITY_FIELDS)[offset : offset + limit])
+
+
+# What the rules read of a facility: its kind and IPWL designation (service level), capacity, working area.
+FACILITY_FIELDS = (
+    "id",
+    "name",
+    "location",
+    "village_id",
+    "type",
+    "is_ipwl",
+    "ipwl_valid_from",
+    "ipwl_valid_until",
+    "inpatient_beds",
+    "outpatient_capacity_per_month",
+    "working_area",
+)
+
+
+def facility_loads(*, facilities: Iterable[Facility]) -> dict[Any, int]:
+    """Cases in treatment (taken, not finished) per facility, for the facilities with a capacity set (else no
+    query): counted against `outpatient_capacity_per_month + inpatient_beds`."""
+    ids = [f.id for f in facilities if f.outpatient_capacity_per_month or f.inpatient_beds]
+    if not ids:
+        return {}
+    rows = (
+        Escalation.objects.filter(facility_id__in=ids, status__in=TAKEN_STATUSES)
+        .values("facility_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["facility_id"]: row["n"] for row in rows}
 
 
 def caseloads(*, user_ids: Iterable[Any]) -> dict[str, int]:
@@ -216,8 +288,11 @@ def staff_facts(
     declined: set[str],
     radius_km: float | None,
     full: frozenset[str] = frozenset(),
+    need: str = "counseling",
+    catchment: dict[Any, int] | None = None,
 ) -> list[StaffFacts]:
-    """Every counselor/assessor posted at `facilities` with the facts the rules need (three queries)."""
+    """Every counselor/assessor posted at `facilities` with the facts the rules need (three queries, a fourth
+    when a facility has a capacity). Facilities may carry `minutes` and `legs` (travel_routing)."""
     if not facilities:
         return []
     by_id = {f.id: f for f in facilities}
@@ -244,6 +319,7 @@ def staff_facts(
         if cert.is_valid_on(day):
             valid[cert.user_id].add(cert.kind)
     load = caseloads(user_ids=user_ids)
+    treating = facility_loads(facilities=facilities)
     facts = []
     for post in posts:
         facility = by_id[post.facility_id]
@@ -267,9 +343,19 @@ def staff_facts(
                 cap=user.caseload_cap,
                 declined=str(post.user_id) in declined,
                 within_radius=radius_km is None or km <= radius_km,
+                service_ok=offers_service(facility, need=need, day=day),
+                facility_full=_facility_full(facility, treating.get(facility.id, 0)),
+                minutes=getattr(facility, "minutes", None),
+                legs=tuple(getattr(facility, "legs", ())),
+                catchment=(catchment or {}).get(facility.id, 2),
             )
         )
     return facts
+
+
+def _facility_full(facility: Facility, in_treatment: int) -> bool:
+    capacity = facility.outpatient_capacity_per_month + facility.inpatient_beds
+    return capacity > 0 and in_treatment >= capacity
 
 
 @dataclass
@@ -277,10 +363,17 @@ class Decision:
     chosen: StaffFacts | None
     considered: list[StaffFacts]  # ranked, at most EXPLAIN_LIMIT (+ the chosen one if further away)
     need: str
+    # How it was decided: "travel_time" over the loaded network, or "straight_line" (and why: no network, or
+    # the village is off it); the tier of the choice and why the case left the client's own catchment.
+    method: str = "straight_line"
+    method_note: str | None = None
+    tier: str | None = "fallback"
+    leave_reason: str | None = None
+    max_travel_minutes: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         def row(f: StaffFacts) -> dict[str, Any]:
-            return {
+            out = {
                 "user_id": f.user_id,
                 "name": f.name,
                 "facility_id": f.facility_id,
@@ -288,6 +381,11 @@ class Decision:
                 "distance_km": round(f.distance_km, 2),
                 "caseload": f.caseload,
             }
+            if f.minutes is not None:
+                out["minutes"] = round(f.minutes, 1)
+                out["legs"] = [{"mode": m, "minutes": mins} for m, mins in f.legs]
+                out["catchment"] = f.catchment < 2
+            return out
 
         passed = []
         for f in self.considered:
@@ -300,6 +398,11 @@ class Decision:
             ],
             "chosen": row(self.chosen) if self.chosen else None,
             "passed_over": passed,
+            "method": self.method,
+            "method_note": self.method_note,
+            "tier": self.tier if self.chosen else None,
+            "leave_reason": self.leave_reason if self.chosen else None,
+            "max_travel_minutes": self.max_travel_minutes,
         }
 
 
@@ -323,7 +426,7 @@ def route(
         origin=origin, need=None, day=day, limit=EXPLAIN_FACILITIES, only_facility_id=only_facility_id
     )
     explained = nearest_post_per_person(
-        staff_facts(facilities=near, day=day, declined=declined, radius_km=radius_km, full=full)
+        staff_facts(facilities=near, day=day, declined=declined, radius_km=radius_km, full=full, need=need)
     )[:EXPLAIN_LIMIT]
     chosen = choose(explained, need=need)
     offset = 0
@@ -338,7 +441,9 @@ def route(
         )
         batch = [f for f in fetched if f.distance.km <= radius_km]  # type: ignore[attr-defined]
         chosen = choose(
-            staff_facts(facilities=batch, day=day, declined=declined, radius_km=radius_km, full=full),
+            staff_facts(
+                facilities=batch, day=day, declined=declined, radius_km=radius_km, full=full, need=need
+            ),
             need=need,
         )
         if len(batch) < KNN_BATCH:  # the radius (or the table) ends inside this batch

@@ -201,7 +201,8 @@ REGISTER: dict[str, ModelEntry] = {
         "A case offered to one staff member",
         {
             "free_text": "decline_reason",
-            R: "escalation staff facility distance_km status offered_at expires_at answered_at",
+            R: "escalation staff facility distance_km tier travel_minutes legs leave_reason status offered_at "
+            "expires_at answered_at",
             "not_personal": "id",
         },
         rule="offer_qs_for",
@@ -332,15 +333,31 @@ REGISTER: dict[str, ModelEntry] = {
         "Regions (Kemendagri codes) and their settings",
         {
             "not_personal": "code level name parent timezone postal_code point boundary routing_max_radius_km "
-            "sla_routine_hours sla_urgent_hours"
+            "routing_max_travel_minutes sla_routine_hours sla_urgent_hours"
         },
     ),
     "villages.Facility": ModelEntry(
         "Health facilities",
         {
-            "not_personal": "id code name type is_ipwl village address phone location inpatient_beds "
-            "outpatient_capacity_per_month active"
+            "not_personal": "id code name type is_ipwl ipwl_decree_number ipwl_valid_from ipwl_valid_until "
+            "working_area village address phone location inpatient_beds outpatient_capacity_per_month active"
         },
+    ),
+    "travel.TravelVertex": ModelEntry(
+        "The travel network's nodes (from an OpenStreetMap extract)",
+        {"not_personal": "id geom province_code"},
+    ),
+    "travel.TravelEdge": ModelEntry(
+        "The travel network's roads, ferry routes and rivers",
+        {"not_personal": "id source target cost reverse_cost length_m mode klass osm_way_id province_code"},
+    ),
+    "travel.TravelOrigin": ModelEntry(
+        "Where each village joins the travel network",
+        {"not_personal": "village node snap_m province_code built_at"},
+    ),
+    "travel.TravelTime": ModelEntry(
+        "Travel minutes from a village to a facility",
+        {"not_personal": "id village facility minutes legs province_code"},
     ),
     "tasks.AreaTaskSettings": ModelEntry(
         "Per-area task settings", {"not_personal": "region daily_followup_cap post_rehab_visit_days"}

@@ -72,7 +72,14 @@ class RegionAdmin(GISModelAdmin):
         (_("Lokasi"), {"fields": ("timezone", "postal_code", "point", "boundary")}),
         (
             _("Pengaturan rujukan (kosong = ikut wilayah induk)"),
-            {"fields": ("routing_max_radius_km", "sla_routine_hours", "sla_urgent_hours")},
+            {
+                "fields": (
+                    "routing_max_radius_km",
+                    "routing_max_travel_minutes",
+                    "sla_routine_hours",
+                    "sla_urgent_hours",
+                )
+            },
         ),
     )
 
@@ -109,6 +116,10 @@ class FacilityForm(forms.ModelForm):
             "location",
             "inpatient_beds",
             "outpatient_capacity_per_month",
+            "ipwl_decree_number",
+            "ipwl_valid_from",
+            "ipwl_valid_until",
+            "working_area",
         ]
 
     def clean_village(self) -> Region:
@@ -131,6 +142,10 @@ class FacilityAdmin(GISModelAdmin):
     autocomplete_fields = ("village",)
     fieldsets = (
         (None, {"fields": ("code", "name", "type", "is_ipwl", "active")}),
+        (
+            _("IPWL dan wilayah kerja"),
+            {"fields": ("ipwl_decree_number", "ipwl_valid_from", "ipwl_valid_until", "working_area")},
+        ),
         (_("Lokasi dan kontak"), {"fields": ("village", "address", "phone", "location")}),
         (_("Kapasitas"), {"fields": ("inpatient_beds", "outpatient_capacity_per_month")}),
     )

@@ -12,7 +12,7 @@ from django.contrib.gis.geos import Point
 from django.db import transaction
 
 from backend.accounts.models import User
-from backend.escalations import routing, sla
+from backend.escalations import routing, sla, travel_routing
 from backend.escalations.areas import AreaSettings, area_settings
 from backend.escalations.models import Escalation, EscalationStatus, Offer, OfferStatus, Urgency
 from backend.escalations.services.support import (
@@ -84,8 +84,11 @@ def offer_make(
     distance_km: float | None,
     area: AreaSettings,
     now: datetime,
+    how: routing.Decision | None = None,
 ) -> Offer:
+    """Offer the case to one staff member; `how`: the routing decision (tier, minutes, legs) it came from."""
     hours = area.sla_hours(esc.urgency)
+    chosen = how.chosen if how is not None else None
     offer = Offer.objects.create(
         escalation=esc,
         staff_id=staff_id,
@@ -93,6 +96,12 @@ def offer_make(
         distance_km=round(distance_km, 3) if distance_km is not None else None,
         offered_at=now,
         expires_at=sla.offer_expires_at(offered_at=now, hours=hours),
+        tier=(how.tier or "") if how is not None else "",
+        travel_minutes=round(chosen.minutes, 1)
+        if chosen is not None and chosen.minutes is not None
+        else None,
+        legs=[{"mode": m, "minutes": mins} for m, mins in chosen.legs] if chosen is not None else [],
+        leave_reason=(how.leave_reason or "") if how is not None else "",
     )
     esc.status = EscalationStatus.OFFERED
     escalation_save(esc, now, "status", "routing")
@@ -141,6 +150,7 @@ def routing_decision_head(
         "time_zone": area.timezone,
         "need": esc.need,
         "radius_km": area.max_radius_km,
+        "max_travel_minutes": area.max_travel_minutes,
         "origin": {"lat": origin.y, "lon": origin.x, "source": origin_source} if origin else None,
         "considered": [],
         "chosen": None,
@@ -174,7 +184,10 @@ def offer_next(esc: Escalation, *, now: datetime) -> None:
     }
     full: set[str] = set()
     while True:
-        decision = routing.route(
+        decision = travel_routing.route(
+            village_code=esc.client.village_id,
+            network=area.network,
+            max_travel_minutes=area.max_travel_minutes,
             origin=origin,
             need=esc.need,
             day=day,
@@ -185,7 +198,9 @@ def offer_next(esc: Escalation, *, now: datetime) -> None:
         )
         esc.routing.update(decision.as_json())
         if decision.chosen is None:
-            return to_coordinator(esc, area=area, now=now, reason="no_candidate_in_radius")
+            unreachable = decision.method == "travel_time"
+            reason = "unreachable" if unreachable else "no_candidate_in_radius"
+            return to_coordinator(esc, area=area, now=now, reason=reason)
         chosen = decision.chosen
         if has_room(uuid.UUID(chosen.user_id)):
             break
@@ -198,4 +213,5 @@ def offer_next(esc: Escalation, *, now: datetime) -> None:
         distance_km=chosen.distance_km,
         area=area,
         now=now,
+        how=decision,
     )

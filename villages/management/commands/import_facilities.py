@@ -1,6 +1,7 @@
 """manage.py import_facilities: load health facilities from CSV (upsert by `code`; see villages/services.py).
 
 Columns: code,name,type,is_ipwl,village_code,address,phone,lat,lng,inpatient_beds,outpatient_capacity_per_month
+[,working_area] (kecamatan codes separated by ';'; a puskesmas without one serves its own kecamatan)
 (type: puskesmas, rsud, rsj, klinik_bnn, ipwl, yayasan). Villages must be imported first; a row without lat/lng
 is placed at its village's centroid. Bad rows are listed (and written to --report) and not saved.
 """
