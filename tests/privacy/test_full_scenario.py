@@ -122,7 +122,10 @@ def test_an_erased_client_is_nowhere_and_a_withdrawn_one_only_where_the_law_keep
     pushes = json.dumps(fcm.messages, ensure_ascii=False)
     assert fcm.messages, "the scenario pushed nothing: the search below would prove nothing"
     logs = "\n".join(r.getMessage() + " " + json.dumps(r.__dict__, default=str) for r in caplog.records)
-    assert len(caplog.records) > 10, "no log records captured: the search below would prove nothing"
+    # Celery logs each task run with its arguments and result: the search below has something to search
+    assert any(r.name == "celery.app.trace" for r in caplog.records), (
+        "no task log captured: nothing to search"
+    )
     dump = database_text()
     for secret in _secrets(ERASED):
         assert secret not in dump, f"erased client's {secret!r} in the database"
