@@ -28,7 +28,10 @@ ESCALATION_COLUMNS = (
     "appointment_at outcome outcome_notes diagnosis source version created_at updated_at accepted_at scheduled_at "
     "outcome_at closed_at to_coordinator_at cancelled_at cancel_reason previous_appointments"
 ).split()
-OFFER_COLUMNS = "id escalation_id staff_id facility_id distance_km status offered_at expires_at answered_at decline_reason".split()
+OFFER_COLUMNS = (
+    "id escalation_id staff_id facility_id distance_km tier legs leave_reason status offered_at expires_at "
+    "answered_at decline_reason"
+).split()
 TASK_COLUMNS = (
     "id kind client_id escalation_id assignee_id due_on status priority released_on completed_at note rule_key "
     "version created_at updated_at"
@@ -100,7 +103,8 @@ def cases(plan: Plan, progress) -> int:  # type: ignore[no-untyped-def]
 
     def offer(esc: str, who: tuple[str, str], status: str, at: float, answered: float | None) -> None:
         out["offer"].append(
-            f"{uid(rng)}\t{esc}\t{who[0]}\t{who[1]}\t{rng.uniform(0.5, 40):.2f}\t{status}\t{ts(at)}\t"
+            # straight-line routing (no travel network in the set): tier "fallback", no legs
+            f"{uid(rng)}\t{esc}\t{who[0]}\t{who[1]}\t{rng.uniform(0.5, 40):.2f}\tfallback\t[]\t\t{status}\t{ts(at)}\t"
             f"{ts(at + DAY)}\t{ts(answered) if answered else NULL}\t\n"
         )
 

@@ -59,15 +59,18 @@ def facilities(plan: Plan, progress) -> int:  # type: ignore[no-untyped-def]
             ipwl = kind in ("rsj", "klinik_bnn", "ipwl") or (kind == "rsud" and rng.random() < 0.5)
             lon, lat = v.lon + rng.uniform(-0.01, 0.01), v.lat + rng.uniform(-0.01, 0.01)
             beds = rng.choice([0, 0, 10, 20, 50]) if kind != "puskesmas" else 0
+            # An IPWL's decree (open-ended validity); the working area stays empty: a puskesmas then serves
+            # its own kecamatan (villages.Facility.working_area), the other facilities have none.
+            decree = f"HK.01.07/MENKES/{i:05d}/SYN" if ipwl else ""
             yield (
                 f"{uid(rng)}\tSYN-{kind.upper()[:3]}-{i:06d}\t{text(labels[kind] + ' ' + v.name)[:200]}\t{kind}\t"
-                f"{'t' if ipwl else 'f'}\t{v.code}\t\t\tSRID=4326;POINT({lon:.6f} {lat:.6f})\t{beds}\t"
+                f"{'t' if ipwl else 'f'}\t{decree}\t{{}}\t{v.code}\t\t\tSRID=4326;POINT({lon:.6f} {lat:.6f})\t{beds}\t"
                 f"{rng.choice([30, 60, 100, 200])}\tt\n"
             )
 
     return copy_lines(
         "villages_facility",
-        "id code name type is_ipwl village_id address phone location inpatient_beds "
+        "id code name type is_ipwl ipwl_decree_number working_area village_id address phone location inpatient_beds "
         "outpatient_capacity_per_month active".split(),
         lines(),
         progress,
