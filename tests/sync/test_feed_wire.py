@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 
+import brotli
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -17,7 +18,8 @@ from tests.sync.helpers import drain, make_client, visit_payload
 
 pytestmark = pytest.mark.django_db
 
-GZIP = {"Accept-Encoding": "gzip, deflate, br"}
+GZIP = {"Accept-Encoding": "gzip, deflate"}
+BR = {"Accept-Encoding": "gzip, deflate, br"}
 
 
 @pytest.fixture
@@ -43,6 +45,23 @@ def test_the_feed_is_gzipped_when_the_phone_asks_for_it(api, cast, world):
     ]
 
 
+def test_the_feed_is_in_brotli_when_the_phone_accepts_it(api, cast, world):
+    plain = api.as_(cast.volunteer_katingan).get("/sync/changes", limit=1000)
+    packed = api.as_(cast.volunteer_katingan).get("/sync/changes", headers=BR, limit=1000)
+    assert packed["Content-Encoding"] == "br"
+    assert "Accept-Encoding" in packed["Vary"]
+    assert int(packed["Content-Length"]) == len(packed.content)
+    body = json.loads(brotli.decompress(packed.content))
+    assert [i["id"] for i in body["items"]] == [i["id"] for i in plain.json()["items"]]
+
+
+def test_a_coding_refused_with_zero_weight_is_not_used(api, cast, world):
+    response = api.as_(cast.volunteer_katingan).get(
+        "/sync/changes", headers={"Accept-Encoding": "br;q=0, gzip"}, limit=1000
+    )
+    assert response["Content-Encoding"] == "gzip"
+
+
 def test_the_feed_is_plain_json_when_the_phone_does_not_ask(api, cast, world):
     response = api.as_(cast.volunteer_katingan).get("/sync/changes", limit=1000)
     assert not response.has_header("Content-Encoding")
@@ -52,7 +71,7 @@ def test_the_feed_is_plain_json_when_the_phone_does_not_ask(api, cast, world):
 def test_tokens_are_never_compressed(api, cast):
     """BREACH: an answer carrying a secret is never compressed, whatever the client accepts."""
     response = api.post(
-        "/auth/login", {"phone": cast.volunteer_katingan.phone, "password": PASSWORD}, headers=GZIP
+        "/auth/login", {"phone": cast.volunteer_katingan.phone, "password": PASSWORD}, headers=BR
     )
     assert response.status_code == 200, response.content
     assert not response.has_header("Content-Encoding")
