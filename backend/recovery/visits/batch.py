@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from django.db import DataError, IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DataError, IntegrityError, connection, transaction
 from django.db.models import F, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -305,8 +305,8 @@ def _ewkt(d: VisitData) -> str | None:
 
 
 def _row(d: VisitData, actor: User, now: datetime) -> Visit:
-    """The stored visit as the batch's answer and its event carry it. The location stays EWKT text: GeoDjango
-    turns it into a geometry only if something reads it."""
+    """An edit's new values as a visit (the conditional UPDATE takes its fields). The location stays EWKT text:
+    GeoDjango turns it into a geometry when the UPDATE reads it."""
     return Visit(
         id=d.id,
         client_id=d.client_id,
@@ -346,6 +346,31 @@ _COLUMNS = {
     "version": "int",
     "updated_at": "timestamptz",
 }
+_COLUMN_NAMES = list(_COLUMNS)
+
+
+def _stored(d: VisitData, actor: User, now: datetime) -> Visit:
+    """A visit just inserted, as loaded from the database (`from_db`: positional, half the cost of `Visit(...)`):
+    the inserted columns (`_COLUMNS`) set, any other field deferred (read from the row if something asks)."""
+    values = (
+        d.id,
+        d.client_id,
+        actor.id,
+        d.occurred_at,
+        now,
+        d.type,
+        d.participants,
+        _ewkt(d),  # EWKT text: GeoDjango builds the geometry only if it is read
+        d.location_accuracy_m,
+        d.outcome,
+        d.notes,
+        d.next_visit_on,
+        d.screening_id,
+        d.payload_hash,
+        1,
+        now,
+    )
+    return Visit.from_db(DEFAULT_DB_ALIAS, _COLUMN_NAMES, values)
 
 
 def _json_row(d: VisitData, actor_id: str, now: str) -> dict[str, Any]:
@@ -450,9 +475,7 @@ def _insert(inserts: list[VisitResult], actor: User, now: datetime) -> list[Visi
         d: VisitData = r.data  # type: ignore[assignment]
         if d.id in inserted:
             r.status, r.version = "created", 1
-            v = _row(d, actor, now)
-            v._state.adding, v._state.db = False, "default"
-            created.append(v)
+            created.append(_stored(d, actor, now))
         elif (other := now_stored.get(d.id)) is None:
             r.reject_screening_taken()
         elif other.payload_hash == d.payload_hash:
