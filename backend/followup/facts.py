@@ -98,7 +98,7 @@ def facts_queryset(
     )
 
 
-_FIELDS = (
+FACTS_FIELDS = (
     "id code village_id village__timezone status created_at seen_at consent next_visit_on failed_in_row"
     " outpatient_since handover_open followup_state__tier followup_state__tier_since"
     " followup_state__episode_started_on followup_state__paused_until last_contact_at"
@@ -119,28 +119,30 @@ def facts_load(
             Q(followup_state__last_evaluated_on__isnull=True)  # no state row yet, or never evaluated
             | Q(followup_state__last_evaluated_on__lt=not_evaluated_on)
         )
-    return [
-        Facts(
-            client_id=row[0],
-            code=row[1],
-            village_id=row[2],
-            tz=row[3],
-            status=row[4],
-            created_at=row[5],
-            last_contact_at=row[6],
-            consent=bool(row[7]),
-            next_visit_on=row[8],
-            failed_in_row=row[9],
-            outpatient_since=row[10],
-            handover_open=row[11],
-            tier=row[12] or 0,
-            tier_since=row[13],
-            episode_started_on=row[14],
-            paused_until=row[15],
-            column_contact_at=row[16],
-        )
-        for row in qs.order_by("id").values_list(*_FIELDS)
-    ]
+    return [facts_of_row(row) for row in qs.order_by("id").values_list(*FACTS_FIELDS)]
+
+
+def facts_of_row(row: tuple) -> Facts:  # type: ignore[type-arg]
+    """One row of `facts_queryset(...).values_list(*FACTS_FIELDS)` as Facts."""
+    return Facts(
+        client_id=row[0],
+        code=row[1],
+        village_id=row[2],
+        tz=row[3],
+        status=row[4],
+        created_at=row[5],
+        last_contact_at=row[6],
+        consent=bool(row[7]),
+        next_visit_on=row[8],
+        failed_in_row=row[9],
+        outpatient_since=row[10],
+        handover_open=row[11],
+        tier=row[12] or 0,
+        tier_since=row[13],
+        episode_started_on=row[14],
+        paused_until=row[15],
+        column_contact_at=row[16],
+    )
 
 
 def failed_attempts_since_contact(client_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:

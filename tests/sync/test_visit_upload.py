@@ -27,6 +27,20 @@ def ampenan(cast):
     return make_client(village="52.71.01.1004", by=cast.volunteer_mataram)
 
 
+@pytest.mark.parametrize(
+    ("latitude", "longitude"), [(-1.9213712345678912, 113.44706123456789), (-1e-05, 5e-07), (0.0, -180.0)]
+)
+def test_an_uploaded_point_is_stored_exactly_as_sent(api, cast, kasongan, latitude, longitude):
+    """The point travels as EWKT text written from the floats (no GEOS object): every digit, small numbers in
+    exponent notation and the edges of the range must reach PostGIS unchanged."""
+    visit = visit_payload(kasongan, latitude=latitude, longitude=longitude)
+    assert upload(api, cast.volunteer_katingan, [visit]).json()["results"][0]["status"] == "created"
+    stored = Visit.objects.get(id=visit["id"])
+    assert (stored.location.y, stored.location.x, stored.location.srid) == (latitude, longitude, 4326)
+    again = upload(api, cast.volunteer_katingan, [visit]).json()["results"][0]
+    assert again["status"] == "duplicate"
+
+
 def test_it_creates_every_visit_of_a_batch_and_logs_each_change(api, cast, kasongan):
     visits = [visit_payload(kasongan) for _ in range(3)]
     response = upload(api, cast.volunteer_katingan, visits)

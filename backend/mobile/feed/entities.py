@@ -24,7 +24,7 @@ from backend.mobile.sets import (
 )
 from backend.reads.clients import client_records, family_member_records
 from backend.reads.escalation_records import escalation_records
-from backend.recovery.models import ClientFamilyLink, FamilyMember
+from backend.recovery.models import ClientFamilyLink, FamilyMember, Visit
 from backend.recovery.records import contact_attempt_records, visit_records
 from backend.tasks.models import Task, TaskStatus
 from backend.tasks.records import task_records
@@ -58,6 +58,15 @@ def _members_records(user: User, qs: QuerySet) -> dict[uuid.UUID, Any]:
     return family_member_records(user=user, members=list(qs), through=full_active_client_ids(user))
 
 
+def _visits_records(user: User, qs: QuerySet) -> dict[uuid.UUID, Any]:
+    """A page of visits: the page's ids first (keyset, cheap to sort), then the records of those rows only.
+    Built over the whole slice, the record (json_build_object on a join) was evaluated for every visit of the
+    remaining set and sorted afterwards, so a page cost grew with the set, not with the page."""
+    if qs.query.is_sliced:
+        qs = Visit.objects.filter(id__in=qs.values("id")).order_by(*qs.query.order_by)
+    return visit_records(user=user, visits=qs)
+
+
 def _tasks_visible(user: User, now: datetime) -> QuerySet[Task]:
     """The caller's own tasks, of clients still in their set: a volunteer unassigned from a client (or whose
     village role ended) stops receiving that client's tasks, as the tasks API does. `overdue` computed in SQL,
@@ -85,7 +94,7 @@ ENTITIES: list[Entity] = [
         lambda u, qs: client_records(user=u, clients=list(qs)),
     ),
     Entity("family_member", _members_visible, None, _members_records),
-    Entity("visit", visits_in_set, None, lambda u, qs: visit_records(user=u, visits=qs)),
+    Entity("visit", visits_in_set, None, _visits_records),
     Entity(
         "contact_attempt",
         contact_attempts_in_set,

@@ -226,9 +226,11 @@ def record_json(record: Any) -> str:
 
 def page_json(page: dict[str, Any]) -> str:
     """The page as JSON text, with the database-built records (JsonText) inserted as they are."""
-    parts = []
-    for item in page["items"]:
-        head = json.dumps({"entity": item["entity"], "id": item["id"], "op": item["op"]})
-        parts.append(f'{head[:-1]},"data":{record_json(item["data"])}}}')
+    # The head of an item is written as text: entity and op are the feed's own words and the id a UUID, nothing
+    # to escape (json.dumps per item cost a tenth of a 5,000-item page).
+    parts = [
+        f'{{"entity":"{item["entity"]}","id":"{item["id"]}","op":"{item["op"]}","data":{record_json(item["data"])}}}'
+        for item in page["items"]
+    ]
     rest = json.dumps({k: v for k, v in page.items() if k != "items"})
     return '{"items":[' + ",".join(parts) + "]," + rest[1:]

@@ -19,15 +19,13 @@ is recognised whatever order its keys or participants came in.
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from django.contrib.gis.geos import Point
-from django.db import DataError, IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -42,6 +40,15 @@ from backend.recovery.batches import batch_clean
 from backend.recovery.events import VisitsLogged
 from backend.recovery.models import Client, ClientFamilyLink, ConsentScope, Screening, Visit, clients_seen
 from backend.recovery.visits.consent import consents_in_force_many
+from backend.recovery.visits.rows import (
+    COLUMNS,
+    StoredVisit,
+    insert_row,
+    rows_insert,
+    visit_row,
+    visit_stored,
+    visits_by_id,
+)
 from backend.recovery.visits.rules import FIELD_ROLES, VisitData, visit_as_dict, visit_clean
 from backend.sync.changelog import change_record_many
 
@@ -161,7 +168,7 @@ def visits_apply(
         if screening_ids
         else {}
     )
-    existing = _visits_by_id([r.data.id for r in todo])  # type: ignore[union-attr]
+    existing = visits_by_id([r.data.id for r in todo])  # type: ignore[union-attr]
     inserts, updates = [], []
     for r in todo:
         d: VisitData = r.data  # type: ignore[assignment]
@@ -276,7 +283,7 @@ def _check_refs(r: VisitResult, d: VisitData, clients: dict, links: dict, screen
 
 
 def _classify_existing(
-    r: VisitResult, d: VisitData, stored: Visit, actor: User, clients: dict, mode: str, updates: list
+    r: VisitResult, d: VisitData, stored: StoredVisit, actor: User, clients: dict, mode: str, updates: list
 ) -> None:
     if stored.client_id not in clients:
         r.reject("not_found", _("Kunjungan tidak ditemukan."), "id")
@@ -300,98 +307,15 @@ def _classify_existing(
         updates.append(r)
 
 
-def _row(d: VisitData, actor: User, now: datetime) -> Visit:
-    location = Point(d.longitude, d.latitude, srid=4326) if d.latitude is not None else None
-    return Visit(
-        id=d.id,
-        client_id=d.client_id,
-        logged_by_id=actor.id,
-        occurred_at=d.occurred_at,
-        received_at=now,
-        type=d.type,
-        participants=d.participants,
-        location=location,
-        location_accuracy_m=d.location_accuracy_m,
-        outcome=d.outcome,
-        notes=d.notes,
-        next_visit_on=d.next_visit_on,
-        screening_id=d.screening_id,
-        payload_hash=d.payload_hash,
-        version=1,
-        updated_at=now,
-    )
-
-
-# Column -> SQL type of the recordset the batch is inserted from.
-_COLUMNS = {
-    "id": "uuid",
-    "client_id": "uuid",
-    "logged_by_id": "uuid",
-    "occurred_at": "timestamptz",
-    "received_at": "timestamptz",
-    "type": "text",
-    "participants": "jsonb",
-    "location": "text",
-    "location_accuracy_m": "float8",
-    "outcome": "text",
-    "notes": "text",
-    "next_visit_on": "date",
-    "screening_id": "uuid",
-    "payload_hash": "text",
-    "version": "int",
-    "updated_at": "timestamptz",
-}
-
-
-def _json_value(v: Visit, column: str) -> Any:
-    value = getattr(v, column)
-    if column == "location":
-        return value.ewkt if value is not None else None
-    if isinstance(value, uuid.UUID | datetime | date):
-        return str(value) if isinstance(value, uuid.UUID) else value.isoformat()
-    return value
-
-
-def _insert_rows(rows: list[Visit]) -> set[uuid.UUID]:
-    """`INSERT ... SELECT FROM jsonb_to_recordset(one parameter) ON CONFLICT DO NOTHING RETURNING id`.
-
-    One JSON parameter rather than 16 per row: psycopg parses a query's placeholders on the client, and 8,000
-    of them cost more than the insert itself. No conflict target: a taken id and a taken screening both make a
-    row quietly not inserted (and not returned).
-    """
-    q = connection.ops.quote_name
-    # Rows in id order: two batches carrying the same visits in another order lock them in the same order,
-    # so they wait for each other instead of deadlocking.
-    ordered = sorted(rows, key=lambda v: v.id)
-    payload = json.dumps([{c: _json_value(v, c) for c in _COLUMNS} for v in ordered])
-    select = ", ".join("ST_GeogFromText(r.location)" if c == "location" else f"r.{q(c)}" for c in _COLUMNS)
-    sql = (
-        f"INSERT INTO {q(Visit._meta.db_table)} ({', '.join(q(c) for c in _COLUMNS)}) "
-        f"SELECT {select} FROM jsonb_to_recordset(%s::jsonb) AS r("
-        + ", ".join(f"{q(c)} {t}" for c, t in _COLUMNS.items())
-        + ") ON CONFLICT DO NOTHING RETURNING id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [payload])
-        return {row[0] for row in cursor.fetchall()}
-
-
-def _visits_by_id(ids: list[uuid.UUID]) -> dict[uuid.UUID, Visit]:
-    """Stored visits by id, the ids passed as one array parameter (see `_insert_rows` on placeholders)."""
-    if not ids:
-        return {}
-    array = RawSQL("SELECT unnest(%s::uuid[])", [ids])
-    return {v.id: v for v in Visit.objects.filter(id__in=array)}
-
-
 def _insert(inserts: list[VisitResult], actor: User, now: datetime) -> list[Visit]:
     """Insert new visits in one statement; rows a concurrent request stored first are re-read and answered."""
     if not inserts:
         return []
-    rows = {r.data.id: _row(r.data, actor, now) for r in inserts}  # type: ignore[union-attr]
+    actor_id, now_text = str(actor.id), now.isoformat()
+    rows = {r.data.id: insert_row(r.data, actor_id, now_text) for r in inserts}  # type: ignore[union-attr]
     try:
         with transaction.atomic():
-            inserted = _insert_rows(list(rows.values()))
+            inserted = rows_insert(list(rows.values()))
     except (IntegrityError, DataError):
         # A client or screening removed meanwhile, or a value PostgreSQL refuses that the rules let through:
         # fall back to one savepoint per row to find the culprit; the other rows are still stored.
@@ -399,7 +323,7 @@ def _insert(inserts: list[VisitResult], actor: User, now: datetime) -> list[Visi
         for r in inserts:
             try:
                 with transaction.atomic():
-                    inserted |= _insert_rows([rows[r.data.id]])  # type: ignore[union-attr]
+                    inserted |= rows_insert([rows[r.data.id]])  # type: ignore[union-attr]
             except IntegrityError:
                 r.reject("not_found", _("Klien atau skrining tidak ditemukan."), "client_id")
             except DataError:
@@ -411,7 +335,7 @@ def _insert(inserts: list[VisitResult], actor: User, now: datetime) -> list[Visi
                     [ErrorDetail("body", "invalid", _("Data kunjungan tidak dapat disimpan."))],
                 )
     lost = [r for r in inserts if r.status == "pending" and r.data.id not in inserted]  # type: ignore[union-attr]
-    now_stored = _visits_by_id([r.data.id for r in lost])  # type: ignore[union-attr]
+    now_stored = visits_by_id([r.data.id for r in lost])  # type: ignore[union-attr]
     created = []
     for r in inserts:
         if r.status != "pending":
@@ -419,9 +343,7 @@ def _insert(inserts: list[VisitResult], actor: User, now: datetime) -> list[Visi
         d: VisitData = r.data  # type: ignore[assignment]
         if d.id in inserted:
             r.status, r.version = "created", 1
-            v = rows[d.id]
-            v._state.adding, v._state.db = False, "default"
-            created.append(v)
+            created.append(visit_stored(d, actor, now))
         elif (other := now_stored.get(d.id)) is None:
             r.reject_screening_taken()
         elif other.payload_hash == d.payload_hash:
@@ -434,12 +356,12 @@ def _insert(inserts: list[VisitResult], actor: User, now: datetime) -> list[Visi
 def _update(updates: list[VisitResult], actor: User, now: datetime) -> list[Visit]:
     """Edits: a conditional UPDATE on (id, version) each, so of two edits of one version exactly one wins."""
     done = []
-    for r in sorted(updates, key=lambda r: r.data.id):  # type: ignore[union-attr]  # id order: see _insert_rows
+    for r in sorted(updates, key=lambda r: r.data.id):  # type: ignore[union-attr]  # id order: see rows.rows_insert
         d: VisitData = r.data  # type: ignore[assignment]
-        v = _row(d, actor, now)
+        v = visit_row(d, actor, now)
         fields = {
             c: getattr(v, c)
-            for c in _COLUMNS
+            for c in COLUMNS
             if c not in ("id", "client_id", "logged_by_id", "received_at", "version")
         }
         try:
