@@ -34,9 +34,8 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
 )
-from django.db.models.functions import Coalesce, Extract, Substr
+from django.db.models.functions import Extract, Substr
 
 from backend.escalations.models import Escalation, EscalationStatus, Offer, OfferStatus
 from backend.recovery.lifecycle import ACTIVE, IN_TREATMENT, ClientStatus
@@ -135,36 +134,47 @@ def _grouped(qs: QuerySet[Any], village_field: str, n: int, **aggregates: Any) -
     return {r.pop("area_code"): r for r in rows}
 
 
-def _status_at(instant: datetime) -> Coalesce:
-    """A client's status at `instant`, from the status history (see the module docstring)."""
-    changes = ClientStatusChange.objects.filter(client_id=OuterRef("pk"))
-    before = changes.filter(at__lt=instant).order_by("-at").values("to_status")[:1]
-    after = changes.filter(at__gte=instant).order_by("at").values("from_status")[:1]
-    return Coalesce(Subquery(before), Subquery(after), F("status"))
+# The status of every client of the population at the month's start and end, set-based: the history rows of the
+# population are aggregated once per client (the last change before each instant, and the first after it for the
+# status the client was registered with), and the recent visits are one semi-join, where a subquery per client
+# and instant cost four index probes per client (bench/bench_report.py). Ties on `at`
+# go to the change with the greater id, as in series.py. Placeholders: (end, end, start, start, window start,
+# end, n), then the figures'.
+_CLIENT_STATUS_SQL = """
+WITH pop AS MATERIALIZED ({population}),
+st AS (
+  SELECT sc.client_id,
+    (array_agg(sc.to_status ORDER BY sc.at DESC, sc.id DESC) FILTER (WHERE sc.at < %s))[1] AS end_before,
+    (array_agg(sc.from_status ORDER BY sc.at, sc.id) FILTER (WHERE sc.at >= %s))[1] AS end_after,
+    (array_agg(sc.to_status ORDER BY sc.at DESC, sc.id DESC) FILTER (WHERE sc.at < %s))[1] AS start_before,
+    (array_agg(sc.from_status ORDER BY sc.at, sc.id) FILTER (WHERE sc.at >= %s))[1] AS start_after
+  FROM recovery_clientstatuschange sc JOIN pop ON pop.id = sc.client_id
+  GROUP BY sc.client_id
+),
+recent AS (
+  SELECT DISTINCT v.client_id FROM recovery_visit v JOIN pop ON pop.id = v.client_id
+  WHERE v.occurred_at >= %s AND v.occurred_at < %s
+),
+t AS (
+  SELECT substring(pop.village_id, 1, %s) AS area_code, pop.created_at,
+    COALESCE(st.end_before, st.end_after, pop.status) AS status_at_end,
+    COALESCE(st.start_before, st.start_after, pop.status) AS status_at_start,
+    recent.client_id IS NOT NULL AS visited_recently
+  FROM pop LEFT JOIN st ON st.client_id = pop.id LEFT JOIN recent ON recent.client_id = pop.id
+)
+SELECT area_code, {figures} FROM t GROUP BY area_code
+"""
 
 
 def client_status_figures(spec: ReportSpec, n: int) -> dict[str, dict[str, int]]:
-    """Who is where at the end of the month (and active at its start): one query.
-
-    The statuses are computed once per client in a materialized inner SELECT (the ORM's, with the history
-    subqueries), and counted in an outer one: had the counts been conditional aggregates over the annotations,
-    PostgreSQL would evaluate the history subqueries once per figure (ten times per client: 2.5 s instead of
-    about 0.2 s for a province of 50,000 clients, bench/bench_report.py)."""
+    """Who is where at the end of the month (and active at its start): one query (_CLIENT_STATUS_SQL), the
+    statuses by the rule of the module docstring for the whole population at once."""
     window_start = spec.end - timedelta(days=NO_VISIT_DAYS)
-    recent_visit = Visit.objects.filter(
-        client_id=OuterRef("pk"), occurred_at__gte=window_start, occurred_at__lt=spec.end
-    )
-    inner = (
+    population_sql, population_params = (
         Client.objects.filter(population(spec), created_at__lt=spec.end)
-        .annotate(
-            area_code=Substr("village_id", 1, n),
-            status_at_end=_status_at(spec.end),
-            status_at_start=_status_at(spec.start),
-            visited_recently=Exists(recent_visit),
-        )
-        .values("area_code", "created_at", "status_at_end", "status_at_start", "visited_recently")
+        .values("id", "village_id", "created_at", "status")
+        .query.sql_with_params()
     )
-    inner_sql, inner_params = inner.query.sql_with_params()
     active, treatment = sorted(ACTIVE), sorted(IN_TREATMENT)
     figures: list[tuple[str, str, list[Any]]] = [
         ("clients_registered", "created_at >= %s AND created_at < %s", [spec.start, spec.end]),
@@ -183,9 +193,12 @@ def client_status_figures(spec: ReportSpec, n: int) -> dict[str, dict[str, int]]
         ),
     ]
     select = ", ".join(f"count(*) FILTER (WHERE {cond}) AS {name}" for name, cond, _p in figures)
-    params = list(inner_params) + [p for _n, _c, ps in figures for p in ps]  # in the order of the text
-    # MATERIALIZED: else PostgreSQL pulls the inner SELECT up and copies its subqueries into every FILTER again.
-    sql = f"WITH t AS MATERIALIZED ({inner_sql}) SELECT area_code, {select} FROM t GROUP BY area_code"  # noqa: S608
+    params = [
+        *population_params,
+        *(spec.end, spec.end, spec.start, spec.start, window_start, spec.end, n),
+        *(p for _n, _c, ps in figures for p in ps),
+    ]  # in the order of the text
+    sql = _CLIENT_STATUS_SQL.format(population=population_sql, figures=select)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         names = [c.name for c in cursor.description]
@@ -290,15 +303,27 @@ def _acceptance_measures(spec: ReportSpec, n: int) -> dict[str, dict[str, float 
 
 
 def _visit_figures(spec: ReportSpec, n: int) -> dict[str, dict[str, int]]:
-    qs = Visit.objects.filter(in_month(spec, "occurred_at"), population(spec, "client__"))
-    return _grouped(
-        qs,
-        "client__village_id",
-        n,
-        visits=Count("id"),
-        clients_visited=Count("client_id", distinct=True),
-        **{k: Count("id", filter=Q(type=t)) for t, k in VISIT_TYPE_FIGURES.items()},
+    """Visits in the month: counted per (area, client) first, then summed per area, so that "clients visited"
+    is a count of those groups rather than a COUNT(DISTINCT), which sorts every visit of the month (on disk, for
+    a province)."""
+    per_client = (
+        Visit.objects.filter(in_month(spec, "occurred_at"), population(spec, "client__"))
+        .annotate(area_code=Substr("client__village_id", 1, n))
+        .values("area_code", "client_id")
+        .annotate(
+            visits=Count("id"),
+            **{k: Count("id", filter=Q(type=t)) for t, k in VISIT_TYPE_FIGURES.items()},
+        )
+        .order_by()
     )
+    inner_sql, params = per_client.query.sql_with_params()
+    names = ["visits", *VISIT_TYPE_FIGURES.values()]
+    sums = ", ".join(f"sum({k}) AS {k}" for k in names)
+    sql = f"SELECT area_code, count(*) AS clients_visited, {sums} FROM ({inner_sql}) v GROUP BY area_code"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = [c.name for c in cursor.description]
+        return {row[0]: dict(zip(columns[1:], row[1:], strict=True)) for row in cursor.fetchall()}
 
 
 def _contact_figures(spec: ReportSpec, n: int) -> dict[str, dict[str, int]]:
