@@ -46,6 +46,8 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 # Loading the data holds a transaction while Python builds rows: on a busy machine that passes the server's
 # idle-in-transaction limit (60 s by default), which a bench does not need.
 os.environ.setdefault("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", "0")
+# COPY of a million visits (bench_report.py --large) passes the 30 s statement timeout on a busy machine.
+os.environ.setdefault("DB_STATEMENT_TIMEOUT_MS", "0")
 
 import benchdb  # noqa: E402  (bench/: the bench's own database)
 
@@ -88,9 +90,9 @@ def copy_rows(table: str, columns: list[str], rows) -> int:  # type: ignore[no-u
 
 
 def load(
-    rng: random.Random, n_clients: int, *, visits: tuple[int, int] = (1, 5), history: bool = False
+    rng: random.Random, n_clients: int, *, visits_per_client: tuple[int, int] = (1, 5), history: bool = False
 ) -> None:
-    """The synthetic province (see the module docstring). `visits`: the range of visits per client (two weeks
+    """The synthetic province (see the module docstring). `visits_per_client`: the range of visits per client (two weeks
     apart); `history`: every client gets the status changes that led to their status (identified, screened,
     then theirs), as a registry of some years has (bench_report.py's larger province)."""
     from django.contrib.gis.geos import Point
@@ -182,7 +184,7 @@ def load(
             worker = rng.choice(by_village[village])
             if rng.random() < 0.8:
                 assigned.append((cid, worker))
-            for k in range(rng.randint(*visits)):
+            for k in range(rng.randint(*visits_per_client)):
                 at = last - timedelta(days=14 * k)
                 plan = (at + timedelta(days=14)).date() if k == 0 and rng.random() < 0.33 else None
                 visits.append(
