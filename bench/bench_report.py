@@ -91,7 +91,7 @@ def main() -> None:
         if args.large:
             print(f"loading the province at national numbers into {LARGE_DB} (a few minutes) ...", flush=True)
             rng = random.Random(bench_followup.SEED)
-            bench_followup.load(rng, LARGE_CLIENTS, visits=LARGE_VISITS, history=True)
+            bench_followup.load(rng, LARGE_CLIENTS, visits_per_client=LARGE_VISITS, history=True)
         else:
             print("loading the synthetic province (bench_followup.py's, a few minutes) ...", flush=True)
             bench_followup.load(random.Random(bench_followup.SEED), 50_000)

@@ -134,33 +134,37 @@ def _grouped(qs: QuerySet[Any], village_field: str, n: int, **aggregates: Any) -
     return {r.pop("area_code"): r for r in rows}
 
 
-# The status of every client of the population at the month's start and end, set-based: the history rows of the
-# population are aggregated once per client (the last change before each instant, and the first after it for the
-# status the client was registered with), and the recent visits are one semi-join, where a subquery per client
-# and instant cost four index probes per client (bench/bench_report.py). Ties on `at`
-# go to the change with the greater id, as in series.py. Placeholders: (end, end, start, start, window start,
-# end, n), then the figures'.
+# The status of every client of the population at the month's start and end, set-based, by the rule of the module
+# docstring put as intervals (as series.py does): one sort of the population's history by (client, at, id); a
+# change holds from its `at` until the next one, so the status at T is the `to_status` of the change with
+# at < T <= the next change's at, else (no change before T) the `from_status` of the first change, else the current
+# status. Plain aggregates pick them (one row per client and instant qualifies), where subqueries per client and
+# instant, or ordered aggregates, cost an index probe or a sort per client (bench/bench_report.py). Recent visits:
+# a semi-join the planner hashes for a province and probes by index for a village.
+# Placeholders: (end, end, start, start, n, window start, end), then the figures'.
 _CLIENT_STATUS_SQL = """
 WITH pop AS MATERIALIZED ({population}),
-st AS (
-  SELECT sc.client_id,
-    (array_agg(sc.to_status ORDER BY sc.at DESC, sc.id DESC) FILTER (WHERE sc.at < %s))[1] AS end_before,
-    (array_agg(sc.from_status ORDER BY sc.at, sc.id) FILTER (WHERE sc.at >= %s))[1] AS end_after,
-    (array_agg(sc.to_status ORDER BY sc.at DESC, sc.id DESC) FILTER (WHERE sc.at < %s))[1] AS start_before,
-    (array_agg(sc.from_status ORDER BY sc.at, sc.id) FILTER (WHERE sc.at >= %s))[1] AS start_after
+ch AS (
+  SELECT sc.client_id, sc.at, sc.from_status, sc.to_status,
+         row_number() OVER w AS rn, lead(sc.at) OVER w AS next_at
   FROM recovery_clientstatuschange sc JOIN pop ON pop.id = sc.client_id
-  GROUP BY sc.client_id
+  WINDOW w AS (PARTITION BY sc.client_id ORDER BY sc.at, sc.id)
 ),
-recent AS (
-  SELECT DISTINCT v.client_id FROM recovery_visit v JOIN pop ON pop.id = v.client_id
-  WHERE v.occurred_at >= %s AND v.occurred_at < %s
+st AS (
+  SELECT client_id,
+    max(to_status) FILTER (WHERE at < %s AND (next_at IS NULL OR next_at >= %s)) AS at_end,
+    max(to_status) FILTER (WHERE at < %s AND (next_at IS NULL OR next_at >= %s)) AS at_start,
+    max(from_status) FILTER (WHERE rn = 1) AS registered
+  FROM ch GROUP BY client_id
 ),
 t AS (
   SELECT substring(pop.village_id, 1, %s) AS area_code, pop.created_at,
-    COALESCE(st.end_before, st.end_after, pop.status) AS status_at_end,
-    COALESCE(st.start_before, st.start_after, pop.status) AS status_at_start,
-    recent.client_id IS NOT NULL AS visited_recently
-  FROM pop LEFT JOIN st ON st.client_id = pop.id LEFT JOIN recent ON recent.client_id = pop.id
+    COALESCE(st.at_end, st.registered, pop.status) AS status_at_end,
+    COALESCE(st.at_start, st.registered, pop.status) AS status_at_start,
+    EXISTS (
+      SELECT 1 FROM recovery_visit v WHERE v.client_id = pop.id AND v.occurred_at >= %s AND v.occurred_at < %s
+    ) AS visited_recently
+  FROM pop LEFT JOIN st ON st.client_id = pop.id
 )
 SELECT area_code, {figures} FROM t GROUP BY area_code
 """
@@ -195,7 +199,7 @@ def client_status_figures(spec: ReportSpec, n: int) -> dict[str, dict[str, int]]
     select = ", ".join(f"count(*) FILTER (WHERE {cond}) AS {name}" for name, cond, _p in figures)
     params = [
         *population_params,
-        *(spec.end, spec.end, spec.start, spec.start, window_start, spec.end, n),
+        *(spec.end, spec.end, spec.start, spec.start, n, window_start, spec.end),
         *(p for _n, _c, ps in figures for p in ps),
     ]  # in the order of the text
     sql = _CLIENT_STATUS_SQL.format(population=population_sql, figures=select)
@@ -303,27 +307,15 @@ def _acceptance_measures(spec: ReportSpec, n: int) -> dict[str, dict[str, float 
 
 
 def _visit_figures(spec: ReportSpec, n: int) -> dict[str, dict[str, int]]:
-    """Visits in the month: counted per (area, client) first, then summed per area, so that "clients visited"
-    is a count of those groups rather than a COUNT(DISTINCT), which sorts every visit of the month (on disk, for
-    a province)."""
-    per_client = (
-        Visit.objects.filter(in_month(spec, "occurred_at"), population(spec, "client__"))
-        .annotate(area_code=Substr("client__village_id", 1, n))
-        .values("area_code", "client_id")
-        .annotate(
-            visits=Count("id"),
-            **{k: Count("id", filter=Q(type=t)) for t, k in VISIT_TYPE_FIGURES.items()},
-        )
-        .order_by()
+    qs = Visit.objects.filter(in_month(spec, "occurred_at"), population(spec, "client__"))
+    return _grouped(
+        qs,
+        "client__village_id",
+        n,
+        visits=Count("id"),
+        clients_visited=Count("client_id", distinct=True),
+        **{k: Count("id", filter=Q(type=t)) for t, k in VISIT_TYPE_FIGURES.items()},
     )
-    inner_sql, params = per_client.query.sql_with_params()
-    names = ["visits", *VISIT_TYPE_FIGURES.values()]
-    sums = ", ".join(f"sum({k}) AS {k}" for k in names)
-    sql = f"SELECT area_code, count(*) AS clients_visited, {sums} FROM ({inner_sql}) v GROUP BY area_code"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        columns = [c.name for c in cursor.description]
-        return {row[0]: dict(zip(columns[1:], row[1:], strict=True)) for row in cursor.fetchall()}
 
 
 def _contact_figures(spec: ReportSpec, n: int) -> dict[str, dict[str, int]]:
