@@ -314,15 +314,19 @@ def main() -> None:
         )
         statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
 
-    results["POST /escalations (whole request)"] = timed(post, len(clients))
-
     def me(i: int) -> None:
         r = http.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
         statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
 
     # The floor of a request in the same run: auth, one small read, the response (issue 11: POST <= 3x GET /me).
+    # Interleaved one for one, so both see the same load on a shared machine.
     me(0)
-    results["GET /me (floor of a request)"] = timed(me, len(clients))
+    posts, reads = [], []
+    for i in range(len(clients)):
+        posts += timed(lambda _i, i=i: post(i), 1)
+        reads += timed(me, 1)
+    results["POST /escalations (whole request)"] = posts
+    results["GET /me (floor of a request)"] = reads
     offered = Escalation.objects.filter(status="offered").count()
     with_coordinator = Escalation.objects.filter(status="with_coordinator").count()
 
