@@ -139,15 +139,16 @@ def _grouped(qs: QuerySet[Any], village_field: str, n: int, **aggregates: Any) -
 # change holds from its `at` until the next one, so the status at T is the `to_status` of the change with
 # at < T <= the next change's at, else (no change before T) the `from_status` of the first change, else the current
 # status. Plain aggregates pick them (one row per client and instant qualifies), where subqueries per client and
-# instant, or ordered aggregates, cost an index probe or a sort per client (bench/bench_report.py). Recent visits:
-# a semi-join the planner hashes for a province and probes by index for a village.
+# instant, or ordered aggregates, cost an index probe or a sort per client (bench/bench_report.py). The history is
+# taken as a semi-join (`IN`), which the planner hashes, rather than a join it merged through an external sort.
+# Recent visits: an EXISTS the planner hashes for a province and probes by index for a village.
 # Placeholders: (end, end, start, start, n, window start, end), then the figures'.
 _CLIENT_STATUS_SQL = """
 WITH pop AS MATERIALIZED ({population}),
 ch AS (
   SELECT sc.client_id, sc.at, sc.from_status, sc.to_status,
          row_number() OVER w AS rn, lead(sc.at) OVER w AS next_at
-  FROM recovery_clientstatuschange sc JOIN pop ON pop.id = sc.client_id
+  FROM recovery_clientstatuschange sc WHERE sc.client_id IN (SELECT id FROM pop)
   WINDOW w AS (PARTITION BY sc.client_id ORDER BY sc.at, sc.id)
 ),
 st AS (
