@@ -49,7 +49,6 @@ LARGE_DB, LARGE_CLIENTS, LARGE_VISITS = "bench_pulih_report_large", 100_000, (5,
 
 
 def timed(fn, runs: int) -> list[float]:  # type: ignore[no-untyped-def]
-    fn()  # warm-up
     samples = []
     for _ in range(runs):
         t0 = time.perf_counter()
@@ -169,7 +168,14 @@ def main() -> None:
         "floor: its heaviest statement, raw, generic plan": heaviest_generic,
         "floor: index-only count of the province's clients": index_only_count,
     }
-    results = {name: timed(fn, args.runs) for name, fn in measures.items()}
+    # Round robin: one sample of each measure per round, so a shared machine's load drifting during the run
+    # weighs on all of them alike (the ratios stay meaningful).
+    for fn in measures.values():
+        fn()  # warm-up
+    results: dict[str, list[float]] = {name: [] for name in measures}
+    for _ in range(args.runs):
+        for name, fn in measures.items():
+            results[name] += timed(fn, 1)
     raw.execute("RESET plan_cache_mode")
     floor = statistics.median(results["floor: its heaviest statement, raw, generic plan"])
     print(f"\n{'measure':<52} {'p50 ms':>9} {'p95 ms':>9} {'/heaviest':>10}")
