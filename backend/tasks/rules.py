@@ -23,12 +23,14 @@ tasks.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from backend.accounts.models import User
@@ -194,8 +196,7 @@ def tasks_ensure_many(specs: Iterable[TaskSpec], *, today: date) -> list[Task]:
         )
         for s in sorted(by_key.values(), key=lambda s: s.rule_key)  # one lock order for concurrent sweeps
     ]
-    Task.objects.bulk_create(rows, ignore_conflicts=True)
-    inserted = set(Task.objects.filter(id__in=[t.id for t in rows]).values_list("id", flat=True))
+    inserted = _tasks_insert(rows)
     created = [t for t in rows if t.id in inserted]
     for task in created:
         task._state.adding, task._state.db = False, "default"
@@ -208,6 +209,49 @@ def tasks_ensure_many(specs: Iterable[TaskSpec], *, today: date) -> list[Task]:
         ]
     )
     return created
+
+
+_TASK_COLUMNS = (
+    "id uuid, kind text, client_id uuid, assignee_id uuid, due_on date, status text, priority smallint,"
+    " released_on date, note text, rule_key text, version integer, created_at timestamptz, updated_at timestamptz"
+)
+
+
+def _tasks_insert(rows: list[Task]) -> set[uuid.UUID]:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id of new tasks (no escalation, not completed), in one statement
+    with one JSON parameter (Django's bulk_create prepares every value and a placeholder each: a quarter of a
+    sweep's time). Rows go in the order given. Returns the ids stored."""
+    if not rows:
+        return set()
+    payload = json.dumps(
+        [
+            {
+                "id": str(t.id),
+                "kind": t.kind,
+                "client_id": str(t.client_id),
+                "assignee_id": str(t.assignee_id),
+                "due_on": t.due_on.isoformat(),
+                "status": t.status,
+                "priority": t.priority,
+                "released_on": t.released_on.isoformat() if t.released_on else None,
+                "note": t.note,
+                "rule_key": t.rule_key,
+                "version": t.version,
+                "created_at": t.created_at.isoformat(),
+                "updated_at": t.updated_at.isoformat(),
+            }
+            for t in rows
+        ]
+    )
+    columns = ", ".join(c.split()[0] for c in _TASK_COLUMNS.split(", "))
+    table = connection.ops.quote_name(Task._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) AS r({_TASK_COLUMNS}) "
+            "ON CONFLICT DO NOTHING RETURNING id",
+            [payload],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def tasks_cancel_for(*, escalation_id: uuid.UUID, kinds: tuple[str, ...]) -> int:
