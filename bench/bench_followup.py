@@ -46,6 +46,8 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 # Loading the data holds a transaction while Python builds rows: on a busy machine that passes the server's
 # idle-in-transaction limit (60 s by default), which a bench does not need.
 os.environ.setdefault("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", "0")
+# COPY of a million visits (bench_report.py --large) passes the 30 s statement timeout on a busy machine.
+os.environ.setdefault("DB_STATEMENT_TIMEOUT_MS", "0")
 
 import benchdb  # noqa: E402  (bench/: the bench's own database)
 
@@ -87,8 +89,12 @@ def copy_rows(table: str, columns: list[str], rows) -> int:  # type: ignore[no-u
     return n
 
 
-def load(rng: random.Random, n_clients: int) -> None:
-    """The synthetic province (see the module docstring)."""
+def load(
+    rng: random.Random, n_clients: int, *, visits_per_client: tuple[int, int] = (1, 5), history: bool = False
+) -> None:
+    """The synthetic province (see the module docstring). `visits_per_client`: the range of visits per client (two weeks
+    apart); `history`: every client gets the status changes that led to their status (identified, screened,
+    then theirs), as a registry of some years has (bench_report.py's larger province)."""
     from django.contrib.gis.geos import Point
     from django.db import connection, transaction
     from django.utils import timezone
@@ -178,7 +184,7 @@ def load(rng: random.Random, n_clients: int) -> None:
             worker = rng.choice(by_village[village])
             if rng.random() < 0.8:
                 assigned.append((cid, worker))
-            for k in range(rng.randint(1, 5)):
+            for k in range(rng.randint(*visits_per_client)):
                 at = last - timedelta(days=14 * k)
                 plan = (at + timedelta(days=14)).date() if k == 0 and rng.random() < 0.33 else None
                 visits.append(
@@ -228,7 +234,13 @@ def load(rng: random.Random, n_clients: int) -> None:
                     )
                 )
                 links.append((uuid.uuid4(), cid, member, created, registrar.id))
-            if status == "outpatient":
+            if history:
+                path = list(dict.fromkeys(["identified", "screened", status]))
+                at = created
+                for before, after in zip(path, path[1:], strict=False):
+                    at += (now - at) * rng.uniform(0.05, 0.5)
+                    changes.append((uuid.uuid4(), cid, before, after, "", at))
+            elif status == "outpatient":
                 changes.append(
                     (
                         uuid.uuid4(),

@@ -10,19 +10,21 @@ never two pushes.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone, translation
 
 from backend.accounts.models import User
 from backend.common.errors import NotFound
-from backend.sync.changelog import change_record
+from backend.sync.changelog import change_record, change_record_addressed
 from notifications import texts
 from notifications.channels import SECOND_CHANNEL_NAMES, outbox
 from notifications.models import ChannelMessage, ChannelPreference, Device, Notification
@@ -81,6 +83,129 @@ def _publish_push(notification_id: uuid.UUID) -> None:
         logger.warning("push of notification %s not published; outbox sweep will retry", notification_id)
 
 
+def _publish_pushes(notification_ids: list[uuid.UUID]) -> None:
+    """After commit: hand a batch of pushes to Celery over one broker connection; if the broker is unreachable
+    the rows not handed over stay pending for the sweep."""
+    if broker_circuit.is_open():
+        logger.info("broker recently unreachable; %d notifications left to the sweep", len(notification_ids))
+        return
+    published = 0
+    try:
+        with push_notification.app.producer_or_acquire() as producer:
+            for notification_id in notification_ids:
+                push_notification.apply_async(
+                    kwargs={"notification_id": str(notification_id)}, retry=False, producer=producer
+                )
+                published += 1
+    except Exception:  # kombu/redis raise many kinds; any of them means "the sweep will do it"
+        broker_circuit.trip()
+        logger.warning(
+            "%d of %d pushes not published; outbox sweep will retry",
+            len(notification_ids) - published,
+            len(notification_ids),
+        )
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notification for `notify_many`: notify's arguments."""
+
+    recipient: User
+    kind: str
+    event_key: str
+    params: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None
+    priority: str = "normal"
+    ttl_seconds: int | None = None
+
+
+def _notification_row(n: Notice) -> Notification:
+    """The row of a notice, its text rendered in the recipient's language; bad arguments raise ValueError."""
+    if n.priority not in PRIORITIES:
+        raise ValueError(f"priority must be one of {PRIORITIES}, got {n.priority!r}")
+    if not 0 < len(n.event_key) <= EVENT_KEY_MAX:
+        raise ValueError(f"event_key must be 1-{EVENT_KEY_MAX} characters, got {len(n.event_key)}")
+    # An SLA already past gives 0: stored, shown in the inbox, never pushed (see tasks._deliver).
+    ttl_seconds = None if n.ttl_seconds is None else max(0, int(n.ttl_seconds))
+    clean_data = _clean_data(n.data)
+    with translation.override(n.recipient.language or "id"):
+        title, body = texts.render_inbox(n.kind, n.params or {})
+    return Notification(
+        recipient=n.recipient,
+        kind=n.kind,
+        event_key=n.event_key,
+        title=title[:200],
+        body=body,
+        data=clean_data,
+        priority=n.priority,
+        ttl_seconds=ttl_seconds,
+    )
+
+
+_INSERT_COLUMNS = (
+    "id recipient_id kind event_key title body data priority ttl_seconds created_at push_state push_attempts"
+    " push_next_attempt_at push_last_error"
+).split()
+
+
+def _notifications_insert(rows: list[Notification]) -> set[uuid.UUID]:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, in one statement whatever the number of rows (one JSON
+    parameter): a repeated or concurrent event waits for, then yields to, the first. Returns the ids stored."""
+    if not rows:
+        return set()
+    payload = json.dumps(
+        [
+            {
+                "id": str(r.id),
+                "recipient_id": str(r.recipient_id),
+                "kind": r.kind,
+                "event_key": r.event_key,
+                "title": r.title,
+                "body": r.body,
+                "data": r.data,
+                "priority": r.priority,
+                "ttl_seconds": r.ttl_seconds,
+                "created_at": r.created_at.isoformat(),
+                "push_state": r.push_state,
+                "push_attempts": r.push_attempts,
+                "push_next_attempt_at": r.push_next_attempt_at.isoformat(),
+                "push_last_error": r.push_last_error,
+            }
+            for r in rows
+        ]
+    )
+    types = (
+        "id uuid, recipient_id uuid, kind text, event_key text, title text, body text, data jsonb, priority text,"
+        " ttl_seconds integer, created_at timestamptz, push_state text, push_attempts smallint,"
+        " push_next_attempt_at timestamptz, push_last_error text"
+    )
+    table = connection.ops.quote_name(Notification._meta.db_table)
+    columns = ", ".join(_INSERT_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) AS r({types}) "
+            "ON CONFLICT DO NOTHING RETURNING id",
+            [payload],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def notify_many(notices: list[Notice], *, batch: int = 500) -> list[Notification]:
+    """`notify` for many notices at once (a daily sweep's): the rows in one INSERT, their change log in one more,
+    and the pushes handed to Celery after commit, `batch` per broker connection. A notice whose (recipient,
+    event_key) exists already, or repeats an earlier one of the list, is skipped. Returns the rows stored."""
+    rows = [_notification_row(n) for n in notices]
+    stored = _notifications_insert(rows)
+    created = [r for r in rows if r.id in stored]
+    for row in created:
+        row._state.adding, row._state.db = False, "default"
+    change_record_addressed(entity="notification", rows=[(r.id, None, r.recipient_id) for r in created])
+    ids = [r.id for r in created]
+    for i in range(0, len(ids), batch):
+        transaction.on_commit(partial(_publish_pushes, ids[i : i + batch]))
+    return created
+
+
 def notify(
     *,
     recipient: User,
@@ -98,30 +223,12 @@ def notify(
     values, `*_id` keys), sent in the push so the app can open the right screen. Unknown kind, missing params
     or non-id data raise ValueError: those are programming errors.
     """
-    if priority not in PRIORITIES:
-        raise ValueError(f"priority must be one of {PRIORITIES}, got {priority!r}")
-    if not 0 < len(event_key) <= EVENT_KEY_MAX:
-        raise ValueError(f"event_key must be 1-{EVENT_KEY_MAX} characters, got {len(event_key)}")
-    if ttl_seconds is not None:
-        # An SLA already past gives 0: stored, shown in the inbox, never pushed (see tasks._deliver).
-        ttl_seconds = max(0, int(ttl_seconds))
-    clean_data = _clean_data(data)
-    with translation.override(recipient.language or "id"):
-        title, body = texts.render_inbox(kind, params or {})
-    row = Notification(
-        recipient=recipient,
-        kind=kind,
-        event_key=event_key,
-        title=title[:200],
-        body=body,
-        data=clean_data,
-        priority=priority,
-        ttl_seconds=ttl_seconds,
-    )
+    notice = Notice(recipient, kind, event_key, params, data, priority, ttl_seconds)
+    row = _notification_row(notice)
     # INSERT ... ON CONFLICT DO NOTHING: a concurrent or repeated event waits for, then yields to, the first.
-    Notification.objects.bulk_create([row], ignore_conflicts=True)
-    if not Notification.objects.filter(id=row.id).exists():
+    if not _notifications_insert([row]):
         return None
+    row._state.adding, row._state.db = False, "default"
     change_record(entity="notification", entity_id=row.id, user_id=recipient.id)
     transaction.on_commit(partial(_publish_push, row.id))
     return row

@@ -37,7 +37,11 @@ from backend.common.errors import PermissionDenied
 from backend.escalations import services
 from backend.reads import escalations as selectors
 from backend.reads.clients import client_get_for_write
-from backend.reads.escalation_records import escalation_list_items, escalation_record
+from backend.reads.escalation_records import (
+    escalation_list_items,
+    escalation_record,
+    escalation_record_created,
+)
 
 router = Router()
 E = ErrorOut
@@ -75,7 +79,7 @@ def create_escalation(request: HttpRequest, payload: EscalationCreateIn) -> Stat
         reason=payload.reason,
         location=Point(loc.lon, loc.lat, srid=4326) if loc else None,
     )
-    return Status(201, _out(request, esc.id))
+    return Status(201, escalation_record_created(user=user, esc=esc))
 
 
 class ListQuery(Schema):

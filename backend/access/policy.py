@@ -357,9 +357,19 @@ def with_case_view(qs: QuerySet[Escalation], *, user: User) -> QuerySet[Escalati
     return qs.annotate(full_view=Case(When(q, then=Value(True)), default=Value(False)))
 
 
-def case_visible_to(*, user: User, esc: Escalation) -> bool:
-    """`case_visible_q` for one escalation: the `full_view` annotation when the row has it, else one query."""
+def case_visible_known(*, user: User, esc: Escalation) -> bool | None:
+    """`case_visible_q` when it can be told without a query: the row's `full_view` annotation, or True for the
+    case's creator (the filter's first term); else None."""
     full_view = getattr(esc, "full_view", None)
+    if full_view is None and esc.created_by_id == user.id:
+        return True
+    return full_view
+
+
+def case_visible_to(*, user: User, esc: Escalation) -> bool:
+    """`case_visible_q` for one escalation: the `full_view` annotation when the row has it, its creator at once
+    (case_visible_known), else one query."""
+    full_view = case_visible_known(user=user, esc=esc)
     if full_view is None:
         full_view = Escalation.objects.filter(case_visible_q(user=user), id=esc.id).exists()
     return bool(full_view)

@@ -26,7 +26,7 @@ from backend.recovery.transitions import client_transition
 from backend.tasks.models import Task, TaskKind, TaskStatus
 from backend.tasks.priority import task_priority
 from backend.tasks.rules import PENDING, TaskSpec, task_ensure, task_save
-from notifications.services import notify
+from notifications.services import Notice, notify
 from villages.calendar import local_date
 
 logger = logging.getLogger(__name__)
@@ -77,10 +77,11 @@ def tier_enter(
     rules: Rules,
     people: People,
     specs: list[TaskSpec],
-) -> int:
+    notices: list[Notice],
+) -> None:
     """Give the client tier `tier`, passing at once any tier with no one to give it to; set the state. The tasks
-    are added to `specs` (the caller creates a chunk's at once: tasks.rules.tasks_ensure_many); the
-    notifications are sent here. Returns how many notifications were stored.
+    are added to `specs` and the notifications to `notices` (the caller stores a chunk's at once:
+    tasks.rules.tasks_ensure_many, notifications.services.notify_many).
 
     Tier 1: a follow_up_contact task per volunteer; tier 2: a follow_up_village task for one village official;
     tier 3: the coordinators and the admins of facilities holding an open case are told, and if no one holds an
@@ -120,23 +121,22 @@ def tier_enter(
             give(TaskKind.FOLLOW_UP_CONTACT if tier == 1 else TaskKind.FOLLOW_UP_VILLAGE, users, tier)
             break
         tier += 1
-    notified = 0
     if tier == TOP_TIER:
         coordinators = people.coordinators(f.village_id)
-        for user in dict.fromkeys(coordinators + people.admins_of_open_cases(f.client_id)):
-            row = notify(
+        notices.extend(
+            Notice(
                 recipient=user,
                 kind="followup_tier3",
                 event_key=f"followup:{f.client_id}:{episode:%Y%m%d}:t3",
                 params={"client_code": f.code, "days": d.days},
                 data={"client_id": f.client_id},
             )
-            notified += row is not None
+            for user in dict.fromkeys(coordinators + people.admins_of_open_cases(f.client_id))
+        )
         if f.client_id not in people.holding and len(specs) == given:
             give(TaskKind.FOLLOW_UP_CONTACT, coordinators[:1], TOP_TIER)
     state.tier, state.tier_since, state.episode_started_on = tier, today, episode
     state.trigger = state.trigger or d.trigger
-    return notified
 
 
 def lost_contact(*, f: Facts, d: Decision) -> None:

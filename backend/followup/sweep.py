@@ -45,6 +45,7 @@ from backend.recovery.models import Client, clients_seen
 from backend.tasks.models import TaskStatus
 from backend.tasks.rules import TaskSpec, tasks_ensure_many
 from backend.tasks.workload import area_task_settings, tasks_release
+from notifications.services import Notice, notify_many
 from villages.models import Region
 
 logger = logging.getLogger(__name__)
@@ -133,7 +134,9 @@ def _work_chunk(
         }
         stepping = {f.client_id: f.village_id for f, d in chunk if d.step in (START, ESCALATE)}
         people = people_load(stepping, with_cases=True, with_family=True) if stepping else People()
-        saved, specs = [], []
+        saved: list[FollowUpState] = []
+        specs: list[TaskSpec] = []
+        notices: list[Notice] = []
         for f, d in chunk:
             s = states[f.client_id]
             seen = (s.tier, s.tier_since, s.episode_started_on, s.paused_until)
@@ -146,27 +149,35 @@ def _work_chunk(
                 counts["changed_meanwhile"] += 1  # reached (or moved on) since the read: the next run sees it
                 continue
             try:
-                counts.update(_step(f, d, s, today, rules, people, specs))
+                counts.update(_step(f, d, s, today, rules, people, specs, notices))
             except DomainError:
                 logger.warning("follow-up step %s of client %s refused", d.step, f.client_id, exc_info=True)
                 continue
             s.last_evaluated_on, s.updated_at = today, now
             saved.append(s)
         counts["tasks"] += len(tasks_ensure_many(specs, today=today))
+        counts["notified"] += len(notify_many(notices))
         _states_save(saved)
     return counts
 
 
 def _step(
-    f: Facts, d: Decision, s: FollowUpState, today: date, rules: Rules, people: People, specs: list[TaskSpec]
+    f: Facts,
+    d: Decision,
+    s: FollowUpState,
+    today: date,
+    rules: Rules,
+    people: People,
+    specs: list[TaskSpec],
+    notices: list[Notice],
 ) -> Counter[str]:
     counts: Counter[str] = Counter({d.step: 1})
     if d.step in (START, ESCALATE):
         if d.step == START:
             s.episode_started_on, s.trigger = today, d.trigger
         tier = 1 if d.step == START else d.tier
-        kw = {"f": f, "d": d, "state": s, "today": today, "rules": rules, "people": people, "specs": specs}
-        counts["notified"] += tier_enter(tier=tier, **kw)  # type: ignore[arg-type]
+        kw = {"f": f, "d": d, "state": s, "today": today, "rules": rules, "people": people}
+        tier_enter(tier=tier, specs=specs, notices=notices, **kw)  # type: ignore[arg-type]
     elif d.step in (END, STOP):  # reached since (done), or no longer to be followed (cancelled)
         status = TaskStatus.DONE if d.step == END else TaskStatus.CANCELLED
         counts["tasks_closed"] += episodes_end(client_ids=[f.client_id], status=status)

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db.models import Prefetch, prefetch_related_objects
 
-from backend.access.policy import case_visible_q, case_visible_to, routing_visible_to
+from backend.access.policy import case_visible_known, case_visible_q, case_visible_to, routing_visible_to
 from backend.accounts.models import User
 from backend.audit.services import access_log_record_many
 from backend.escalations.models import Escalation, Offer
@@ -82,7 +82,9 @@ def _load(*, user: User, escs: list[Escalation]) -> None:
         "facility",
         Prefetch("offers", queryset=Offer.objects.select_related("facility").order_by("offered_at", "id")),
     )
-    if missing := [e.id for e in escs if getattr(e, "full_view", None) is None]:
+    for e in escs:
+        e.full_view = case_visible_known(user=user, esc=e)  # type: ignore[attr-defined]
+    if missing := [e.id for e in escs if e.full_view is None]:  # type: ignore[attr-defined]
         visible = set(
             Escalation.objects.filter(case_visible_q(user=user), id__in=missing).values_list("id", flat=True)
         )
@@ -121,6 +123,15 @@ def escalation_records(*, user: User, escs: Sequence[Escalation]) -> dict[uuid.U
 def escalation_record(*, user: User, esc: Escalation) -> dict[str, Any]:
     """One case's record (`escalation_records` on one row)."""
     return escalation_records(user=user, escs=[esc])[esc.id]
+
+
+def escalation_record_created(*, user: User, esc: Escalation) -> dict[str, Any]:
+    """The record of a case `user` has just created, from the row in hand (the creation's response): its creator
+    needs no scope to find it again (access.case_visible_q names the creator), only its offers, read in one
+    query. Not access-logged: the write is its own record."""
+    if esc.created_by_id != user.id:
+        raise ValueError("escalation_record_created is the creator's record of their own new case")
+    return escalation_record(user=user, esc=esc)
 
 
 def escalation_list_items(*, user: User, escs: list[Escalation], endpoint: str) -> list[dict[str, Any]]:

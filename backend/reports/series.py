@@ -88,7 +88,7 @@ def monthly_series(*, spec: ReportSpec) -> dict[str, Any] | None:
 
 # A client's status over time as intervals: before the first change the change's from_status (or, with no change,
 # the current status), then each change's to_status until the next. The status at T is that of the interval
-# (vfrom, vto] holding T: the same rule as queries._status_at, for every month end in one pass.
+# (vfrom, vto] holding T: the same rule as queries._CLIENT_STATUS_SQL, for every month end in one pass.
 _STATUS_SERIES_SQL = """
 WITH pop AS ({population}),
 ch AS (

@@ -26,12 +26,14 @@ from datetime import date
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, F, Value
+from django.db.models.functions import Greatest
+from django.utils import timezone
 
 from backend.accounts.models import User
 from backend.tasks.models import AreaTaskSettings, Task, TaskKind, TaskStatus
-from backend.tasks.rules import task_save
-from notifications.services import notify
+from backend.tasks.rules import task_assigned_notice, tasks_log_change
+from notifications.services import notify_many
 
 CAPPED_KINDS = (TaskKind.FOLLOW_UP_CONTACT, TaskKind.FOLLOW_UP_VILLAGE)
 QUEUE_ORDER = ("-priority", "due_on", "created_at", "id")
@@ -93,20 +95,28 @@ def tasks_release(*, area_code: str, today: date, cap: int) -> list[Task]:
             if len(by_assignee[task.assignee_id]) < cap - given.get(task.assignee_id, 0):
                 by_assignee[task.assignee_id].append(task)
         opened = [t for tasks in by_assignee.values() for t in tasks]
-        for task in opened:
-            task_open(task, today=today)
+        tasks_open(opened, today=today)
     return opened
 
 
-def task_open(task: Task, *, today: date) -> None:
-    """A queued task becomes its assignee's today: due no earlier than today, logged, notified."""
-    task.status, task.released_on = TaskStatus.OPEN, today
-    task.due_on = max(task.due_on, today)
-    task_save(task, "status", "released_on", "due_on")
-    notify(
-        recipient=task.assignee,
-        kind="task_assigned",
-        event_key=f"task:{task.id}:{task.due_on.isoformat()}",
-        params={"client_code": task.client.code, "due_at": task.due_on.strftime("%d-%m-%Y")},
-        data={"task_id": str(task.id), "client_id": str(task.client_id)},
+def tasks_open(tasks: list[Task], *, today: date) -> None:
+    """Queued tasks become their assignees' today: due no earlier than today, a new version, logged and
+    notified: one UPDATE, one change log INSERT and one of notifications, whatever the number."""
+    if not tasks:
+        return
+    now = timezone.now()
+    for task in tasks:
+        task.status, task.released_on = TaskStatus.OPEN, today
+        task.due_on = max(task.due_on, today)
+        task.version += 1
+        task.updated_at = now
+    ids = [t.id for t in tasks]
+    Task.objects.filter(id__in=ids).update(
+        status=TaskStatus.OPEN,
+        released_on=today,
+        due_on=Greatest(F("due_on"), Value(today)),
+        version=F("version") + 1,
+        updated_at=now,
     )
+    tasks_log_change(tasks)
+    notify_many([task_assigned_notice(t, client_code=t.client.code) for t in tasks])

@@ -93,7 +93,7 @@ def escalation_assign(
         )
         offer_make(
             esc,
-            staff_id=staff_id,
+            staff=staff,
             facility_id=post.id,
             distance_km=distance_km,
             area=area,

@@ -106,7 +106,7 @@ def escalation_create(
                     }
                 },
             ) from None
-        offer_next(esc, now=now)
+        offer_next(esc, now=now, new=True)
         return esc
 
 

@@ -79,7 +79,7 @@ def to_coordinator(esc: Escalation, *, area: AreaSettings, now: datetime, reason
 def offer_make(
     esc: Escalation,
     *,
-    staff_id: Any,
+    staff: User,
     facility_id: Any,
     distance_km: float | None,
     area: AreaSettings,
@@ -91,7 +91,7 @@ def offer_make(
     chosen = how.chosen if how is not None else None
     offer = Offer.objects.create(
         escalation=esc,
-        staff_id=staff_id,
+        staff=staff,
         facility_id=facility_id,
         distance_km=round(distance_km, 3) if distance_km is not None else None,
         offered_at=now,
@@ -115,7 +115,7 @@ def offer_make(
         priority="high" if esc.urgency == Urgency.URGENT else "normal",
         ttl_seconds=sla.seconds_left(now=now, expires_at=offer.expires_at),
     )
-    escalation_log_change(esc, staff_id=staff_id)
+    escalation_log_change(esc, staff_id=staff.id)
     return offer
 
 
@@ -124,19 +124,25 @@ class _NoRoom(Exception):
 
 
 def has_room(user_id: uuid.UUID) -> bool:
+    """`staff_lock_with_room` as a yes or no."""
+    return staff_lock_with_room(user_id) is not None
+
+
+def staff_lock_with_room(user_id: uuid.UUID) -> User | None:
     """Lock the staff member's row, then count their open caseload again: concurrent creations choosing the same
     person queue here, and each sees the offers committed before it (READ COMMITTED reads afresh per statement).
     With room, the lock is held to the end of the transaction, so the offer made next is counted by whoever
     waits. Full: the savepoint is rolled back, which releases the lock at once (two creations each finding
-    their first choice full and trying the other's must not hold one person while waiting for the next)."""
+    their first choice full and trying the other's must not hold one person while waiting for the next).
+    Returns the locked user (the offer's recipient: the row is read whole here rather than again), or None."""
     try:
         with transaction.atomic():
-            user = User.objects.select_for_update().only("id", "caseload_cap").get(id=user_id)
+            user = User.objects.select_for_update().get(id=user_id)
             if routing.caseload_of(user_id=user_id) >= user.caseload_cap:
                 raise _NoRoom
     except _NoRoom:
-        return False
-    return True
+        return None
+    return user
 
 
 def routing_decision_head(
@@ -158,12 +164,13 @@ def routing_decision_head(
     }
 
 
-def offer_next(esc: Escalation, *, now: datetime) -> None:
+def offer_next(esc: Escalation, *, now: datetime, new: bool = False) -> None:
     """Route again (skipping everyone who declined or let an offer expire) and offer, or go to the coordinator.
 
     1. Too many declines/expiries: the coordinator.  2. No point to measure from: the coordinator.
     3. The nearest eligible person gets an offer; nobody within the radius: the coordinator.
-    The previous routing decision moves into `routing.history`.
+    The previous routing decision moves into `routing.history`. A `new` case (just created) has no offers yet:
+    nobody to skip, nothing to read.
     """
     area = area_settings(village_code=esc.client.village_id)
     origin, origin_source = routing_origin(esc, area)
@@ -176,12 +183,16 @@ def offer_next(esc: Escalation, *, now: datetime) -> None:
         return to_coordinator(esc, area=area, now=now, reason="max_attempts")
     if origin is None:
         return to_coordinator(esc, area=area, now=now, reason="no_origin")
-    declined = {
-        str(s)
-        for s in esc.offers.filter(status__in=[OfferStatus.DECLINED, OfferStatus.EXPIRED]).values_list(
-            "staff_id", flat=True
-        )
-    }
+    declined = (
+        set()
+        if new
+        else {
+            str(s)
+            for s in esc.offers.filter(status__in=[OfferStatus.DECLINED, OfferStatus.EXPIRED]).values_list(
+                "staff_id", flat=True
+            )
+        }
+    )
     full: set[str] = set()
     while True:
         decision = travel_routing.route(
@@ -202,13 +213,14 @@ def offer_next(esc: Escalation, *, now: datetime) -> None:
             reason = "unreachable" if unreachable else "no_candidate_in_radius"
             return to_coordinator(esc, area=area, now=now, reason=reason)
         chosen = decision.chosen
-        if has_room(uuid.UUID(chosen.user_id)):
+        staff = staff_lock_with_room(uuid.UUID(chosen.user_id))
+        if staff is not None:
             break
         full.add(chosen.user_id)  # filled meanwhile by a concurrent creation: the next nearest
     esc.routing["result"] = "offered"
     offer_make(
         esc,
-        staff_id=uuid.UUID(chosen.user_id),
+        staff=staff,
         facility_id=uuid.UUID(chosen.facility_id),
         distance_km=chosen.distance_km,
         area=area,

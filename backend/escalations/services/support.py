@@ -13,7 +13,7 @@ from backend.accounts.models import Role, RoleAssignment, User
 from backend.accounts.scope import scope_for
 from backend.escalations.areas import AreaSettings, ancestor_codes
 from backend.escalations.models import Escalation
-from backend.recovery.selectors import consent_require
+from backend.recovery.selectors import consent_require, consents_in_force
 from backend.sync.changelog import change_record
 from notifications.services import notify
 
@@ -35,9 +35,12 @@ CASE_CONSENTS = ("referral", "data_collection")
 
 
 def case_consents_require(*, client_id: uuid.UUID) -> None:
-    """409 `consent_required` (details: the missing scope) unless the consents a case needs are in force."""
+    """409 `consent_required` (details: the missing scope) unless the consents a case needs are in force: one
+    query when they are (the refusal reads the missing scope again to raise)."""
+    in_force = consents_in_force(client_id=client_id)
     for scope in CASE_CONSENTS:
-        consent_require(client_id=client_id, scope=scope)
+        if not in_force.get(scope):
+            consent_require(client_id=client_id, scope=scope)
 
 
 def escalation_ids(esc: Escalation, **more: Any) -> dict[str, str]:
