@@ -1,0 +1,55 @@
+"""The client scope is one `id IN (a UNION b ...)` semi-join, never an OR of its paths. An OR of a subquery is a
+filter PostgreSQL cannot use an index for: on the national set (a million clients) the first sync of a volunteer
+with 200 clients walked every client in id order, 2.2 s for the client page alone, 20 ms as a union
+(bench/RESULTS.md). The access table (test_access_table.py) proves who sees what; this pins the shape."""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.access.policy import client_qs_for, client_qs_with_access_for
+from tests.factories import ClientFactory
+
+
+def _outer_where(sql: str) -> str:
+    """The WHERE of the outer query, every parenthesised subquery (a SELECT) blanked out."""
+    outer = 'FROM "recovery_client" WHERE '  # subqueries alias their tables (U0, U1, ...)
+    where = sql[sql.index(outer) + len(outer) :]
+    out, depth, start, i = [], 0, 0, 0
+    while i < len(where):
+        if where.startswith("(SELECT", i) or where.startswith("((SELECT", i):
+            depth, j = 0, i
+            while True:
+                depth += {"(": 1, ")": -1}.get(where[j], 0)
+                j += 1
+                if depth == 0:
+                    break
+            out.append(where[start:i] + "(...)")
+            start = i = j
+            continue
+        i += 1
+    out.append(where[start:])
+    return "".join(out)
+
+
+@pytest.mark.parametrize("who", ["volunteer_katingan", "counselor_near", "facility_admin_kasongan"])
+def test_the_scope_of_a_field_worker_or_staff_member_is_one_semi_join(cast, who) -> None:
+    user = getattr(cast, who)
+    ClientFactory(
+        registered_by=cast.volunteer_katingan,
+        village=cast.kasongan_baru,
+        volunteers=[user] if who.startswith("volunteer") else [],
+    )
+    for qs in (client_qs_for(user=user), client_qs_with_access_for(user=user)):
+        where = _outer_where(str(qs.order_by("id")[:10].query))
+        assert '"recovery_client"."id" IN (...)' in where, where
+        assert " OR " not in where.split(" ORDER BY ")[0], where
+
+
+def test_the_blanking_sees_an_or_of_paths(cast) -> None:
+    """The check above can fail: the shape it forbids is found."""
+    sql = (
+        'SELECT 1 FROM "recovery_client" WHERE (("recovery_client"."village_id" IN (\'62.06.02.1003\') OR '
+        '"recovery_client"."id" IN (SELECT U0."client_id" FROM "x" U0 WHERE U0."user_id" = 1)) AND c IS NULL)'
+    )
+    assert " OR " in _outer_where(sql)
