@@ -1,8 +1,9 @@
 """The whole of issue 10 in one scenario, with a frozen clock, through the API and the feed: two clients
 registered with name, phone and NIK, visited, called, one escalated to a counselor who takes the case (offers,
-tasks, notifications pushed through the fake FCM); then one withdraws data-collection consent and the other's data
-is erased. Then the database dump, every log record and every push payload are searched for their name, phone
-and NIK digits.
+tasks, notifications pushed through the fake FCM; an urgent case left unopened reaches the counselor through the
+fake WhatsApp/SMS providers); then one withdraws data-collection consent and the other's data is erased. Then the
+database dump, every log record, every push payload and every WhatsApp/SMS request are searched for their name,
+phone and NIK digits.
 
 - The erased client: nowhere.
 - The withdrawn client: in no log and no push; in the database only where the law keeps them (UU 27/2022 art.
@@ -22,10 +23,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from backend.escalations.models import Offer
 from backend.recovery.models import Client
 from notifications import tasks as push_tasks
 from notifications.models import Notification
+from notifications.services import channel_preference_set
 from tests.escalations.helpers import escalate_via_api
+from tests.fakes.sms import sms_fake  # noqa: F401 (the `sms` fixture)
+from tests.fakes.whatsapp import whatsapp_fake  # noqa: F401 (the `whatsapp` fixture)
 from tests.privacy.helpers import database_text
 from tests.recovery.helpers import fast_password_hashing  # noqa: F401
 from tests.sync.helpers import drain, ids_of, upload, visit_payload
@@ -78,7 +83,7 @@ def _work_on(api, cast, client_id, person):  # type: ignore[no-untyped-def]
 
 
 def test_an_erased_client_is_nowhere_and_a_withdrawn_one_only_where_the_law_keeps_them(
-    api, cast, fcm, phone_of, eager_celery, caplog, time_machine, settings
+    api, cast, fcm, whatsapp, sms, phone_of, eager_celery, caplog, time_machine, settings
 ):
     time_machine.move_to(timezone.now(), tick=False)
     settings.PRIVACY_RETENTION_DAYS = 0  # the hold has its own tests (test_erasure.py); here: what is left
@@ -96,6 +101,13 @@ def test_an_erased_client_is_nowhere_and_a_withdrawn_one_only_where_the_law_keep
         _work_on(api, cast, client_id, person)
         client = type("C", (), {"id": uuid.UUID(client_id)})
         assert escalate_via_api(api, cast.volunteer_katingan, client).status_code == 201
+    # an urgent case of the client to be erased, left unopened: it reaches the counselor by WhatsApp or SMS
+    urgent = {"client_id": erased_id, "need": "assessment", "urgency": "urgent", "reason": "kambuh"}
+    assert api.as_(cast.volunteer_katingan).post("/escalations", urgent).status_code == 201
+    for staff in {o.staff for o in Offer.objects.filter(escalation__urgency="urgent")}:
+        channel_preference_set(user=staff, whatsapp=True, sms=True)
+    time_machine.shift(timedelta(minutes=16))
+    assert push_tasks.sweep_second_channel() >= 1
     as_coord = api.as_(cast.coordinator_katingan)
     edit = {"version": 1, "address": f"Rumah {ERASED['name']}", "reason": "alamat baru"}
     assert as_coord.patch(f"/clients/{erased_id}", edit).status_code == 200
@@ -121,6 +133,8 @@ def test_an_erased_client_is_nowhere_and_a_withdrawn_one_only_where_the_law_keep
 
     pushes = json.dumps(fcm.messages, ensure_ascii=False)
     assert fcm.messages, "the scenario pushed nothing: the search below would prove nothing"
+    pushes += whatsapp.everything_received() + sms.everything_received()
+    assert whatsapp.received or sms.received, "no WhatsApp or SMS went out: nothing of them to search"
     logs = "\n".join(r.getMessage() + " " + json.dumps(r.__dict__, default=str) for r in caplog.records)
     # Celery logs each task run with its arguments and result: the search below has something to search
     assert any(r.name == "celery.app.trace" for r in caplog.records), (
