@@ -94,6 +94,7 @@ from typing import Literal
 
 from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 
+from backend.access.union import ids_in_any
 from backend.accounts.models import Role, User
 from backend.accounts.scope import (
     Scope,
@@ -185,15 +186,6 @@ def _escalation_client_ids(q: Q) -> QuerySet:
 CONSENTING = Q(consent_withdrawn_at__isnull=True)
 
 
-def _ids_in_any(sources: list[QuerySet]) -> Q:
-    """`id IN (a UNION b ...)`, a semi-join starting from the sources; an OR of subqueries (or `village_id IN ..
-    OR id IN (b)`) is a filter, and walked a million clients for a volunteer's 200 (bench/RESULTS.md)."""
-    if not sources:
-        return Q(pk__in=[])
-    sources = [s.order_by() for s in sources]
-    return Q(id__in=sources[0].union(*sources[1:]) if len(sources) > 1 else sources[0])
-
-
 def _client_full_sources(scope: Scope, user: User) -> list[QuerySet]:
     """The client ids of the paths that give the full record (the area path aside: `_client_area_q`)."""
     sources = []
@@ -223,7 +215,7 @@ def _client_q(scope: Scope, user: User, *, minimal_too: bool, withdrawn_too: boo
     sources = _client_full_sources(scope, user)
     if minimal_too and (scope.is_staff_member or scope.admin_facility_ids):  # an offer in view, not accepted
         sources.append(_escalation_client_ids(offers_in_view_q(scope, user, prefix="offers__")))
-    q = _ids_in_any(sources)
+    q = ids_in_any(sources)
     if not withdrawn_too:
         q &= CONSENTING
     return q | _client_area_q(scope)
@@ -331,20 +323,23 @@ def escalation_qs_for(*, user: User) -> QuerySet[Escalation]:
     if not scope.roles:
         return Escalation.objects.none()
     # The creator keeps the case only while the client is theirs to see (moved away: 404, like the client).
-    q = Q(created_by_id=user.id, client_id__in=client_qs_for(user=user).values("id"))
+    esc, consenting = Escalation.objects, Q(client__consent_withdrawn_at__isnull=True)
+    sources = [esc.filter(created_by_id=user.id, client_id__in=client_qs_for(user=user).values("id"))]
     if scope.village_codes:
-        q |= Q(client__village_id__in=scope.village_codes, client__consent_withdrawn_at__isnull=True)
+        sources.append(esc.filter(consenting, client__village_id__in=scope.village_codes))
     if Role.VOLUNTEER in scope.roles:
-        q |= Q(client_id__in=_assigned_client_ids(user), client__consent_withdrawn_at__isnull=True)
+        sources.append(esc.filter(consenting, client_id__in=_assigned_client_ids(user)))
     if scope.area_codes:
-        q |= Q(client_id__in=_clients_in(scope.area_codes))
+        sources.append(esc.filter(client_id__in=_clients_in(scope.area_codes)))
     if scope.is_staff_member:
-        q |= Q(assigned_to_id=user.id)
+        sources.append(esc.filter(assigned_to_id=user.id))
     if scope.admin_facility_ids:
-        q |= Q(facility_id__in=scope.admin_facility_ids)
+        sources.append(esc.filter(facility_id__in=scope.admin_facility_ids))
     if scope.is_staff_member or scope.admin_facility_ids:
-        q |= Q(id__in=Offer.objects.filter(offers_in_view_q(scope, user)).values("escalation_id"))
-    return Escalation.objects.filter(q)
+        sources.append(Offer.objects.filter(offers_in_view_q(scope, user)).values("escalation_id"))
+    return Escalation.objects.filter(
+        ids_in_any([s if s.query.values_select else s.values("id") for s in sources])
+    )
 
 
 def case_visible_q(*, user: User) -> Q:

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import pytest
 
-from backend.access.policy import client_qs_for, client_qs_with_access_for
+from backend.access.policy import client_qs_for, client_qs_with_access_for, escalation_qs_for
 from tests.factories import ClientFactory
 
 
-def _outer_where(sql: str) -> str:
+def _outer_where(sql: str, table: str = "recovery_client") -> str:
     """The WHERE of the outer query, every parenthesised subquery (a SELECT) blanked out."""
-    outer = 'FROM "recovery_client" WHERE '  # subqueries alias their tables (U0, U1, ...)
+    outer = f'FROM "{table}" WHERE '  # subqueries alias their tables (U0, U1, ...)
     where = sql[sql.index(outer) + len(outer) :]
     out, depth, start, i = [], 0, 0, 0
     while i < len(where):
@@ -44,6 +44,12 @@ def test_the_scope_of_a_field_worker_or_staff_member_is_one_semi_join(cast, who)
         where = _outer_where(str(qs.order_by("id")[:10].query))
         assert '"recovery_client"."id" IN (...)' in where, where
         assert " OR " not in where.split(" ORDER BY ")[0], where
+    # escalations likewise (a volunteer's GET /escalations on the national set: 1.9 s as an OR, 12 ms as a union)
+    where = _outer_where(
+        str(escalation_qs_for(user=user).order_by("id")[:10].query), "escalations_escalation"
+    )
+    assert '"escalations_escalation"."id" IN (...)' in where, where
+    assert " OR " not in where.split(" ORDER BY ")[0], where
 
 
 def test_the_blanking_sees_an_or_of_paths(cast) -> None:
