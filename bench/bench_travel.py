@@ -16,6 +16,11 @@ Reports:
 
     .venv/bin/python bench/bench_travel.py                 # reuses the loaded data when it is there
     .venv/bin/python bench/bench_travel.py --rebuild --grid 150
+    DATABASE_URL=...bench_pulih_national... .venv/bin/python bench/bench_travel.py --national 62 --grid 150
+
+`--national P` runs on a province of the national synthetic set (`manage.py build_national_dataset`) instead:
+its real villages and the set's facilities and staff, with the same kind of synthetic grid and river laid over
+the province's bounding box (no Indonesian extract can be downloaded here), imported and built as above.
 
 Not a test: nothing asserts a timing (the machine is shared; compare the ratios). Writes bench_travel.json.
 """
@@ -51,8 +56,9 @@ STEP = 0.015  # degrees between grid lines (~1.7 km)
 SEED = 20261128
 
 
-def write_osm(path: Path, grid: int) -> None:
+def write_osm(path: Path, grid: int, west: float = WEST, south: float = SOUTH, step: float = STEP) -> None:
     """The grid, the river between columns grid//2 - 1 and grid//2, ferries and landings, as OSM XML."""
+    WEST, SOUTH, STEP = west, south, step  # noqa: N806 (the module's defaults, or a national province's box)
     river_col = grid // 2
     river_lon = WEST + (river_col - 0.5) * STEP
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="bench_travel">']
@@ -200,12 +206,19 @@ def main() -> None:
     parser.add_argument("--villages", type=int, default=1500)
     parser.add_argument("--facilities", type=int, default=200)
     parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument(
+        "--national", metavar="PROVINCE", help="a province of the national set (DATABASE_URL)"
+    )
     args = parser.parse_args()
 
     import django
 
     django.setup()
-    benchdb.use_bench_database(BENCH_DB, rebuild=args.rebuild)
+    global PROVINCE
+    if args.national:
+        PROVINCE = args.national  # the database DATABASE_URL names, as it is
+    else:
+        benchdb.use_bench_database(BENCH_DB, rebuild=args.rebuild)
     from django.core.management import call_command
     from django.db import connection
 
@@ -216,14 +229,34 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     out: dict[str, object] = {"grid": args.grid, "villages": args.villages, "facilities": args.facilities}
-    if not Region.objects.filter(code=PROVINCE).exists():
+    box: dict[str, float] = {}
+    if args.national:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT min(ST_X(point::geometry)), min(ST_Y(point::geometry)), max(ST_X(point::geometry)), "
+                "max(ST_Y(point::geometry)), count(*) FROM villages_region WHERE level = 'village' "
+                "AND code LIKE %s AND point IS NOT NULL",
+                [PROVINCE + ".%"],
+            )
+            x0, y0, x1, y1, n = cursor.fetchone()
+            cursor.execute(
+                "SELECT count(*) FROM villages_facility WHERE village_id LIKE %s", [PROVINCE + ".%"]
+            )
+            out.update(national=PROVINCE, villages=n, facilities=cursor.fetchone()[0])
+        box = {
+            "west": x0 - 0.01,
+            "south": y0 - 0.01,
+            "step": (max(x1 - x0, y1 - y0) + 0.02) / (args.grid - 1),
+        }
+        out["grid_step_km"] = round(box["step"] * 111, 2)
+    elif not Region.objects.filter(code=PROVINCE).exists():
         t = time.perf_counter()
         load(random.Random(SEED), grid=args.grid, villages=args.villages, facilities=args.facilities)
         print(f"loaded villages, facilities and staff in {time.perf_counter() - t:.1f}s", flush=True)
     if not TravelEdge.objects.filter(province_code=PROVINCE).exists() or args.rebuild:
         with tempfile.TemporaryDirectory() as tmp:
             osm = Path(tmp) / "province.osm"
-            write_osm(osm, args.grid)
+            write_osm(osm, args.grid, **box)
             out["osm_mb"] = round(osm.stat().st_size / 1e6, 1)
             from backend.travel.services import network_load, travel_times_build
 
@@ -309,7 +342,8 @@ def main() -> None:
     out["statements_per_decision"] = statistics.median(len(s) for s in statements)
     out["tiers"] = tiers
     print(f"statements per travel-time decision: {out['statements_per_decision']}; tiers: {tiers}")
-    Path(__file__).with_suffix(".json").write_text(json.dumps(out, indent=1))
+    suffix = f"_national_{PROVINCE}.json" if args.national else ".json"
+    Path(__file__).with_name(Path(__file__).stem + suffix).write_text(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":
