@@ -11,6 +11,12 @@ the database bench_pulih_load on the embedded cluster, rebuilt at every run (`--
 Celery worker runs beside the server, its pushes going to the local fake FCM (tests/fakes/fcm.py).
 
     .venv/bin/python bench/bench_load.py [--steps 5,10,20,40,80] [--seconds 45] [--workers 3]
+    PULIH_LOAD_DB=bench_pulih_national DATABASE_URL=...the cluster holding it... \
+        .venv/bin/python bench/bench_load.py --national 62 --steps 4,8,16
+
+`--national P` runs the same mix on the national synthetic set (`manage.py build_national_dataset`, named by
+PULIH_LOAD_DB) instead of the seeded slice: volunteers of province P with their villages' active clients, its
+certified staff and its coordinators (the set's one password). What the load writes stays in that database.
 
 Timings on a shared 2-core machine vary with what else runs: read them beside the CPU figures printed with them.
 Nothing here asserts a timing; the exit status is 0 when at least one step met the target.
@@ -35,6 +41,45 @@ stack.django_setup()
 from tests.fakes.fcm import FakeFCM  # noqa: E402
 
 TARGET_P95_MS = 200.0
+
+
+def national_data(province: str, volunteers: int = 300, staff: int = 200) -> dict:
+    """The load's users from the national set: volunteers of `province` with their villages' active clients,
+    certified staff of its facilities, its province coordinator and a regency's."""
+    from django.db import connection
+
+    from datasets.national.plan import PASSWORD
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT u.phone, array_agg(c.id::text ORDER BY c.id) FROM accounts_roleassignment ra "
+            "JOIN accounts_user u ON u.id = ra.user_id JOIN recovery_client c ON c.village_id = ra.region_id "
+            "WHERE ra.role = 'volunteer' AND ra.active AND ra.region_id LIKE %s AND c.consent_withdrawn_at IS NULL "
+            "AND c.status NOT IN ('recovered', 'moved', 'deceased') GROUP BY u.phone ORDER BY u.phone LIMIT %s",
+            [province + ".%", volunteers],
+        )
+        vols = [{"phone": phone, "clients": ids[:200]} for phone, ids in cursor.fetchall()]
+        cursor.execute(
+            "SELECT DISTINCT u.phone FROM accounts_roleassignment ra JOIN accounts_user u ON u.id = ra.user_id "
+            "JOIN villages_facility f ON f.id = ra.facility_id WHERE ra.role IN ('counselor', 'assessor') "
+            "AND ra.active AND f.village_id LIKE %s ORDER BY 1 LIMIT %s",
+            [province + ".%", staff],
+        )
+        staff_phones = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT u.phone, ra.region_id FROM accounts_roleassignment ra JOIN accounts_user u ON u.id = ra.user_id "
+            "WHERE ra.role = 'coordinator' AND ra.active AND (ra.region_id = %s OR ra.region_id LIKE %s) "
+            "ORDER BY length(ra.region_id), ra.region_id LIMIT 2",
+            [province, province + ".%"],
+        )
+        coordinators = [{"phone": phone, "area": area} for phone, area in cursor.fetchall()]
+    return {
+        "password": PASSWORD,
+        "volunteers": vols,
+        "staff": staff_phones,
+        "coordinators": coordinators,
+        "counts": {"volunteers": len(vols), "staff": len(staff_phones), "coordinators": len(coordinators)},
+    }
 
 
 def locust_step(base: str, users: int, seconds: int, data: Path, folder: Path) -> dict:
@@ -65,6 +110,14 @@ def locust_step(base: str, users: int, seconds: int, data: Path, folder: Path) -
     return {"proc": proc, "prefix": prefix}
 
 
+def _ms(value: str) -> float:
+    """A percentile of locust's CSV: 'N/A' (an endpoint with no request since the stats were reset) is 0."""
+    try:
+        return float(value or 0)
+    except ValueError:
+        return 0.0
+
+
 def read_stats(prefix: Path) -> dict:
     if not Path(f"{prefix}_stats.csv").exists():
         raise RuntimeError(f"locust wrote no statistics: see {prefix.parent}/locust-*.log")
@@ -74,8 +127,8 @@ def read_stats(prefix: Path) -> dict:
         r["Name"]: {
             "n": int(r["Request Count"]),
             "fail": int(r["Failure Count"]),
-            "p50": float(r["50%"] or 0),
-            "p95": float(r["95%"] or 0),
+            "p50": _ms(r["50%"]),
+            "p95": _ms(r["95%"]),
         }
         for r in rows
         if r["Name"] != "Aggregated"
@@ -106,6 +159,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (the image's default: 3)")
     parser.add_argument("--no-seed", action="store_true")
     parser.add_argument("--keep-going", action="store_true", help="run every step even after one broke")
+    parser.add_argument("--national", metavar="PROVINCE", help="the national set (PULIH_LOAD_DB), province P")
     args = parser.parse_args()
 
     print("preparing bench_pulih_load (the first run migrates: about a minute) ...", flush=True)
@@ -113,7 +167,12 @@ def main() -> int:
     from bench.load.seed import seed
 
     data_file = Path(os.environ.get("PULIH_LOAD_DATA_FILE", stack.ROOT / ".local" / "bench-load-users.json"))
-    if args.no_seed and data_file.exists():
+    if args.national:
+        data = national_data(args.national)
+        data_file.parent.mkdir(parents=True, exist_ok=True)
+        data_file.write_text(json.dumps(data))
+        print(f"national set, province {args.national}: {data['counts']}", flush=True)
+    elif args.no_seed and data_file.exists():
         data = json.loads(data_file.read_text())
     else:
         started = time.monotonic()

@@ -44,7 +44,9 @@ PASSWORD = DATA["password"]
 _volunteers = itertools.cycle(DATA["volunteers"])
 _staff = itertools.cycle(DATA["staff"])
 _coordinators = itertools.cycle(DATA["coordinators"])
-EXPECTED = {"escalation_open", "offer_not_open", "not_offered_to_you", "escalation_busy"}
+# Business answers the app shows as they are, not server failures. `consent_required`: on the national set some
+# clients have not given referral consent, and the volunteer is asked to record it first.
+EXPECTED = {"escalation_open", "offer_not_open", "not_offered_to_you", "escalation_busy", "consent_required"}
 WIB = timezone(timedelta(hours=7))
 
 

@@ -32,7 +32,7 @@ from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-DB_NAME = "bench_pulih_load"
+DB_NAME = os.environ.get("PULIH_LOAD_DB", "bench_pulih_load")  # or the national set (bench_load --national)
 REDIS_DB = 2
 sys.path.insert(0, str(ROOT))
 
@@ -54,7 +54,7 @@ def database_prepare() -> None:
     from django.test.utils import setup_test_environment
 
     setup_test_environment()
-    connection.creation.create_test_db(keepdb=True, verbosity=0)
+    connection.creation.create_test_db(keepdb=True, verbosity=0, serialize=False)  # no test rollbacks here
 
 
 def database_url() -> str:
