@@ -24,6 +24,11 @@ from backend.access.policy import may_read_reports, report_access, scope_for
 from backend.accounts.client_ip import client_ip
 from backend.accounts.models import User
 from backend.accounts.services import ClientInfo, auth_password_user
+from backend.accounts.sign_in_gate import (
+    SIGN_IN_BUSY_MESSAGE,
+    SIGN_IN_RETRY_AFTER_SECONDS,
+    password_check_slot,
+)
 from backend.common.errors import DomainError, NotFound, PermissionDenied
 from backend.escalations.services.assignment import escalation_assign
 from backend.reads.escalations import escalation_require_in_scope
@@ -123,18 +128,27 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     next_url = request.POST.get("next") or request.GET.get("next") or reverse("web:home")
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = reverse("web:home")
+    status = 200
     if request.method == "POST" and form.is_valid():
         info = ClientInfo(ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""))
-        try:
-            user = auth_password_user(
-                phone=form.cleaned_data["phone"], password=form.cleaned_data["password"], client=info
-            )
-        except DomainError as error:
-            form.add_error(None, str(error.message))
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            return redirect(next_url)
-    return render(request, "web/login.html", {"form": form, "next": next_url})
+        with password_check_slot() as free:  # the API's gate: sign-ins must not block sync
+            if not free:
+                form.add_error(None, str(SIGN_IN_BUSY_MESSAGE))
+                status = 503
+            else:
+                try:
+                    user = auth_password_user(
+                        phone=form.cleaned_data["phone"], password=form.cleaned_data["password"], client=info
+                    )
+                except DomainError as error:
+                    form.add_error(None, str(error.message))
+                else:
+                    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                    return redirect(next_url)
+    response = render(request, "web/login.html", {"form": form, "next": next_url}, status=status)
+    if status == 503:
+        response["Retry-After"] = str(SIGN_IN_RETRY_AFTER_SECONDS)
+    return response
 
 
 @require_POST

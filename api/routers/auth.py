@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation import gettext as _
 from ninja import Router
 from ninja.responses import Status
 
@@ -23,23 +19,19 @@ from backend.accounts.services import (
     auth_logout,
     refresh_token_rotate,
 )
+from backend.accounts.sign_in_gate import (
+    SIGN_IN_BUSY_MESSAGE,
+    SIGN_IN_RETRY_AFTER_SECONDS,
+    password_check_slot,
+)
 
 router = Router()
 
 _SIGN_IN_ERRORS = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut, 429: ErrorOut}
 
 
-# Sign-ins must not block sync: a password check costs ~0.5 s of CPU, and a gunicorn worker has a few threads.
-# At most SIGN_IN_CONCURRENCY of them check a password at once; a sign-in beyond that is answered 503 at once
-# (the phone retries after Retry-After), so the other threads stay free for sync, whatever the burst.
-_SIGN_IN_GATE = threading.BoundedSemaphore(settings.SIGN_IN_CONCURRENCY)
-SIGN_IN_RETRY_AFTER_SECONDS = 1
-
-
 def _sign_in_busy() -> HttpResponse:
-    response = error_response(
-        503, "sign_in_busy", _("Server sedang sibuk melayani permintaan masuk. Coba lagi sebentar.")
-    )
+    response = error_response(503, "sign_in_busy", SIGN_IN_BUSY_MESSAGE)
     response["Retry-After"] = str(SIGN_IN_RETRY_AFTER_SECONDS)
     return response
 
@@ -70,12 +62,10 @@ def _pair_out(pair: TokenPair) -> dict:
     ),
 )
 def login(request: HttpRequest, payload: LoginIn) -> dict | HttpResponse:
-    if not _SIGN_IN_GATE.acquire(blocking=False):
-        return _sign_in_busy()
-    try:
+    with password_check_slot() as free:  # backend/accounts/sign_in_gate.py: sign-ins must not block sync
+        if not free:
+            return _sign_in_busy()
         pair = auth_login_password(phone=payload.phone, password=payload.password, client=_client(request))
-    finally:
-        _SIGN_IN_GATE.release()
     return _pair_out(pair)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from django.test import Client
 
-from api.routers import auth as auth_router
+from backend.accounts import sign_in_gate
 from tests.accounts.login_helpers import fast_password_hasher, fresh_login_counters, post  # noqa: F401
 from tests.cast import PASSWORD
 
@@ -23,19 +23,19 @@ pytestmark = pytest.mark.django_db
 def gate_full() -> Iterator[None]:
     """Every permit of the gate taken, as by password checks still running in the process's other threads."""
     held = 0
-    while auth_router._SIGN_IN_GATE.acquire(blocking=False):
+    while sign_in_gate.SIGN_IN_GATE.acquire(blocking=False):
         held += 1
     assert held >= 1
     yield
     for _ in range(held):
-        auth_router._SIGN_IN_GATE.release()
+        sign_in_gate.SIGN_IN_GATE.release()
 
 
 def test_a_sign_in_beyond_the_concurrent_password_checks_is_answered_503_at_once(cast, gate_full):
     response = post("/auth/login", {"phone": cast.volunteer_katingan.phone, "password": PASSWORD})
 
     assert response.status_code == 503
-    assert response["Retry-After"] == str(auth_router.SIGN_IN_RETRY_AFTER_SECONDS)
+    assert response["Retry-After"] == str(sign_in_gate.SIGN_IN_RETRY_AFTER_SECONDS)
     assert response.json()["error"]["code"] == "sign_in_busy"
 
 
@@ -70,25 +70,35 @@ def test_the_gate_is_per_process_and_shared_by_its_threads(cast):
     """Two threads of one process share the gate: with one permit left, one of two concurrent sign-ins gets it."""
     held = 0
     while _free_permits() > 1:
-        auth_router._SIGN_IN_GATE.acquire(blocking=False)
+        sign_in_gate.SIGN_IN_GATE.acquire(blocking=False)
         held += 1
     try:
-        assert auth_router._SIGN_IN_GATE.acquire(blocking=False)
+        assert sign_in_gate.SIGN_IN_GATE.acquire(blocking=False)
         other: list[bool] = []
-        t = threading.Thread(target=lambda: other.append(auth_router._SIGN_IN_GATE.acquire(blocking=False)))
+        t = threading.Thread(target=lambda: other.append(sign_in_gate.SIGN_IN_GATE.acquire(blocking=False)))
         t.start()
         t.join()
         assert other == [False]
-        auth_router._SIGN_IN_GATE.release()
+        sign_in_gate.SIGN_IN_GATE.release()
     finally:
         for _ in range(held):
-            auth_router._SIGN_IN_GATE.release()
+            sign_in_gate.SIGN_IN_GATE.release()
 
 
 def _free_permits() -> int:
     n = 0
-    while auth_router._SIGN_IN_GATE.acquire(blocking=False):
+    while sign_in_gate.SIGN_IN_GATE.acquire(blocking=False):
         n += 1
     for _ in range(n):
-        auth_router._SIGN_IN_GATE.release()
+        sign_in_gate.SIGN_IN_GATE.release()
     return n
+
+
+def test_the_web_view_sign_in_goes_through_the_same_gate(cast, gate_full):
+    """The coordinators' web sign-in checks passwords too: busy, it answers 503 with the form and no session."""
+    web = Client()
+    response = web.post("/web/masuk/", {"phone": cast.coordinator_katingan.phone, "password": PASSWORD})
+    assert response.status_code == 503
+    assert response["Retry-After"] == str(sign_in_gate.SIGN_IN_RETRY_AFTER_SECONDS)
+    assert "Server sedang sibuk" in response.content.decode()
+    assert "_auth_user_id" not in web.session
