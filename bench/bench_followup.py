@@ -51,6 +51,8 @@ os.environ.setdefault("DB_STATEMENT_TIMEOUT_MS", "0")
 
 import benchdb  # noqa: E402  (bench/: the bench's own database)
 
+from datasets.national.plan import contact_gap_days  # noqa: E402  (the same draw as the national set)
+
 BENCH_DB = "bench_pulih_followup"
 N_REGENCIES, N_DISTRICTS, N_VILLAGES = 14, 8, 12
 SEED = 20261127
@@ -170,17 +172,7 @@ def load(
             cid, village = uuid.uuid4(), rng.choice(villages)
             status = rng.choices(statuses, weights)[0]
             created = now - timedelta(days=rng.uniform(60, 400))
-            share = rng.random()
-            gap = (
-                rng.uniform(0, 9)
-                if share < 0.85
-                else rng.uniform(10, 13.9)
-                if share < 0.93
-                else rng.uniform(14, 29)
-                if share < 0.98
-                else rng.uniform(30, 60)
-            )
-            last = now - timedelta(days=gap)
+            last = now - timedelta(days=contact_gap_days(rng))
             worker = rng.choice(by_village[village])
             if rng.random() < 0.8:
                 assigned.append((cid, worker))

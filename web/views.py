@@ -32,7 +32,7 @@ from backend.accounts.sign_in_gate import (
 from backend.common.errors import DomainError, NotFound, PermissionDenied
 from backend.escalations.services.assignment import escalation_assign
 from backend.reads.escalations import escalation_require_in_scope
-from backend.reports.exports import report_csv, report_filename, report_xlsx
+from backend.reports.exports import CONTENT_TYPES, report_csv, report_filename, report_xlsx
 from backend.reports.ipwl import ipwl_filename, ipwl_recap, ipwl_xlsx
 from backend.reports.overview import map_data, slipping_clients, waiting_cases
 from backend.reports.queries import monthly_report
@@ -41,11 +41,6 @@ from backend.reports.series import monthly_series, worker_rows
 from villages.models import Region
 from web.forms import AssignForm, SignInForm
 from web.tables import figure_table, headline, series_chart
-
-CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 def reader_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

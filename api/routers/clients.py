@@ -71,6 +71,7 @@ from backend.recovery.records import (
 from backend.recovery.screenings import screening_record
 from backend.recovery.selectors import consents_in_force
 from backend.recovery.services import client_create, client_update
+from backend.reports.exports import CONTENT_TYPES
 from backend.reports.subject_access import subject_access_xlsx
 
 router = Router()
@@ -360,9 +361,6 @@ def erase_client(request: HttpRequest, client_id: uuid.UUID, payload: ErasureIn)
     return {**log.__dict__, "erased_by": log.erased_by_id}
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 @router.get(
     "/{client_id}/export",
     response={200: None, 401: E, 403: E, 404: E, 422: E},
@@ -374,7 +372,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
                 "description": "Unduhan: JSON atau XLSX",
                 "content": {
                     "application/json": {"schema": {"type": "object"}},
-                    XLSX: {"schema": {"type": "string", "format": "binary"}},
+                    CONTENT_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
                 },
             }
         }
@@ -389,7 +387,7 @@ def export_client(
     `coordinator_required` for other roles who see the client, 404 out of scope); the export is access-logged."""
     record = subject_access_record(user=current_user(request), client_id=client_id)
     if format == "xlsx":
-        response = HttpResponse(subject_access_xlsx(record=record), content_type=XLSX)
+        response = HttpResponse(subject_access_xlsx(record=record), content_type=CONTENT_TYPES["xlsx"])
     else:
         response = HttpResponse(subject_access_json(record), content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="pulih-{record["code"]}.{format}"'

@@ -12,7 +12,7 @@ from api.auth import current_user
 from api.schemas.accounts import ErrorOut
 from api.schemas.base import MONTH_PATTERN
 from api.schemas.reports import IpwlRecapOut, MonthlyReportOut, PostRehabQuotaOut
-from backend.reports.exports import report_csv, report_filename, report_json, report_xlsx
+from backend.reports.exports import CONTENT_TYPES, report_csv, report_filename, report_json, report_xlsx
 from backend.reports.ipwl import ipwl_filename, ipwl_recap, ipwl_xlsx
 from backend.reports.queries import monthly_report
 from backend.reports.selectors import report_spec_for
@@ -21,11 +21,6 @@ from backend.tasks.quota import post_rehab_quota
 
 router = Router()
 E = ErrorOut
-
-CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 class MonthlyQuery(Schema):

@@ -118,6 +118,12 @@ def label(key: str) -> str:
 
 
 COLUMNS = (*FIGURES, *MEASURES)
+
+# The media types of the downloads made here (and of the subject-access XLSX): one table for the API and the web view.
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 assert all(label(k) for k in COLUMNS)
 
 CODE_LABEL = _("Kode wilayah")

@@ -87,6 +87,17 @@ def villages(plan: Plan) -> list[Village]:
         return [Village(*row) for row in cursor.fetchall()]
 
 
+# Days since a client's last contact: 85% under 10, then the follow-up ladder's bands (10-14, 14-29, 30-60 days),
+# as (cumulative share, low, high); bench/bench_followup.py draws from the same distribution.
+CONTACT_GAP_BANDS = ((0.85, 0.0, 9.0), (0.93, 10.0, 13.9), (0.98, 14.0, 29.0), (1.0, 30.0, 60.0))
+
+
+def contact_gap_days(rng: random.Random) -> float:
+    share = rng.random()
+    low, high = next((low, high) for cut, low, high in CONTACT_GAP_BANDS if share < cut)
+    return rng.uniform(low, high)
+
+
 def uid(rng: random.Random) -> str:
     """A random UUID (version 4 bits set) as 32 hex digits, which PostgreSQL's uuid input reads."""
     n = rng.getrandbits(128) & ~(0xF000 << 64) | (0x4000 << 64)

@@ -28,7 +28,7 @@ from backend.recovery.assist import SCALES, SUBSTANCES, assist_score, questions_
 from backend.recovery.nik import nik_hash
 from backend.recovery.screenings import answers_digest
 from datasets.national.copying import NULL, bare_table, copy_lines
-from datasets.national.plan import CODE_PREFIX, Plan, epoch, ts, uid, villages
+from datasets.national.plan import CODE_PREFIX, Plan, contact_gap_days, epoch, ts, uid, villages
 
 STATUSES = [
     ("community_recovery", 0.62),
@@ -178,17 +178,7 @@ def clients(plan: Plan, progress) -> int:  # type: ignore[no-untyped-def]
         if status in ENDED:
             last = max(created, times[-1] - rng.uniform(0, 30) * DAY)
         else:
-            r = rng.random()
-            gap = (
-                rng.uniform(0, 9)
-                if r < 0.85
-                else rng.uniform(10, 13.9)
-                if r < 0.93
-                else rng.uniform(14, 29)
-                if r < 0.98
-                else rng.uniform(30, 60)
-            )
-            last = max(created + 60, now - gap * DAY)
+            last = max(created + 60, now - contact_gap_days(rng) * DAY)
         year = datetime.fromtimestamp(created, UTC).year
         prefix = f"{CODE_PREFIX}{village.regency.replace('.', '')}"
         counters[(prefix, year)] += 1
