@@ -320,23 +320,22 @@ def escalation_qs_for(*, user: User) -> QuerySet[Escalation]:
     if not scope.roles:
         return Escalation.objects.none()
     # The creator keeps the case only while the client is theirs to see (moved away: 404, like the client).
-    esc, consenting = Escalation.objects, Q(client__consent_withdrawn_at__isnull=True)
-    sources = [esc.filter(created_by_id=user.id, client_id__in=client_qs_for(user=user).values("id"))]
+    consenting = Q(client__consent_withdrawn_at__isnull=True)
+    paths = [Q(created_by_id=user.id, client_id__in=client_qs_for(user=user).values("id"))]
     if scope.village_codes:
-        sources.append(esc.filter(consenting, client__village_id__in=scope.village_codes))
+        paths.append(consenting & Q(client__village_id__in=scope.village_codes))
     if Role.VOLUNTEER in scope.roles:
-        sources.append(esc.filter(consenting, client_id__in=_assigned_client_ids(user)))
+        paths.append(consenting & Q(client_id__in=_assigned_client_ids(user)))
     if scope.area_codes:
-        sources.append(esc.filter(client_id__in=_clients_in(scope.area_codes)))
+        paths.append(Q(client_id__in=_clients_in(scope.area_codes)))
     if scope.is_staff_member:
-        sources.append(esc.filter(assigned_to_id=user.id))
+        paths.append(Q(assigned_to_id=user.id))
     if scope.admin_facility_ids:
-        sources.append(esc.filter(facility_id__in=scope.admin_facility_ids))
+        paths.append(Q(facility_id__in=scope.admin_facility_ids))
+    sources = [Escalation.objects.filter(q).values("id") for q in paths]
     if scope.is_staff_member or scope.admin_facility_ids:
         sources.append(Offer.objects.filter(offers_in_view_q(scope, user)).values("escalation_id"))
-    return Escalation.objects.filter(
-        ids_in_any([s if s.query.values_select else s.values("id") for s in sources])
-    )
+    return Escalation.objects.filter(ids_in_any(sources))
 
 
 def case_visible_q(*, user: User) -> Q:
