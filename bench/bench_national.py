@@ -53,6 +53,9 @@ os.environ.setdefault("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", "0")
 
 import benchdb  # noqa: E402  (bench/: the bench's own database)
 
+# The measures, in the order of the issue's table (--only picks some).
+MEASURES = ("knn", "route", "escalations", "upload", "sync", "report", "sweep", "check")
+
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
@@ -130,7 +133,19 @@ def main() -> None:  # noqa: C901 (one measure after another, in the order of th
         "--check", type=int, default=1000, help="villages in the geodesic check (default 1000)"
     )
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--only",
+        default="",
+        help=f"comma-separated measures among {','.join(MEASURES)} (default: all); the JSON then goes to "
+        "bench_national.<measures>.json",
+    )
     args = parser.parse_args()
+    chosen = [m for m in args.only.split(",") if m] or list(MEASURES)
+    if unknown := set(chosen) - set(MEASURES):
+        parser.error(f"unknown measure(s): {', '.join(sorted(unknown))}")
+
+    def want(measure: str) -> bool:
+        return measure in chosen
 
     import django
 
@@ -197,48 +212,52 @@ def main() -> None:  # noqa: C901 (one measure after another, in the order of th
     origins = [Point(*rng.choice(village_points), srid=4326) for _ in range(max(args.runs, args.check))]
     need_of = lambda i: "counseling" if i % 2 == 0 else "assessment"  # noqa: E731
 
-    # 1. The KNN, and its own statement prepared with a generic plan.
-    knn = timed(
-        lambda i: routing.facilities_near(origin=origins[i], need=need_of(i), day=day, limit=8), args.runs
-    )
-    knn_sql: list[list[tuple[str, Any]]] = []
-    for i in range(args.runs):
-        capture = Capture()
-        with connection.execute_wrapper(capture):
-            routing.facilities_near(origin=origins[i], need=need_of(i), day=day, limit=8)
-        knn_sql.append(capture.statements)
-    generic_plans(True)
-    knn_floor = timed(lambda i: replay(knn_sql[i]), args.runs)
-    generic_plans(False)
-    row(
-        "routing KNN (facilities_near, k=8)",
-        knn,
-        "its SQL, prepared, generic plan",
-        knn_floor,
-        statements=len(knn_sql[0]),
-    )
+    if want("knn"):
+        # 1. The KNN, and its own statement prepared with a generic plan.
+        knn = timed(
+            lambda i: routing.facilities_near(origin=origins[i], need=need_of(i), day=day, limit=8), args.runs
+        )
+        knn_sql: list[list[tuple[str, Any]]] = []
+        for i in range(args.runs):
+            capture = Capture()
+            with connection.execute_wrapper(capture):
+                routing.facilities_near(origin=origins[i], need=need_of(i), day=day, limit=8)
+            knn_sql.append(capture.statements)
+        generic_plans(True)
+        knn_floor = timed(lambda i: replay(knn_sql[i]), args.runs)
+        generic_plans(False)
+        row(
+            "routing KNN (facilities_near, k=8)",
+            knn,
+            "its SQL, prepared, generic plan",
+            knn_floor,
+            statements=len(knn_sql[0]),
+        )
 
-    # 2. The whole decision, and every statement it ran, replayed.
-    def decide(i: int) -> Any:
-        return routing.route(origin=origins[i], need=need_of(i), day=day, radius_km=radius, declined=set())
+    if want("route"):
+        # 2. The whole decision, and every statement it ran, replayed.
+        def decide(i: int) -> Any:
+            return routing.route(
+                origin=origins[i], need=need_of(i), day=day, radius_km=radius, declined=set()
+            )
 
-    whole = timed(decide, args.runs)
-    route_sql: list[list[tuple[str, Any]]] = []
-    for i in range(args.runs):
-        capture = Capture()
-        with connection.execute_wrapper(capture):
-            decide(i)
-        route_sql.append(capture.statements)
-    generic_plans(True)
-    route_floor = timed(lambda i: replay(route_sql[i]), args.runs)
-    generic_plans(False)
-    row(
-        "route() whole decision",
-        whole,
-        "its statements, prepared, generic",
-        route_floor,
-        statements=statistics.median(len(s) for s in route_sql),
-    )
+        whole = timed(decide, args.runs)
+        route_sql: list[list[tuple[str, Any]]] = []
+        for i in range(args.runs):
+            capture = Capture()
+            with connection.execute_wrapper(capture):
+                decide(i)
+            route_sql.append(capture.statements)
+        generic_plans(True)
+        route_floor = timed(lambda i: replay(route_sql[i]), args.runs)
+        generic_plans(False)
+        row(
+            "route() whole decision",
+            whole,
+            "its statements, prepared, generic",
+            route_floor,
+            statements=statistics.median(len(s) for s in route_sql),
+        )
 
     # 3. POST /escalations vs GET /me, as the registering volunteer of clients with referral consent.
     http = HttpClient()
@@ -258,206 +277,223 @@ def main() -> None:  # noqa: C901 (one measure after another, in the order of th
             tokens[user_id] = access_token_issue(user_id=user_id)[0]
         return {"Authorization": f"Bearer {tokens[user_id]}"}
 
-    statuses: dict[int, int] = {}
+    if want("escalations"):
+        statuses: dict[int, int] = {}
 
-    def escalate(i: int) -> None:
-        client, volunteer = candidates[i % len(candidates)]
-        body = {"client_id": client, "need": need_of(i), "urgency": "routine", "reason": "Bench"}
-        r = http.post("/api/v1/escalations", body, content_type="application/json", headers=auth(volunteer))
-        statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+        def escalate(i: int) -> None:
+            client, volunteer = candidates[i % len(candidates)]
+            body = {"client_id": client, "need": need_of(i), "urgency": "routine", "reason": "Bench"}
+            r = http.post(
+                "/api/v1/escalations", body, content_type="application/json", headers=auth(volunteer)
+            )
+            statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
 
-    posts = timed(escalate, args.runs, rolled_back=True)
-    me = timed(lambda i: http.get("/api/v1/me", headers=auth(candidates[i % len(candidates)][1])), args.runs)
-    row("POST /escalations", posts, "GET /me", me, statuses=statuses)
-    if set(statuses) != {201}:
-        print(f"  WARNING: POST /escalations answered {statuses}: its timing is not of the whole path")
+        posts = timed(escalate, args.runs, rolled_back=True)
+        me = timed(
+            lambda i: http.get("/api/v1/me", headers=auth(candidates[i % len(candidates)][1])), args.runs
+        )
+        row("POST /escalations", posts, "GET /me", me, statuses=statuses)
+        if set(statuses) != {201}:
+            print(f"  WARNING: POST /escalations answered {statuses}: its timing is not of the whole path")
 
     # 4. 500 new visits uploaded vs COPY of the same rows; a resent batch vs GET /me per 100 visits.
     uploader, village, set_clients = busiest_volunteer(target=200)
-    mine = list(
-        Client.objects.filter(village_id=village, consent_withdrawn_at__isnull=True).values_list(
-            "id", flat=True
+    if want("upload"):
+        mine = list(
+            Client.objects.filter(village_id=village, consent_withdrawn_at__isnull=True).values_list(
+                "id", flat=True
+            )
         )
-    )
-    lon, lat = Client.objects.filter(village_id=village).values_list("village__point", flat=True)[0].coords
-
-    def batch() -> list[dict[str, Any]]:
-        now = time.time()
-        return [
-            {
-                "id": str(uuid.uuid4()),
-                "client_id": str(mine[i % len(mine)]),
-                "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(now - 60 * i)),
-                "type": "home_visit",
-                "participants": ["client"],
-                "latitude": lat,
-                "longitude": lon,
-                "location_accuracy_m": 10.0,
-                "outcome": "stabil",
-                "notes": "Klien di rumah.",
-            }
-            for i in range(500)
-        ]
-
-    batches: list[list[dict[str, Any]]] = [batch() for _ in range(args.runs + 1)]
-    created: dict[int, int] = {}
-
-    def upload(i: int) -> None:
-        r = http.post(
-            "/api/v1/sync/visits",
-            {"visits": batches[i]},
-            content_type="application/json",
-            headers=auth(uploader),
+        lon, lat = (
+            Client.objects.filter(village_id=village).values_list("village__point", flat=True)[0].coords
         )
-        n = r.json().get("summary", {}).get("created", -1) if r.status_code == 200 else -r.status_code
-        created[n] = created.get(n, 0) + 1
 
-    uploads = timed(upload, args.runs, rolled_back=True)
+        def batch() -> list[dict[str, Any]]:
+            now = time.time()
+            return [
+                {
+                    "id": str(uuid.uuid4()),
+                    "client_id": str(mine[i % len(mine)]),
+                    "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(now - 60 * i)),
+                    "type": "home_visit",
+                    "participants": ["client"],
+                    "latitude": lat,
+                    "longitude": lon,
+                    "location_accuracy_m": 10.0,
+                    "outcome": "stabil",
+                    "notes": "Klien di rumah.",
+                }
+                for i in range(500)
+            ]
 
-    def copy_same(i: int) -> None:
-        with (
-            connection.cursor() as cursor,
-            cursor.cursor.copy(
-                "COPY recovery_visit (id, client_id, logged_by_id, occurred_at, received_at, type, participants, location, "
-                "location_accuracy_m, outcome, notes, payload_hash, version, updated_at) FROM STDIN"
-            ) as copy,
-        ):
-            for v in batches[i]:
-                copy.write(
-                    f'{v["id"]}\t{v["client_id"]}\t{uploader}\t{v["occurred_at"]}\tnow\thome_visit\t["client"]\t'
-                    f"SRID=4326;POINT({lon} {lat})\t10\tstabil\tKlien di rumah.\t{'0' * 64}\t1\tnow\n"
-                )
+        batches: list[list[dict[str, Any]]] = [batch() for _ in range(args.runs + 1)]
+        created: dict[int, int] = {}
 
-    copies = timed(copy_same, args.runs, rolled_back=True)
-    row("POST /sync/visits, 500 new", uploads, "COPY of the same 500 rows", copies, created=created)
+        def upload(i: int) -> None:
+            r = http.post(
+                "/api/v1/sync/visits",
+                {"visits": batches[i]},
+                content_type="application/json",
+                headers=auth(uploader),
+            )
+            n = r.json().get("summary", {}).get("created", -1) if r.status_code == 200 else -r.status_code
+            created[n] = created.get(n, 0) + 1
 
-    resend_batch = batches[-1]
-    with django_atomic():
-        http.post(
-            "/api/v1/sync/visits",
-            {"visits": resend_batch},
-            content_type="application/json",
-            headers=auth(uploader),
-        )
-        resent = timed(
-            lambda i: http.post(
+        uploads = timed(upload, args.runs, rolled_back=True)
+
+        def copy_same(i: int) -> None:
+            with (
+                connection.cursor() as cursor,
+                cursor.cursor.copy(
+                    "COPY recovery_visit (id, client_id, logged_by_id, occurred_at, received_at, type, participants, location, "
+                    "location_accuracy_m, outcome, notes, payload_hash, version, updated_at) FROM STDIN"
+                ) as copy,
+            ):
+                for v in batches[i]:
+                    copy.write(
+                        f'{v["id"]}\t{v["client_id"]}\t{uploader}\t{v["occurred_at"]}\tnow\thome_visit\t["client"]\t'
+                        f"SRID=4326;POINT({lon} {lat})\t10\tstabil\tKlien di rumah.\t{'0' * 64}\t1\tnow\n"
+                    )
+
+        copies = timed(copy_same, args.runs, rolled_back=True)
+        row("POST /sync/visits, 500 new", uploads, "COPY of the same 500 rows", copies, created=created)
+
+        resend_batch = batches[-1]
+        with django_atomic():
+            http.post(
                 "/api/v1/sync/visits",
                 {"visits": resend_batch},
                 content_type="application/json",
                 headers=auth(uploader),
-            ),
-            args.runs,
-        )
-        set_rollback()
-    me_uploader = timed(lambda i: http.get("/api/v1/me", headers=auth(uploader)), args.runs)
-    row("resent 500, per 100 visits", [t / 5 for t in resent], "GET /me", me_uploader)
-
-    # 5. The first sync of the volunteer whose set is nearest 200 clients.
-    pages: list[dict[str, int]] = []
-
-    def first_sync(i: int) -> None:
-        cursor, n, raw, packed, requests = None, 0, 0, 0, 0
-        while True:
-            params = {"limit": 1000, **({"cursor": cursor} if cursor else {})}
-            response = http.get("/api/v1/sync/changes", params, headers=auth(uploader))
-            body = response.content
-            requests, raw = requests + 1, raw + len(body)
-            packed += len(gzip.compress(body, 6)) if response.get("Content-Encoding") is None else len(body)
-            page = json.loads(body if response.get("Content-Encoding") is None else gzip.decompress(body))
-            n += len(page["items"])
-            cursor = page["next_cursor"]
-            if not page["has_more"]:
-                break
-        pages.append({"requests": requests, "items": n, "bytes": raw, "gzip_bytes": packed})
-
-    syncs = timed(first_sync, args.slow_runs, rolled_back=True)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM recovery_visit v JOIN recovery_client c ON c.id = v.client_id "
-            "WHERE c.village_id = %s AND v.occurred_at > now() - %s * interval '1 day'",
-            [village, settings.SYNC_VISIT_WINDOW_DAYS],
-        )
-        set_visits = cursor.fetchone()[0]
-    last = pages[-1]
-    row(
-        f"first GET /sync/changes ({set_clients} clients)",
-        syncs,
-        "-",
-        None,
-        set_clients=set_clients,
-        window_visits=set_visits,
-        **last,
-    )
-    print(
-        f"  {last['requests']} requests, {last['items']:,} items, {last['bytes'] / 1e6:.2f} MB raw, "
-        f"{last['gzip_bytes'] / 1e6:.2f} MB gzip (level 6); visits in the window: {set_visits:,}"
-    )
-
-    # 6. The monthly report: the province with the most clients, and its largest regency.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT left(village_id, 2), count(*) FROM recovery_client GROUP BY 1 ORDER BY 2 DESC LIMIT 1"
-        )
-        province, province_clients = cursor.fetchone()
-        cursor.execute(
-            "SELECT left(village_id, 5), count(*) FROM recovery_client WHERE village_id LIKE %s GROUP BY 1 "
-            "ORDER BY 2 DESC LIMIT 1",
-            [province + ".%"],
-        )
-        regency, regency_clients = cursor.fetchone()
-        cursor.execute(
-            "SELECT ra.user_id FROM accounts_roleassignment ra WHERE ra.role = 'coordinator' AND ra.region_id = %s",
-            [province],
-        )
-        coordinator = cursor.fetchone()[0]
-    first = day.replace(day=1)
-    month = (first - timedelta(days=1)).replace(day=1)
-    for area, n in ((province, province_clients), (regency, regency_clients)):
-        answers: dict[int, int] = {}
-
-        def report(i: int, area: str = area, answers: dict[int, int] = answers) -> None:
-            r = http.get(
-                "/api/v1/reports/monthly",
-                {"area": area, "month": f"{month:%Y-%m}"},
-                headers=auth(coordinator),
             )
-            answers[r.status_code] = answers.get(r.status_code, 0) + 1
+            resent = timed(
+                lambda i: http.post(
+                    "/api/v1/sync/visits",
+                    {"visits": resend_batch},
+                    content_type="application/json",
+                    headers=auth(uploader),
+                ),
+                args.runs,
+            )
+            set_rollback()
+        me_uploader = timed(lambda i: http.get("/api/v1/me", headers=auth(uploader)), args.runs)
+        row("resent 500, per 100 visits", [t / 5 for t in resent], "GET /me", me_uploader)
 
-        times = timed(report, args.slow_runs)
-        target = 1000 if len(area) == 2 else 200
+    if want("sync"):
+        # 5. The first sync of the volunteer whose set is nearest 200 clients.
+        pages: list[dict[str, int]] = []
+
+        def first_sync(i: int) -> None:
+            cursor, n, raw, packed, requests = None, 0, 0, 0, 0
+            while True:
+                params = {"limit": 1000, **({"cursor": cursor} if cursor else {})}
+                response = http.get("/api/v1/sync/changes", params, headers=auth(uploader))
+                body = response.content
+                requests, raw = requests + 1, raw + len(body)
+                packed += (
+                    len(gzip.compress(body, 6)) if response.get("Content-Encoding") is None else len(body)
+                )
+                page = json.loads(body if response.get("Content-Encoding") is None else gzip.decompress(body))
+                n += len(page["items"])
+                cursor = page["next_cursor"]
+                if not page["has_more"]:
+                    break
+            pages.append({"requests": requests, "items": n, "bytes": raw, "gzip_bytes": packed})
+
+        syncs = timed(first_sync, args.slow_runs, rolled_back=True)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM recovery_visit v JOIN recovery_client c ON c.id = v.client_id "
+                "WHERE c.village_id = %s AND v.occurred_at > now() - %s * interval '1 day'",
+                [village, settings.SYNC_VISIT_WINDOW_DAYS],
+            )
+            set_visits = cursor.fetchone()[0]
+        last = pages[-1]
         row(
-            f"GET /reports/monthly {area} ({n:,} clients)",
-            times,
-            f"target {target} ms",
+            f"first GET /sync/changes ({set_clients} clients)",
+            syncs,
+            "-",
             None,
-            statuses=answers,
-            target_ms=target,
+            set_clients=set_clients,
+            window_visits=set_visits,
+            **last,
+        )
+        print(
+            f"  {last['requests']} requests, {last['items']:,} items, {last['bytes'] / 1e6:.2f} MB raw, "
+            f"{last['gzip_bytes'] / 1e6:.2f} MB gzip (level 6); visits in the window: {set_visits:,}"
         )
 
-    # 7. The daily follow-up sweep over the province (each regency on the province's local date).
-    from backend.followup.sweep import followup_sweep
-    from villages.models import Region
+    if want("report"):
+        # 6. The monthly report: the province with the most clients, and its largest regency.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT left(village_id, 2), count(*) FROM recovery_client GROUP BY 1 ORDER BY 2 DESC LIMIT 1"
+            )
+            province, province_clients = cursor.fetchone()
+            cursor.execute(
+                "SELECT left(village_id, 5), count(*) FROM recovery_client WHERE village_id LIKE %s GROUP BY 1 "
+                "ORDER BY 2 DESC LIMIT 1",
+                [province + ".%"],
+            )
+            regency, regency_clients = cursor.fetchone()
+            cursor.execute(
+                "SELECT ra.user_id FROM accounts_roleassignment ra WHERE ra.role = 'coordinator' AND ra.region_id = %s",
+                [province],
+            )
+            coordinator = cursor.fetchone()[0]
+        first = day.replace(day=1)
+        month = (first - timedelta(days=1)).replace(day=1)
+        for area, n in ((province, province_clients), (regency, regency_clients)):
+            answers: dict[int, int] = {}
 
-    regencies = list(
-        Region.objects.filter(level="regency", code__startswith=province + ".").values_list("code", flat=True)
-    )
-    swept: list[dict[str, int]] = []
-    sweeps = timed(
-        lambda i: swept.append(followup_sweep(area_codes=regencies)),
-        max(1, args.slow_runs // 2),
-        rolled_back=True,
-    )
-    row(f"follow-up sweep, province {province}", sweeps, "-", None, counts=swept[-1] if swept else {})
-    print(f"  {swept[-1] if swept else {}}")
+            def report(i: int, area: str = area, answers: dict[int, int] = answers) -> None:
+                r = http.get(
+                    "/api/v1/reports/monthly",
+                    {"area": area, "month": f"{month:%Y-%m}"},
+                    headers=auth(coordinator),
+                )
+                answers[r.status_code] = answers.get(r.status_code, 0) + 1
 
-    # 8. The routing answer against a brute-force geodesic ranking.
-    from datasets.national.geodesic import geodesic_check
+            times = timed(report, args.slow_runs)
+            target = 1000 if len(area) == 2 else 200
+            row(
+                f"GET /reports/monthly {area} ({n:,} clients)",
+                times,
+                f"target {target} ms",
+                None,
+                statuses=answers,
+                target_ms=target,
+            )
 
-    check = geodesic_check(origins[: args.check], day=day, radius=radius)
-    print(
-        f"\nrouting vs brute-force geodesic ranking (pyproj WGS 84), {check['villages']} villages: "
-        f"{check['agree']} agree, {check['disagree']} disagree; max distance error {check['max_error_m']:.1f} m"
-    )
+    if want("sweep"):
+        # 7. The daily follow-up sweep over the province (each regency on the province's local date).
+        from backend.followup.sweep import followup_sweep
+        from villages.models import Region
+
+        regencies = list(
+            Region.objects.filter(level="regency", code__startswith=province + ".").values_list(
+                "code", flat=True
+            )
+        )
+        swept: list[dict[str, int]] = []
+        sweeps = timed(
+            lambda i: swept.append(followup_sweep(area_codes=regencies)),
+            max(1, args.slow_runs // 2),
+            rolled_back=True,
+        )
+        row(f"follow-up sweep, province {province}", sweeps, "-", None, counts=swept[-1] if swept else {})
+        print(f"  {swept[-1] if swept else {}}")
+
+    check: dict[str, Any] = {}
+    if want("check"):
+        # 8. The routing answer against a brute-force geodesic ranking.
+        from datasets.national.geodesic import geodesic_check
+
+        check = geodesic_check(origins[: args.check], day=day, radius=radius)
+        print(
+            f"\nrouting vs brute-force geodesic ranking (pyproj WGS 84), {check['villages']} villages: "
+            f"{check['agree']} agree, {check['disagree']} disagree; max distance error {check['max_error_m']:.1f} m"
+        )
     total = time.perf_counter() - started
     out = {
         "database": args.db,
@@ -474,8 +510,9 @@ def main() -> None:  # noqa: C901 (one measure after another, in the order of th
         "seconds": total,
         "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    (HERE / "bench_national.json").write_text(json.dumps(out, indent=2, default=str))
-    print(f"\ntotal {total:.0f} s; load {os.getloadavg()}; written to bench/bench_national.json")
+    name = "bench_national.json" if args.only == "" else f"bench_national.{'-'.join(chosen)}.json"
+    (HERE / name).write_text(json.dumps(out, indent=2, default=str))
+    print(f"\ntotal {total:.0f} s; load {os.getloadavg()}; written to bench/{name}")
 
 
 def django_atomic():  # type: ignore[no-untyped-def]
