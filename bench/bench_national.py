@@ -139,6 +139,9 @@ def main() -> None:  # noqa: C901 (one measure after another, in the order of th
         help=f"comma-separated measures among {','.join(MEASURES)} (default: all); the JSON then goes to "
         "bench_national.<measures>.json",
     )
+    parser.add_argument(
+        "--json", help="where to write the JSON (default: bench/bench_national[.<measures>].json)"
+    )
     args = parser.parse_args()
     chosen = [m for m in args.only.split(",") if m] or list(MEASURES)
     if unknown := set(chosen) - set(MEASURES):
@@ -511,8 +514,9 @@ def main() -> None:  # noqa: C901 (one measure after another, in the order of th
         "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     name = "bench_national.json" if args.only == "" else f"bench_national.{'-'.join(chosen)}.json"
-    (HERE / name).write_text(json.dumps(out, indent=2, default=str))
-    print(f"\ntotal {total:.0f} s; load {os.getloadavg()}; written to bench/{name}")
+    target = Path(args.json) if args.json else HERE / name
+    target.write_text(json.dumps(out, indent=2, default=str))
+    print(f"\ntotal {total:.0f} s; load {os.getloadavg()}; written to {target}")
 
 
 def django_atomic():  # type: ignore[no-untyped-def]
