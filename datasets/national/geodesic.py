@@ -19,7 +19,8 @@ from backend.escalations import routing
 
 def geodesic_check(origins: list, *, day: date, radius: float) -> dict[str, Any]:  # type: ignore[type-arg]
     """For each origin, `route()`'s chosen facility vs the nearest facility (WGS 84 geodesic, every facility
-    measured) holding a person eligible on `day` with room in their caseload, within `radius` km."""
+    measured) holding a person eligible on `day` with room in their caseload, within `radius` km, the facility
+    itself not full (its cases in treatment below `inpatient_beds + outpatient_capacity_per_month`, when set)."""
     geod = Geod(ellps="WGS84")
     by_need: dict[str, tuple[list[str], array.array, array.array]] = {}
     for need, kind in routing.NEED_CERTIFICATE.items():
@@ -38,6 +39,10 @@ def geodesic_check(origins: list, *, day: date, radius: float) -> dict[str, Any]
                          AND e.status NOT IN ('closed', 'cancelled'))
                       + (SELECT count(*) FROM escalations_offer o WHERE o.staff_id = u.id AND o.status = 'pending')
                       < u.caseload_cap)
+                  AND (f.inpatient_beds + f.outpatient_capacity_per_month = 0
+                       OR (SELECT count(*) FROM escalations_escalation e WHERE e.facility_id = f.id
+                           AND e.status IN ('accepted', 'scheduled', 'outcome_recorded'))
+                          < f.inpatient_beds + f.outpatient_capacity_per_month)
                 """,
                 {"day": day, "kind": kind},
             )
