@@ -17,7 +17,7 @@ from ninja import Query, Router, Schema
 from ninja.responses import Status
 
 from api.auth import current_user
-from api.pagination import PageParams, paginate
+from api.pagination import PageParams
 from api.schemas.accounts import ErrorOut
 from api.schemas.escalations import (
     AssignIn,
@@ -96,9 +96,15 @@ def list_escalations(request: HttpRequest, query: Query[ListQuery], page: Query[
     """Staff: cases offered or assigned to them; volunteers/officials: their villages' and their own;
     coordinators: their area's. Newest first."""
     user = current_user(request)
-    result = paginate(selectors.escalation_list(user=user, status=query.status), page)
-    result["items"] = escalation_list_items(user=user, escs=result["items"], endpoint="GET /escalations")
-    return result
+    found = selectors.escalation_page(user=user, status=query.status, offset=page.offset, limit=page.limit)
+    items = escalation_list_items(user=user, escs=found.items, endpoint="GET /escalations")
+    return {
+        "items": items,
+        "count": found.count,
+        "limit": page.limit,
+        "offset": page.offset,
+        "has_more": found.has_more,
+    }
 
 
 @router.get(

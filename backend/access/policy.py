@@ -103,6 +103,7 @@ from backend.accounts.scope import (
     region_code_q,
     scope_fingerprint,
     scope_for,
+    village_code_q,
 )
 from backend.escalations.models import OFFER_IN_VIEW_STATUSES, Escalation, Offer
 from backend.recovery.models import (
@@ -172,7 +173,7 @@ def _assigned_client_ids(user: User) -> QuerySet:
 
 
 def _clients_in(codes: frozenset[str]) -> QuerySet:
-    return Client.objects.filter(region_code_q("village__code", codes)).values("id")
+    return Client.objects.filter(village_code_q("village__code", codes)).values("id")
 
 
 def _escalation_client_ids(q: Q) -> QuerySet:
@@ -203,7 +204,7 @@ def _client_full_sources(scope: Scope, user: User) -> list[QuerySet]:
 
 def _client_area_q(scope: Scope) -> Q:
     """Coordinators' areas: every client there, a withdrawn one too (see the module docstring)."""
-    return region_code_q("village__code", scope.area_codes) if scope.area_codes else Q(pk__in=[])
+    return village_code_q("village__code", scope.area_codes) if scope.area_codes else Q(pk__in=[])
 
 
 def _client_q(scope: Scope, user: User, *, minimal_too: bool, withdrawn_too: bool = False) -> Q:

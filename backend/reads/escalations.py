@@ -20,6 +20,7 @@ from backend.audit.services import access_log_record
 from backend.common.errors import NotFound
 from backend.escalations.models import Escalation, Offer
 from backend.reads.escalation_records import escalation_record
+from backend.reads.paging import Page, ids_page, in_order
 
 
 def _with_relations(qs: QuerySet[Escalation]) -> QuerySet[Escalation]:
@@ -29,10 +30,18 @@ def _with_relations(qs: QuerySet[Escalation]) -> QuerySet[Escalation]:
 
 
 def escalation_list(*, user: User, status: str | None = None) -> QuerySet[Escalation]:
+    """The caller's escalations, newest first (ids and order: a page's rows come from escalation_page)."""
     qs = escalation_qs_for(user=user)
     if status:
         qs = qs.filter(status=status)
-    return _with_viewer(_with_relations(qs), user=user).order_by("-created_at", "id")
+    return qs.order_by("-created_at", "id")
+
+
+def escalation_page(*, user: User, status: str | None, offset: int, limit: int) -> Page:
+    """A page of escalation_list with the rows' relations and the viewer's `full_view` (paging.py)."""
+    picked = ids_page(escalation_list(user=user, status=status), offset=offset, limit=limit)
+    rows = list(_with_viewer(_with_relations(Escalation.objects.filter(id__in=picked.ids)), user=user))
+    return Page(items=in_order(rows, picked.ids), count=picked.count, has_more=picked.has_more)
 
 
 def _with_viewer(qs: QuerySet[Escalation], *, user: User) -> QuerySet[Escalation]:

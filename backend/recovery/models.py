@@ -90,9 +90,13 @@ class Client(models.Model):
         indexes = [
             models.Index(fields=["village", "status"], name="client_village_status_idx"),
             models.Index(fields=["name_normalized", "birth_year", "village"], name="client_dedup_idx"),
-            # Coordinators' area filter is a code-prefix match (village_id LIKE '62.06.%'): needs pattern ops.
+            # Coordinators' area filter is a code-prefix match (village_id LIKE '62.06.%'): needs pattern ops. It
+            # carries the id, so a scope's "clients of this area" is an index-only scan (access.village_code_q).
             models.Index(
-                fields=["village"], name="client_village_prefix_idx", opclasses=["varchar_pattern_ops"]
+                fields=["village"],
+                name="client_village_prefix_idx",
+                opclasses=["varchar_pattern_ops"],
+                include=["id"],
             ),
         ]
 

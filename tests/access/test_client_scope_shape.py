@@ -8,6 +8,8 @@ from __future__ import annotations
 import pytest
 
 from backend.access.policy import client_qs_for, client_qs_with_access_for, escalation_qs_for
+from backend.accounts.scope import village_code_q
+from backend.recovery.models import Client
 from tests.factories import ClientFactory
 
 
@@ -59,3 +61,25 @@ def test_the_blanking_sees_an_or_of_paths(cast) -> None:
         '"recovery_client"."id" IN (SELECT U0."client_id" FROM "x" U0 WHERE U0."user_id" = 1)) AND c IS NULL)'
     )
     assert " OR " in _outer_where(sql)
+
+
+def test_an_areas_clients_are_one_range_of_village_codes(cast) -> None:
+    """A coordinator's area is matched by its code's prefix alone (a client's village is always a village): one
+    range condition an index answers by itself, where `= '62' OR LIKE '62.%'` made PostgreSQL OR two bitmaps and
+    read every client's row of the province (bench_roles: GET /escalations of province 33, 2.0 s -> 0.36 s)."""
+    sql = str(client_qs_for(user=cast.coordinator_kalteng).values("id").query)
+    assert '"village_id"::text LIKE 62.%' in sql, sql  # (str(query) shows parameters unquoted)
+    assert '"village_id" = 62' not in sql, sql
+
+
+def test_a_village_code_in_an_area_list_matches_only_itself() -> None:
+    sql = str(Client.objects.filter(village_code_q("village__code", {"62.06", "62.06.02.1003"})).query)
+    assert '"village_id"::text LIKE 62.06.%' in sql, sql
+    assert '"village_id" = 62.06.02.1003' in sql and "LIKE 62.06.02.1003.%" not in sql, sql
+
+
+def test_the_coordinators_scope_holds_the_areas_clients_and_no_other(cast) -> None:
+    inside = ClientFactory(registered_by=cast.volunteer_katingan, village=cast.kasongan_baru)
+    elsewhere = ClientFactory(registered_by=cast.volunteer_mataram, village=cast.ampenan_selatan)
+    ids = set(client_qs_for(user=cast.coordinator_kalteng).values_list("id", flat=True))
+    assert inside.id in ids and elsewhere.id not in ids

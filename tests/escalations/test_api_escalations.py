@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from backend.escalations.models import Escalation, Offer
@@ -469,6 +471,30 @@ def test_the_list_costs_the_same_queries_for_one_or_many(api, cast, django_asser
     with django_assert_max_num_queries(12):
         body = api.as_(cast.coordinator_katingan).get("/escalations", limit=5).json()
     assert body["count"] == 6 and len(body["items"]) == 5 and body["has_more"]
+
+
+def test_pages_walk_the_list_newest_first_and_count_it_whole(api, cast):
+    """A page's ids and the list's count come from one statement (a window count), its rows from a second read
+    by id (backend/reads/paging.py): the pages still tile the list, and a page past the end still counts it."""
+    for _ in range(6):
+        create(api, cast, make_client(cast.kasongan_baru, cast.volunteer_katingan))
+    coordinator = api.as_(cast.coordinator_katingan)
+    whole = coordinator.get("/escalations", limit=50).json()
+    assert whole["count"] == 6 and not whole["has_more"]
+    created = [item["created_at"] for item in whole["items"]]
+    assert created == sorted(created, reverse=True)
+    with CaptureQueriesContext(connection) as queries:
+        first = coordinator.get("/escalations", limit=4).json()
+    sqls = [q["sql"] for q in queries.captured_queries]  # (the next request empties the query log)
+    second = coordinator.get("/escalations", limit=4, offset=4).json()
+    past = coordinator.get("/escalations", limit=4, offset=8).json()
+    assert (first["count"], second["count"], past["count"]) == (6, 6, 6)
+    assert (first["has_more"], second["has_more"], past["has_more"]) == (True, False, False)
+    assert [i["id"] for i in first["items"] + second["items"]] == [i["id"] for i in whole["items"]]
+    assert past["items"] == []
+    joined = [sql for sql in sqls if '"recovery_client"."name"' in sql]
+    assert len(joined) == 1 and all(item["id"].replace("-", "") in joined[0] for item in first["items"])
+    assert any("OVER ()" in sql for sql in sqls)
 
 
 def test_a_coordinator_may_read_but_not_escalate_a_client(api, cast, client_kasongan):
