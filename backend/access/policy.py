@@ -427,10 +427,10 @@ def task_qs_for(*, user: User) -> QuerySet[Task]:
     scope = scope_for(user)
     if scope.is_system_admin:
         return Task.objects.all()
-    q = Q(assignee_id=user.id, client_id__in=client_qs_for(user=user).values("id"))
+    sources = [Task.objects.filter(assignee_id=user.id, client_id__in=client_qs_for(user=user).values("id"))]
     if scope.area_codes:
-        q |= Q(client_id__in=_clients_in(scope.area_codes))
-    return Task.objects.filter(q)
+        sources.append(Task.objects.filter(client_id__in=_clients_in(scope.area_codes)))
+    return Task.objects.filter(ids_in_any([source.values("id") for source in sources]))
 
 
 def notification_qs_for(*, user: User) -> QuerySet[Notification]:

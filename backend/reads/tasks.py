@@ -39,7 +39,7 @@ def task_require_in_scope(*, user: User, task_id: uuid.UUID) -> None:
 def task_list(
     *, user: User, status: str | None = None, due_before: date | None = None, mine_only: bool = False
 ) -> QuerySet[Task]:
-    """Tasks in scope, with `overdue`, in the list's order without the household grouping (module docstring).
+    """Tasks in scope, in the list's order without the household grouping (module docstring).
     `due_before` is inclusive (due on or before)."""
     qs = task_qs_for(user=user)
     if mine_only:
@@ -54,11 +54,8 @@ def task_list(
         default=Value(2),
         output_field=IntegerField(),
     )
-    return (
-        qs.select_related("client")
-        .annotate(overdue=overdue_expression(now=timezone.now()), status_rank=rank)
-        .order_by(*ORDER)
-    )
+    # Ids and order only (no join): task_page reads the page's rows, with their clients and `overdue`, by id.
+    return qs.annotate(status_rank=rank).order_by(*ORDER)
 
 
 def grouped(rows: list[tuple[uuid.UUID, uuid.UUID]], households: dict[uuid.UUID, str]) -> list[uuid.UUID]:
@@ -98,7 +95,13 @@ def task_page(*, user: User, qs: QuerySet[Task], offset: int, limit: int) -> Tas
     rest_offset = max(offset - len(pending), 0)
     rest = list(closed.values_list("id", flat=True)[rest_offset : rest_offset + limit - len(ids)])
     wanted = ids + rest
-    rows = {t.id: t for t in qs.filter(id__in=wanted)}
+    # The ids came from the scoped list: the rows are read by id alone (reads/paging.py says why).
+    rows = {
+        t.id: t
+        for t in Task.objects.filter(id__in=wanted)
+        .select_related("client")
+        .annotate(overdue=overdue_expression(now=timezone.now()))
+    }
     tasks = [rows[i] for i in wanted if i in rows]
     on_page = set(ids)
     closed_households = households_of({t.client_id for t in tasks if t.id not in on_page})

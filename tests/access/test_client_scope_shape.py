@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.access.policy import client_qs_for, client_qs_with_access_for, escalation_qs_for
+from backend.access.policy import client_qs_for, client_qs_with_access_for, escalation_qs_for, task_qs_for
 from backend.accounts.scope import village_code_q
 from backend.recovery.models import Client
 from tests.factories import ClientFactory
@@ -83,3 +83,12 @@ def test_the_coordinators_scope_holds_the_areas_clients_and_no_other(cast) -> No
     elsewhere = ClientFactory(registered_by=cast.volunteer_mataram, village=cast.ampenan_selatan)
     ids = set(client_qs_for(user=cast.coordinator_kalteng).values_list("id", flat=True))
     assert inside.id in ids and elsewhere.id not in ids
+
+
+def test_a_coordinators_task_scope_is_one_semi_join(cast) -> None:
+    """Their own tasks and their area's, as a union like the client scope (not an OR of two subqueries)."""
+    where = _outer_where(
+        str(task_qs_for(user=cast.coordinator_kalteng).order_by("id")[:10].query), "escalations_task"
+    )
+    assert '"escalations_task"."id" IN (...)' in where, where
+    assert " OR " not in where.split(" ORDER BY ")[0], where
