@@ -341,6 +341,16 @@ if PRODUCTION:
     for name, url in (("WHATSAPP_API_BASE_URL", WHATSAPP_API_BASE_URL), ("SMS_GATEWAY_URL", SMS_GATEWAY_URL)):
         if url and not url.startswith("https://"):
             raise ImproperlyConfigured(f"{name} must be an https:// URL in production (it carries a secret)")
+# The monthly report's roll-up (backend/reports/rollup_build.py): the closed months not built yet, hourly; the
+# villages a late write marked stale, every 5 minutes (until then their months are computed live).
+CELERY_BEAT_SCHEDULE["report-rollup-build"] = {
+    "task": "backend.reports.tasks.rollup_build",
+    "schedule": timedelta(hours=1),
+}
+CELERY_BEAT_SCHEDULE["report-rollup-refresh"] = {
+    "task": "backend.reports.tasks.rollup_refresh",
+    "schedule": timedelta(seconds=envint("REPORT_ROLLUP_REFRESH_SECONDS", 300)),
+}
 CELERY_BEAT_SCHEDULE["sweep-second-channel"] = {
     "task": "notifications.tasks.sweep_second_channel",
     "schedule": timedelta(seconds=envint("SECOND_CHANNEL_SWEEP_SECONDS", 60)),

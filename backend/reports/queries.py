@@ -40,6 +40,7 @@ from django.db.models.functions import Extract, Substr
 from backend.escalations.models import Escalation, EscalationStatus, Offer, OfferStatus
 from backend.recovery.lifecycle import ACTIVE, IN_TREATMENT, ClientStatus
 from backend.recovery.models import Client, ClientStatusChange, ContactAttempt, Screening, Visit
+from backend.reports import rollup
 from backend.reports.figures import (
     CONTACT_RESULT_FIGURES,
     FIGURES,
@@ -365,17 +366,16 @@ def monthly_report(*, spec: ReportSpec) -> MonthlyReport:
     n = _child_code_length(spec.area)
     names = _child_names(spec)
     rows = {code: ReportRow(code=code, name=name) for code, name in names.items()}
-    for part in COUNT_PARTS:
-        for code, figures in part(spec, n).items():
-            row = rows.setdefault(code, ReportRow(code=code, name=""))
-            row.figures.update({k: int(v) for k, v in figures.items()})
+    counts, acceptance = _counts(spec, n)
+    for code, figures in counts.items():
+        row = rows.setdefault(code, ReportRow(code=code, name=""))
+        row.figures.update({k: int(v) for k, v in figures.items() if k in row.figures})
     ordered = [rows[c] for c in sorted(rows)]
     total = ReportRow(
         code=spec.area.code if spec.area else "",
         name=spec.area.name if spec.area else "",
         figures={k: sum(r.figures[k] or 0 for r in ordered) for k in FIGURES},
     )
-    acceptance = _acceptance_measures(spec, n)
     for row in [*ordered, total]:
         key = "" if row is total else row.code
         row.measures.update(acceptance.get(key, {}))
@@ -383,6 +383,18 @@ def monthly_report(*, spec: ReportSpec) -> MonthlyReport:
     if spec.small_cells_hidden and _rows_are_villages(spec):
         _suppress(ordered)
     return MonthlyReport(spec=spec, rows=ordered, total=total)
+
+
+def _counts(spec: ReportSpec, n: int) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, float | None]]]:
+    """The counts per child area and the times to acceptance: from the roll-up where it serves (rollup.py, the
+    same figures summed over villages), else live (COUNT_PARTS, _acceptance_measures)."""
+    if rollup.usable(spec):
+        return rollup.report_counts(spec, n)
+    counts: dict[str, dict[str, int]] = {}
+    for part in COUNT_PARTS:
+        for code, figures in part(spec, n).items():
+            counts.setdefault(code, {}).update(figures)
+    return counts, _acceptance_measures(spec, n)
 
 
 def _with_area(spec: ReportSpec, area: Region) -> ReportSpec:

@@ -22,6 +22,7 @@ from django.db.models.functions import TruncDate, TruncMonth
 from backend.accounts.models import User
 from backend.recovery.lifecycle import ACTIVE, IN_TREATMENT, ClientStatus
 from backend.recovery.models import Client, ClientStatusChange, ContactAttempt, Screening, Visit
+from backend.reports import rollup
 from backend.reports.figures import SERIES_FIGURES
 from backend.reports.queries import escalations_of, population
 from backend.reports.selectors import ReportSpec, month_bounds
@@ -61,6 +62,8 @@ def monthly_series(*, spec: ReportSpec) -> dict[str, Any] | None:
     if spec.small_cells_hidden and spec.area is not None and spec.area.level == RegionLevel.VILLAGE:
         return None
     months = _months_back(spec.month, SERIES_MONTHS)
+    if rollup.usable(spec):
+        return _series_from_rollup(spec, months)
     start = _spec_of(spec, months[0]).start
     c = "client__"
     changes = ClientStatusChange.objects.filter(population(spec, c))
@@ -83,6 +86,22 @@ def monthly_series(*, spec: ReportSpec) -> dict[str, Any] | None:
     ends = [_spec_of(spec, m).end for m in months]
     out["clients_active"], out["clients_in_treatment"] = _statuses_at(spec, ends)
     assert set(out) == {"months", *SERIES_FIGURES}
+    return out
+
+
+# The roll-up's column of each series figure: a status change counts every time in the series (not once per client).
+_ROLLUP_COLUMN = {
+    **{k: k for k in SERIES_FIGURES},
+    "clients_dropped_out": "changes_dropped_out",
+    "clients_lost_contact": "changes_lost_contact",
+}
+
+
+def _series_from_rollup(spec: ReportSpec, months: list[date]) -> dict[str, Any]:
+    counts = rollup.series_counts(spec, months, tuple(_ROLLUP_COLUMN[k] for k in SERIES_FIGURES))
+    out: dict[str, Any] = {"months": [m.strftime("%Y-%m") for m in months]}
+    for key in SERIES_FIGURES:
+        out[key] = [counts.get(m, {}).get(_ROLLUP_COLUMN[key], 0) for m in months]
     return out
 
 
@@ -147,8 +166,19 @@ def worker_rows(*, spec: ReportSpec) -> list[WorkerRow]:
     cases' field workers are not the facility's to rate). Four queries."""
     if spec.facility is not None:
         return []
-    c = "client__"
     rows: dict[str, WorkerRow] = {}
+    if rollup.usable(spec):
+        for uid, figures in rollup.worker_counts(spec).items():
+            rows[uid] = WorkerRow(user_id=uid, name="", **figures)
+    else:
+        _worker_figures_live(spec, rows)
+    for uid, name in User.objects.filter(id__in=list(rows)).values_list("id", "name"):
+        rows[str(uid)].name = name
+    return sorted(rows.values(), key=lambda r: (r.name, r.user_id))
+
+
+def _worker_figures_live(spec: ReportSpec, rows: dict[str, WorkerRow]) -> None:
+    c = "client__"
 
     def add(qs: QuerySet[Any], user_field: str, **aggregates: Any) -> None:
         for r in qs.values(user_field).annotate(**aggregates).order_by():
@@ -184,6 +214,3 @@ def worker_rows(*, spec: ReportSpec) -> list[WorkerRow]:
         tasks_late=Count("id", filter=done_in_month & Q(done_on__gt=F("due_on"))),
         tasks_open=Count("id", filter=open_at_end),
     )
-    for uid, name in User.objects.filter(id__in=list(rows)).values_list("id", "name"):
-        rows[str(uid)].name = name
-    return sorted(rows.values(), key=lambda r: (r.name, r.user_id))

@@ -1,0 +1,145 @@
+"""The monthly report read from the roll-up (models.py): an area's figures are sums over its villages' rows, which
+are one range of the index on (month, village code). The months the roll-up cannot give are computed live by
+the same SQL (rollup_sql.py) for the area's villages only: the current month, a month not built yet, and every
+month from the earliest stale mark of a village of the area on. Either way the result is the live report's
+(tests/reports/test_rollup_exact.py).
+
+Used for an area's report (the whole country and a facility's cases are read live: the whole country spans three
+time zones, a facility's cases are few), and only where every village of the area keeps the area's time zone
+(the roll-up's months are the village's). Who may read what was decided before (selectors.report_spec_for); the
+figures come out exactly as queries.py's, and queries.py hides the small ones as before.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from backend.reports.models import COUNT_COLUMNS
+from backend.reports.rollup_sql import (
+    VILLAGES_ONE,
+    VILLAGES_UNDER,
+    WORKER_COLUMNS,
+    month_params,
+    village_month_sql,
+    worker_month_sql,
+)
+from backend.reports.selectors import ReportSpec
+from villages.models import RegionLevel
+
+
+def usable(spec: ReportSpec) -> bool:
+    """Whether `spec`'s report may be read from the roll-up (see the module docstring)."""
+    if spec.facility is not None or spec.area is None:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM villages_region c WHERE c.level = 'village' AND "
+            f"{_villages(spec, 'c.code')} AND c.timezone <> %(tz)s)",
+            _area_params(spec) | {"tz": spec.tz.key},
+        )
+        return not cursor.fetchone()[0]
+
+
+def _villages(spec: ReportSpec, column: str) -> str:
+    """The condition on a village code `column` for the villages of the area: one range of the prefix index."""
+    if spec.area.level == RegionLevel.VILLAGE:  # type: ignore[union-attr]
+        return f"{column} = %(village)s"
+    return f"{column} LIKE %(village_like)s"
+
+
+def _area_params(spec: ReportSpec) -> dict[str, str]:
+    code = spec.area.code  # type: ignore[union-attr]
+    return {"village": code, "village_like": code + ".%"}
+
+
+def _frozen(spec: ReportSpec, months: list[date]) -> set[date]:
+    """The months of `months` read from the stored rows: built, closed, and no village of the area marked stale
+    on or before them."""
+    current = timezone.now().astimezone(spec.tz).date().replace(day=1)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT month FROM reports_rollupmonth WHERE timezone = %(tz)s AND month = ANY(%(months)s::date[]) "
+            "AND month < %(current)s AND month < COALESCE((SELECT min(since) FROM reports_rollupstale s "
+            f"WHERE {_villages(spec, 's.village_code')}), 'infinity'::date)",
+            _area_params(spec) | {"tz": spec.tz.key, "months": months, "current": current},
+        )
+        return {r[0] for r in cursor.fetchall()}
+
+
+def _village_months(
+    spec: ReportSpec, months: list[date], *, workers: bool = False
+) -> tuple[str, dict[str, Any]]:
+    """A relation of the area's rows (village_id, month, counts... or user_id, counts...) for `months`: the
+    stored ones where frozen, the others computed now. With the parameters it needs."""
+    frozen = _frozen(spec, months)
+    live = [m for m in months if m not in frozen]
+    table, cols = (
+        ("reports_workermonth", ["user_id", *WORKER_COLUMNS])
+        if workers
+        else ("reports_villagemonth", [*COUNT_COLUMNS, "acceptance_hours"])
+    )
+    parts = [
+        f"SELECT village_code AS village_id, month, {', '.join(cols)} FROM {table} "
+        f"WHERE month = ANY(%(frozen)s::date[]) AND {_villages(spec, 'village_code')}"
+    ]
+    params: dict[str, Any] = _area_params(spec) | {"frozen": sorted(frozen)}
+    if live:
+        villages = VILLAGES_ONE if spec.area.level == RegionLevel.VILLAGE else VILLAGES_UNDER  # type: ignore[union-attr]
+        sql = worker_month_sql(villages=villages) if workers else village_month_sql(villages=villages)
+        parts.append(f"SELECT village_id, month, {', '.join(cols)} FROM ({sql}) live")
+        params |= month_params([(spec.tz.key, m) for m in live])
+    return "\nUNION ALL\n".join(parts), params
+
+
+def report_counts(
+    spec: ReportSpec, n: int
+) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, float | None]]]:
+    """The month's counts per child area (code: its first `n` characters) and the times to acceptance per child
+    and for everything (code ""): what queries.COUNT_PARTS and _acceptance_measures give live. Two queries."""
+    relation, params = _village_months(spec, [spec.month])
+    sums = ", ".join(f"sum({c})::int AS {c}" for c in COUNT_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT substr(village_id, 1, %(n)s) AS code, {sums} FROM ({relation}) vm GROUP BY 1",
+            params | {"n": n},
+        )
+        counts = {r[0]: dict(zip(COUNT_COLUMNS, r[1:], strict=True)) for r in cursor.fetchall()}
+        cursor.execute(
+            "SELECT grouping(substr(village_id, 1, %(n)s)), substr(village_id, 1, %(n)s), "
+            "percentile_cont(0.5) WITHIN GROUP (ORDER BY h), percentile_cont(0.9) WITHIN GROUP (ORDER BY h) "
+            f"FROM ({relation}) vm, unnest(vm.acceptance_hours) AS h "
+            "GROUP BY GROUPING SETS ((substr(village_id, 1, %(n)s)), ())",
+            params | {"n": n},
+        )
+        acceptance = {
+            ("" if g else code): {
+                "acceptance_hours_median": round(p50, 1) if p50 is not None else None,
+                "acceptance_hours_p90": round(p90, 1) if p90 is not None else None,
+            }
+            for g, code, p50, p90 in cursor.fetchall()
+        }
+    return counts, acceptance
+
+
+def series_counts(
+    spec: ReportSpec, months: list[date], columns: tuple[str, ...]
+) -> dict[date, dict[str, int]]:
+    """The area's total of `columns` in each of `months`: one query."""
+    relation, params = _village_months(spec, months)
+    sums = ", ".join(f"sum({c})::int AS {c}" for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT month, {sums} FROM ({relation}) vm GROUP BY 1", params)
+        return {r[0]: dict(zip(columns, r[1:], strict=True)) for r in cursor.fetchall()}
+
+
+def worker_counts(spec: ReportSpec) -> dict[str, dict[str, int]]:
+    """Per field worker (user id), series.worker_rows's figures of the month in the area: one query."""
+    relation, params = _village_months(spec, [spec.month], workers=True)
+    sums = ", ".join(f"sum({c})::int AS {c}" for c in WORKER_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT user_id, {sums} FROM ({relation}) vm GROUP BY 1", params)
+        return {str(r[0]): dict(zip(WORKER_COLUMNS, r[1:], strict=True)) for r in cursor.fetchall()}
