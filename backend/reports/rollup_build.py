@@ -44,9 +44,14 @@ class RollupRun:
 
 
 def _try_lock() -> bool:
+    """Take the roll-up's lock for the transaction, or say it is taken. A build is long and set-based: no
+    statement timeout for it, and room to hash and sort in memory."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [LOCK_KEY])
-        return bool(cursor.fetchone()[0])
+        if not cursor.fetchone()[0]:
+            return False
+        cursor.execute("SET LOCAL statement_timeout = 0; SET LOCAL work_mem = '128MB'")
+        return True
 
 
 def _timezones() -> list[str]:

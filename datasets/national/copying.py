@@ -45,6 +45,7 @@ def copy_lines(table: str, columns: list[str], lines: Iterable[str], progress=No
     n = 0
     buffer: list[str] = []
     with (
+        rollup_triggers_off(table),
         connection.cursor() as cursor,
         cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
     ):
@@ -62,6 +63,27 @@ def copy_lines(table: str, columns: list[str], lines: Iterable[str], progress=No
             if progress is not None:
                 progress.update(len(buffer))
     return n
+
+
+@contextmanager
+def rollup_triggers_off(table: str) -> Iterator[None]:
+    """Inside the block the report roll-up's stale-marking triggers of `table` (backend/reports/rollup_triggers.py)
+    are off: a statement trigger would hold ten million copied visits in its transition table to mark months
+    the build then makes from scratch (build.py builds the roll-up after the last phase)."""
+    names = [
+        r[0]
+        for r in _fetch(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname LIKE 'reports\\_rollup\\_stale\\_%%'",
+            [table],
+        )
+    ]
+    for name in names:
+        _execute(f"ALTER TABLE {table} DISABLE TRIGGER {name}")
+    try:
+        yield
+    finally:
+        for name in names:
+            _execute(f"ALTER TABLE {table} ENABLE TRIGGER {name}")
 
 
 def _fetch(sql: str, params: list) -> list[tuple]:  # type: ignore[type-arg]
