@@ -37,7 +37,10 @@ TRAVELS = {
     "push": "a push through FCM: generic text per kind, no client code (the inbox text has the code)",
     "channels": "WhatsApp/SMS to staff: fixed text per kind, nothing about any client",
     "export": "the subject-access export (JSON/XLSX) for the client's own request",
-    "reports": "monthly report and IPWL recap: counts only, small numbers hidden",
+    "reports": (
+        "monthly report and IPWL recap: counts only, small numbers hidden; the monthly report's roll-up"
+        " (reports.VillageMonth, WorkerMonth) stores counts per village and month, never a client"
+    ),
     "web": "the coordinators' web view",
 }
 
@@ -48,6 +51,7 @@ RETENTION = {
     "staff": "while the staff member's account exists (deactivated, not deleted)",
     "log": "append-only, kept as the record of processing (client ids, never names)",
     "short": "purged after 48 hours",
+    "rollup": "the last 12 closed months; an older month is dropped by the hourly roll-up build",
     "none": "-",
 }
 
@@ -364,6 +368,48 @@ REGISTER: dict[str, ModelEntry] = {
     ),
     "tasks.PostRehabQuota": ModelEntry(
         "Post-rehab places per year", {"not_personal": "id region year places"}
+    ),
+    # The monthly report's roll-up (backend/reports/models.py): counts per village and month, no client.
+    "reports.VillageMonth": ModelEntry(
+        "The monthly report's counts per village and closed month (a cache of the live figures)",
+        {
+            "not_personal": "id village_code month acceptance_hours built_at "
+            "clients_registered clients_active_start clients_active clients_community_recovery screenings "
+            "screenings_risk_none screenings_risk_low screenings_risk_moderate screenings_high_risk "
+            "screenings_injecting screenings_substance_tobacco screenings_substance_alcohol "
+            "screenings_substance_cannabis screenings_substance_cocaine screenings_substance_amphetamines "
+            "screenings_substance_inhalants screenings_substance_sedatives screenings_substance_hallucinogens "
+            "screenings_substance_opioids screenings_substance_other visits visits_home_visit "
+            "visits_family_session visits_phone_call visits_group_session visits_accompaniment "
+            "visits_post_rehab_support clients_visited clients_without_visit_30d contact_attempts "
+            "contact_attempts_reached contact_attempts_no_answer contact_attempts_wrong_number "
+            "contact_attempts_refused contact_attempts_moved_away contact_attempts_in_hospital "
+            "contact_attempts_in_prison contact_attempts_deceased clients_recontacted escalations_created "
+            "escalations_accepted escalations_declined escalations_expired escalations_to_coordinator "
+            "escalations_cancelled escalations_waiting clients_in_treatment clients_outpatient clients_inpatient "
+            "clients_methadone clients_post_rehab clients_dropped_out clients_lost_contact changes_dropped_out "
+            "changes_lost_contact"
+        },
+        notes=[
+            "Counts only (and hours to acceptance without any case): no client, code or name. A village's counts "
+            "reach a reader only through the monthly report, which hides small ones (backend/reports/suppression.py)."
+        ],
+    ),
+    "reports.WorkerMonth": ModelEntry(
+        "A field worker's visits, contact attempts and tasks per village and closed month, for the monthly report",
+        {
+            R: "user_id visits contact_attempts tasks_on_time tasks_late tasks_open",
+            "not_personal": "id village_code month built_at",
+        },
+        seen_by="the readers of the monthly report of the area (its field workers' table), as the live figures",
+        travels=("reports",),
+        retention="rollup",
+    ),
+    "reports.RollupMonth": ModelEntry(
+        "Which months the roll-up holds, per time zone", {"not_personal": "id timezone month built_at"}
+    ),
+    "reports.RollupStale": ModelEntry(
+        "Villages whose roll-up rows a late write made stale", {"not_personal": "village_code since gen"}
     ),
 }
 
