@@ -136,10 +136,17 @@ def series_counts(
         return {r[0]: dict(zip(columns, r[1:], strict=True)) for r in cursor.fetchall()}
 
 
-def worker_counts(spec: ReportSpec) -> dict[str, dict[str, int]]:
-    """Per field worker (user id), series.worker_rows's figures of the month in the area: one query."""
+def worker_counts(spec: ReportSpec) -> dict[str, tuple[str, dict[str, int]]]:
+    """Per field worker (user id): their name and series.worker_rows's figures of the month in the area. One
+    query (a province has thousands of field workers: their names by a join, not a list of ids)."""
     relation, params = _village_months(spec, [spec.month], workers=True)
     sums = ", ".join(f"sum({c})::int AS {c}" for c in WORKER_COLUMNS)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT user_id, {sums} FROM ({relation}) vm GROUP BY 1", params)
-        return {str(r[0]): dict(zip(WORKER_COLUMNS, r[1:], strict=True)) for r in cursor.fetchall()}
+        cursor.execute(
+            f"SELECT w.*, u.name FROM (SELECT user_id, {sums} FROM ({relation}) vm GROUP BY 1) w "
+            "JOIN accounts_user u ON u.id = w.user_id",
+            params,
+        )
+        return {
+            str(r[0]): (r[-1], dict(zip(WORKER_COLUMNS, r[1:-1], strict=True))) for r in cursor.fetchall()
+        }

@@ -168,12 +168,12 @@ def worker_rows(*, spec: ReportSpec) -> list[WorkerRow]:
         return []
     rows: dict[str, WorkerRow] = {}
     if rollup.usable(spec):
-        for uid, figures in rollup.worker_counts(spec).items():
-            rows[uid] = WorkerRow(user_id=uid, name="", **figures)
+        for uid, (name, figures) in rollup.worker_counts(spec).items():
+            rows[uid] = WorkerRow(user_id=uid, name=name, **figures)
     else:
         _worker_figures_live(spec, rows)
-    for uid, name in User.objects.filter(id__in=list(rows)).values_list("id", "name"):
-        rows[str(uid)].name = name
+        for uid, name in User.objects.filter(id__in=list(rows)).values_list("id", "name"):
+            rows[str(uid)].name = name
     return sorted(rows.values(), key=lambda r: (r.name, r.user_id))
 
 
