@@ -258,7 +258,7 @@ w AS (
     JOIN months m ON m.tz = p.tz AND (
       (t.status = 'done' AND t.completed_at >= m.m_start AND t.completed_at < m.m_end)
       OR (t.created_at < m.m_end AND (t.status = 'open' OR (t.status = 'done' AND t.completed_at >= m.m_end))))
-  WHERE t.created_at < %(hi)s GROUP BY 1, 2, 3
+  GROUP BY 1, 2, 3  -- no bound on created_at: a task done in the month counts even if (bad data) created later
 )
 SELECT village_id, month, user_id, {", ".join(f"sum({c})::int AS {c}" for c in WORKER_COLUMNS)}
 FROM w GROUP BY 1, 2, 3"""
