@@ -57,6 +57,7 @@ from backend.reads.clients import (
     family_member_records,
     visit_list_for,
 )
+from backend.reads.paging import narrow_page
 from backend.reads.privacy import client_erase_for
 from backend.reads.subject_access import subject_access_json, subject_access_record
 from backend.reads.timeline import timeline_page
@@ -110,9 +111,14 @@ def list_clients(
         status=filters.status,
         follow_up=filters.follow_up or "",
     )
-    result = paginate(qs, page)
-    result["items"] = client_list_items(user=user, clients=list(result["items"]))
-    return result
+    found = narrow_page(qs, offset=page.offset, limit=page.limit)
+    return {
+        "items": client_list_items(user=user, clients=found.items),
+        "count": found.count,
+        "limit": page.limit,
+        "offset": page.offset,
+        "has_more": found.has_more,
+    }
 
 
 @router.get(

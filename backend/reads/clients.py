@@ -125,7 +125,9 @@ def client_list_for(
     qs = client_qs_with_access_for(user=user).select_related("village")
     qs = qs.annotate(follow_up_level=Coalesce("followup_state__tier", 0))
     if follow_up == "overdue":
-        qs = qs.filter(full_access=True, follow_up_level__gt=0)
+        # On the state's own column (not the COALESCE): an inner join the partial index followup_tier_idx
+        # serves, where the COALESCE made PostgreSQL join every state of the country (a province: 330 ms).
+        qs = qs.filter(full_access=True, followup_state__tier__gt=0)
     elif follow_up == "lost":
         qs = qs.filter(full_access=True, status=ClientStatus.LOST_CONTACT)
     if village:

@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -87,7 +90,7 @@ def task_page(*, user: User, qs: QuerySet[Task], offset: int, limit: int) -> Tas
     """A page of `qs` (task_list) as records, households grouped over all the open and queued tasks of the list
     (a worker's open tasks are few: the daily cap sees to it), the done and cancelled ones paged in SQL after
     them. Queries: the open ids, the family links, the count of the rest, the page, its clients' villages."""
-    pending_rows = list(qs.filter(status__in=PENDING).values_list("id", "client_id"))
+    pending_rows, closed_count = _pending_and_closed_count(qs)
     households = households_of({client_id for _id, client_id in pending_rows})
     pending = grouped(pending_rows, households)
     closed = qs.exclude(status__in=PENDING)
@@ -106,4 +109,30 @@ def task_page(*, user: User, qs: QuerySet[Task], offset: int, limit: int) -> Tas
     on_page = set(ids)
     closed_households = households_of({t.client_id for t in tasks if t.id not in on_page})
     records = task_records(user=user, tasks=tasks, households={**closed_households, **households})
-    return TaskPage(items=[records[t.id] for t in tasks], count=len(pending) + closed.count())
+    return TaskPage(items=[records[t.id] for t in tasks], count=len(pending) + closed_count)
+
+
+# The list's open and queued tasks (in its order) and the count of the rest, in one statement over the scope
+# (the CTE is evaluated once): two statements evaluated it twice, ~300 ms each for a province coordinator.
+PENDING_AND_CLOSED_COUNT = """
+    WITH listed (id, client_id, status, position) AS ({listed})
+    SELECT id, client_id, position FROM listed WHERE status = ANY(%s)
+    UNION ALL
+    SELECT NULL, NULL, count(*) FROM listed WHERE NOT status = ANY(%s)
+"""
+
+
+def _pending_and_closed_count(qs: QuerySet[Task]) -> tuple[list[tuple[uuid.UUID, uuid.UUID]], int]:
+    """([(task id, client id)] of the open and queued tasks of `qs` in its order, count of the others)."""
+    position = Window(RowNumber(), order_by=[F(f[1:]).desc() if f[0] == "-" else F(f).asc() for f in ORDER])
+    listed = qs.order_by().annotate(position=position).values_list("id", "client_id", "status", "position")
+    try:
+        sql, params = listed.query.sql_with_params()
+    except EmptyResultSet:  # a scope that holds nothing (no active role): no statement at all
+        return [], 0
+    with connection.cursor() as cursor:
+        cursor.execute(PENDING_AND_CLOSED_COUNT.format(listed=sql), (*params, list(PENDING), list(PENDING)))
+        rows = cursor.fetchall()
+    pending = sorted((row for row in rows if row[0] is not None), key=lambda row: row[2])
+    closed_count = next(row[2] for row in rows if row[0] is None)
+    return [(task_id, client_id) for task_id, client_id, _position in pending], closed_count

@@ -91,12 +91,13 @@ class Client(models.Model):
             models.Index(fields=["village", "status"], name="client_village_status_idx"),
             models.Index(fields=["name_normalized", "birth_year", "village"], name="client_dedup_idx"),
             # Coordinators' area filter is a code-prefix match (village_id LIKE '62.06.%'): needs pattern ops. It
-            # carries the id, so a scope's "clients of this area" is an index-only scan (access.village_code_q).
+            # carries the id and the creation time, so a scope's "clients of this area" and the ids of a page of
+            # GET /clients (newest first) are index-only scans (access.village_code_q, reads/paging.py).
             models.Index(
                 fields=["village"],
                 name="client_village_prefix_idx",
                 opclasses=["varchar_pattern_ops"],
-                include=["id"],
+                include=["id", "created_at"],
             ),
         ]
 

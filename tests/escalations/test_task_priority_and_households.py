@@ -123,6 +123,18 @@ def test_an_unlinked_member_or_a_client_without_a_task_makes_no_household(cast):
     assert households_of([a.id, c.id]) == {}  # b is not among the caller's: nothing hints at them
 
 
+def test_a_household_is_named_by_its_smallest_shared_member_not_by_anyone_elses(cast):
+    """A member linked to one client of the group only (the brother's own uncle) neither joins nor names it."""
+    volunteer = cast.volunteer_katingan
+    a, b = (make_client(cast.kasongan_baru, volunteer, volunteers=(volunteer,)) for _ in range(2))
+    FamilyMemberFactory(client=a, linked_by=volunteer, id=uuid.UUID(int=2))
+    FamilyMemberFactory(client=b, linked_by=volunteer, id=uuid.UUID(int=2))
+    before = households_of([a.id, b.id])
+    FamilyMemberFactory(client=a, linked_by=volunteer, id=uuid.UUID(int=1))  # smaller, not shared
+    after = households_of([a.id, b.id])
+    assert before == after and set(after) == {a.id, b.id} and after[a.id] == after[b.id]
+
+
 def test_grouping_keeps_everyone_else_in_place():
     t = [uuid.UUID(int=i) for i in range(5)]
     c = [uuid.UUID(int=100 + i) for i in range(5)]

@@ -224,6 +224,28 @@ def test_the_task_list_costs_the_same_queries_for_one_or_many(
     assert body["count"] == 8 and len(body["items"]) == 5
 
 
+def test_a_walk_through_the_pages_gives_the_open_tasks_then_the_closed_each_once_with_the_count(
+    api, cast, client_kasongan
+):
+    """The open tasks and the count of the closed ones come from one statement (reads/tasks.py): pages across
+    the boundary give every task once, open first, and the same count on every page."""
+    tasks = [
+        a_task(client_kasongan, cast.volunteer_katingan, due=date.today() + timedelta(days=i))
+        for i in range(7)
+    ]
+    Task.objects.filter(id__in=[t.id for t in tasks[:3]]).update(status="done")
+    Task.objects.filter(id=tasks[3].id).update(status="cancelled")
+    seen, counts = [], set()
+    for offset in range(0, 8, 3):
+        body = api.as_(cast.volunteer_katingan).get("/tasks", limit=3, offset=offset).json()
+        seen += [(item["id"], item["status"]) for item in body["items"]]
+        counts.add(body["count"])
+    assert counts == {7} and len(seen) == 7 and len({i for i, _s in seen}) == 7
+    assert [status for _i, status in seen[:3]] == ["open"] * 3
+    assert {status for _i, status in seen[3:]} == {"done", "cancelled"}
+    assert [i for i, _s in seen[:3]] == [str(t.id) for t in tasks[4:]]  # soonest due first
+
+
 # --- Tasks follow the client's scope; extreme dates --------------------------------------------------------
 
 
