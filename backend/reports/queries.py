@@ -14,6 +14,10 @@ A facility's report covers the cases the facility took on (the escalation's faci
 its staff), never those it was only offered, declined or let expire: its admin sees only the former.
 For every reader below the system admin (spec.small_cells_hidden), a report whose rows are villages hides small
 counts and their complements (suppression.py).
+
+An area's counts are read from the monthly roll-up where it serves (rollup.py: the same figures stored per village
+and closed month, summed over the area's villages; issue 11); the queries below remain the definition, and the
+report of the whole country or of a facility's cases.
 """
 
 from __future__ import annotations

@@ -82,9 +82,12 @@ def _village_months(
         if workers
         else ("reports_villagemonth", [*COUNT_COLUMNS, "acceptance_hours"])
     )
+    # Month by month (a lateral index scan each; OFFSET 0 keeps it from being flattened): with `month = ANY(twelve months)` the planner estimated a
+    # province's 30,000 rows of 290,000 as cheaper to find by reading the whole table (124 ms, vs 47).
     parts = [
-        f"SELECT village_code AS village_id, month, {', '.join(cols)} FROM {table} "
-        f"WHERE month = ANY(%(frozen)s::date[]) AND {_villages(spec, 'village_code')}"
+        f"SELECT v.village_code AS village_id, v.month, {', '.join('v.' + c for c in cols)} "
+        f"FROM unnest(%(frozen)s::date[]) AS fm(month) CROSS JOIN LATERAL (SELECT * FROM {table} t "
+        f"WHERE t.month = fm.month AND {_villages(spec, 't.village_code')} OFFSET 0) v"
     ]
     params: dict[str, Any] = _area_params(spec) | {"frozen": sorted(frozen)}
     if live:
