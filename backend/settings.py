@@ -170,6 +170,10 @@ _db["OPTIONS"]["options"] = (
     f" -c idle_in_transaction_session_timeout={envint('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60000)}"
 )
 _db["CONN_HEALTH_CHECKS"] = True
+# psycopg may prepare a statement when asked (backend/common/prepared.py: routing's hot statements); Django's own
+# queries bind on the client and are never prepared. Django opens connections with None (nothing prepared) for
+# the sake of transaction-mode poolers: DB_PREPARED_STATEMENTS=false restores that (PgBouncer older than 1.21).
+_db["OPTIONS"]["prepare_threshold"] = 5 if envbool("DB_PREPARED_STATEMENTS", True) else None
 # A connection pool per process (Django 5.2 with psycopg_pool) when DB_POOL_MAX_SIZE is set: gunicorn.conf.py sets
 # it to the threads of a worker, so the threads share at most that many connections (a thread holds one only
 # while it answers). Pooled connections are checked before use (CONN_HEALTH_CHECKS), so a PostgreSQL restart

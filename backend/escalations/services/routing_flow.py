@@ -14,6 +14,7 @@ from django.db import transaction
 from backend.accounts.models import User
 from backend.escalations import routing, sla, travel_routing
 from backend.escalations.areas import AreaSettings, area_settings
+from backend.escalations.caseloads import caseload_of
 from backend.escalations.models import Escalation, EscalationStatus, Offer, OfferStatus, Urgency
 from backend.escalations.services.support import (
     coordinators_of,
@@ -138,7 +139,7 @@ def staff_lock_with_room(user_id: uuid.UUID) -> User | None:
     try:
         with transaction.atomic():
             user = User.objects.select_for_update().get(id=user_id)
-            if routing.caseload_of(user_id=user_id) >= user.caseload_cap:
+            if caseload_of(user_id=user_id) >= user.caseload_cap:
                 raise _NoRoom
     except _NoRoom:
         return None
