@@ -163,10 +163,14 @@ else:
         "CONN_MAX_AGE": 60,
     }
 # JIT only hurts the short KNN queries this service runs (see STACK-NOTES); statement timeout keeps a runaway
-# query from holding a worker.
+# query from holding a worker. Generic plans for prepared statements from their first run: the only ones are
+# backend/common/prepared.py's, whose text carries what shapes their plans (Django's queries bind on the client
+# and are never prepared), and psycopg prepares them again after every rollback: five custom plans each time
+# otherwise.
 _db.setdefault("OPTIONS", {})
 _db["OPTIONS"]["options"] = (
-    f"-c jit=off -c statement_timeout={envint('DB_STATEMENT_TIMEOUT_MS', 30000)}"
+    "-c jit=off -c plan_cache_mode=force_generic_plan"
+    f" -c statement_timeout={envint('DB_STATEMENT_TIMEOUT_MS', 30000)}"
     f" -c idle_in_transaction_session_timeout={envint('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60000)}"
 )
 _db["CONN_HEALTH_CHECKS"] = True

@@ -3,10 +3,11 @@ same run, in the database `manage.py build_national_dataset --into bench_pulih_n
 here: build it first, ~30 minutes at full scale).
 
 For each path, p50/p95/p99 over --runs runs, the floor's p50/p95/p99 and the ratio of the p50s:
-- routing KNN (`routing.facilities_near`, k=8) vs its own SQL statement, prepared, with a generic plan
-  (psycopg `prepare=True`, `plan_cache_mode = force_generic_plan`): what the query costs without Python;
+- routing KNN (`routing.facilities_near`, k=8) vs its own SQL statement, prepared server-side, with a generic plan
+  (psycopg's server-binding cursor, `prepare=True`, `plan_cache_mode = force_generic_plan`): what the query costs
+  without Python;
 - the whole `routing.route()` vs every SQL statement it ran for that origin, replayed the same way;
-- `POST /escalations` (the whole request, in-process) vs `GET /me`;
+- `POST /escalations` (the whole request, in-process) vs `GET /me`, alternating in one loop;
 - `POST /sync/visits` with 500 new visits vs COPY of the same 500 rows; a resent batch per 100 visits vs
   `GET /me`;
 - the first `GET /sync/changes` (limit=1000, every page) of the volunteer whose set is nearest 200 clients:
@@ -104,22 +105,61 @@ class Capture:
 
 
 def replay(statements: list[tuple[str, Any]]) -> None:
-    """Run the statements again on the raw psycopg cursor, prepared (server-side, plan cached per statement)."""
+    """Run the statements again, each as a server-side prepared statement (psycopg's server-binding cursor with
+    `prepare=True`: planned once per connection, then bound and executed). Django's own cursor binds on the client
+    and never prepares, whatever it is asked; statements the app already prepared (backend/common/prepared.py)
+    are found by psycopg under the same text and reused."""
+    import psycopg
     from django.db import connection
 
-    with connection.cursor() as cursor:
-        raw = cursor.cursor
-        for sql, params in statements:
-            raw.execute(sql, params, prepare=True)
-            if raw.description is not None:
-                raw.fetchall()
+    connection.ensure_connection()
+    raw = connection.connection
+    threshold = raw.prepare_threshold
+    if threshold is None:  # Django opens connections with None: psycopg would prepare nothing
+        raw.prepare_threshold = 5
+    try:
+        with psycopg.Cursor(raw) as cursor:
+            for sql, params in statements:
+                cursor.execute(sql, params, prepare=True)
+                if cursor.description is not None:
+                    cursor.fetchall()
+    finally:
+        raw.prepare_threshold = threshold
 
 
 def generic_plans(on: bool) -> None:
+    """`plan_cache_mode = force_generic_plan` for the floors: a prepared statement's first five runs would
+    otherwise be planned each time (custom plans) before PostgreSQL settles on the generic one."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(f"SET plan_cache_mode = {'force_generic_plan' if on else 'auto'}")
+
+
+def timed_pair(
+    fn: Callable[[int], Any], floor: Callable[[int], Any], runs: int, *, rolled_back: bool = False
+) -> tuple[list[float], list[float]]:
+    """`timed` of fn and floor alternating in one loop (fn(i), then floor(i)): both meet the same load."""
+    from django.db import transaction
+
+    def once(f: Callable[[int], Any], i: int, rollback: bool) -> float:
+        if not rollback:
+            start = time.perf_counter()
+            f(i)
+            return (time.perf_counter() - start) * 1000
+        with transaction.atomic():
+            start = time.perf_counter()
+            f(i)
+            elapsed = (time.perf_counter() - start) * 1000
+            transaction.set_rollback(True)
+        return elapsed
+
+    once(fn, 0, rolled_back), once(floor, 0, False)
+    measured, floors = [], []
+    for i in range(runs):
+        measured.append(once(fn, i, rolled_back))
+        floors.append(once(floor, i, False))
+    return measured, floors
 
 
 def main() -> None:  # noqa: C901 (one measure after another, in the order of the issue's table)
@@ -291,9 +331,11 @@ def main() -> None:  # noqa: C901 (one measure after another, in the order of th
             )
             statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
 
-        posts = timed(escalate, args.runs, rolled_back=True)
-        me = timed(
-            lambda i: http.get("/api/v1/me", headers=auth(candidates[i % len(candidates)][1])), args.runs
+        posts, me = timed_pair(
+            escalate,
+            lambda i: http.get("/api/v1/me", headers=auth(candidates[i % len(candidates)][1])),
+            args.runs,
+            rolled_back=True,
         )
         row("POST /escalations", posts, "GET /me", me, statuses=statuses)
         if set(statuses) != {201}:

@@ -24,6 +24,7 @@ translation see it like any other query.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import psycopg
@@ -31,12 +32,19 @@ from django.db import connection
 
 
 class _PreparingCursor(psycopg.Cursor):  # type: ignore[type-arg]
-    """psycopg's server-binding cursor, asking for every statement to be prepared."""
+    """psycopg's server-binding cursor, asking for every statement to be prepared. Where Django logs queries
+    (DEBUG, CaptureQueriesContext), it reads the text it logs from `_query`, which psycopg leaves empty after a
+    prepared run: the statement with its values written in is put there."""
+
+    logged = False
 
     def execute(
         self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: bool | None = None
     ):  # type: ignore[no-untyped-def,override]
-        return super().execute(query, params, prepare=True, binary=binary)
+        out = super().execute(query, params, prepare=True, binary=binary)
+        if self.logged:
+            self._query = SimpleNamespace(query=connection.ops.compose_sql(query, params).encode())  # type: ignore[assignment]
+        return out
 
 
 def fetch_prepared(sql: str, params: Mapping[str, Any] | Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -44,6 +52,8 @@ def fetch_prepared(sql: str, params: Mapping[str, Any] | Sequence[Any]) -> list[
     connection, inside whatever transaction is open."""
     connection.close_if_health_check_failed()
     connection.ensure_connection()
-    with connection._prepare_cursor(_PreparingCursor(connection.connection)) as cursor:  # type: ignore[attr-defined]
+    raw = _PreparingCursor(connection.connection)
+    raw.logged = connection.queries_logged
+    with connection._prepare_cursor(raw) as cursor:  # type: ignore[attr-defined]
         cursor.execute(sql, params)
         return cursor.fetchall()

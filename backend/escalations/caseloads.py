@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from backend.accounts.models import User
 from backend.common.prepared import fetch_prepared
 from backend.escalations.models import ACTIVE_STATUSES, OfferStatus
 
@@ -41,3 +42,16 @@ def caseloads(*, user_ids: Iterable[Any]) -> dict[str, int]:
     if not ids:
         return {}
     return {user: int(n) for user, n in fetch_prepared(_MANY, {"users": ids})}
+
+
+_USER_FIELDS = [f.attname for f in User._meta.concrete_fields]
+_LOCK = (
+    f"SELECT {', '.join(User._meta.get_field(f).column for f in _USER_FIELDS)} FROM accounts_user "
+    "WHERE id = %(user)s::uuid FOR UPDATE"
+)
+
+
+def staff_lock(*, user_id: Any) -> User | None:
+    """The staff member's row, locked to the end of the transaction (or the savepoint), read whole."""
+    rows = fetch_prepared(_LOCK, {"user": str(user_id)})
+    return User.from_db("default", _USER_FIELDS, rows[0]) if rows else None
