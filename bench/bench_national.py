@@ -256,10 +256,8 @@ def main() -> None:  # noqa: C901 (one measure after another, in the order of th
     need_of = lambda i: "counseling" if i % 2 == 0 else "assessment"  # noqa: E731
 
     if want("knn"):
-        # 1. The KNN, and its own statement prepared with a generic plan.
-        knn = timed(
-            lambda i: routing.facilities_near(origin=origins[i], need=need_of(i), day=day, limit=8), args.runs
-        )
+        # 1. The KNN, and its own statement prepared with a generic plan, alternating in one loop (the session's
+        # plan_cache_mode applies to prepared statements only: the app's own are generic either way).
         knn_sql: list[list[tuple[str, Any]]] = []
         for i in range(args.runs):
             capture = Capture()
@@ -267,7 +265,11 @@ def main() -> None:  # noqa: C901 (one measure after another, in the order of th
                 routing.facilities_near(origin=origins[i], need=need_of(i), day=day, limit=8)
             knn_sql.append(capture.statements)
         generic_plans(True)
-        knn_floor = timed(lambda i: replay(knn_sql[i]), args.runs)
+        knn, knn_floor = timed_pair(
+            lambda i: routing.facilities_near(origin=origins[i], need=need_of(i), day=day, limit=8),
+            lambda i: replay(knn_sql[i]),
+            args.runs,
+        )
         generic_plans(False)
         row(
             "routing KNN (facilities_near, k=8)",
@@ -284,7 +286,6 @@ def main() -> None:  # noqa: C901 (one measure after another, in the order of th
                 origin=origins[i], need=need_of(i), day=day, radius_km=radius, declined=set()
             )
 
-        whole = timed(decide, args.runs)
         route_sql: list[list[tuple[str, Any]]] = []
         for i in range(args.runs):
             capture = Capture()
@@ -292,7 +293,7 @@ def main() -> None:  # noqa: C901 (one measure after another, in the order of th
                 decide(i)
             route_sql.append(capture.statements)
         generic_plans(True)
-        route_floor = timed(lambda i: replay(route_sql[i]), args.runs)
+        whole, route_floor = timed_pair(decide, lambda i: replay(route_sql[i]), args.runs)
         generic_plans(False)
         row(
             "route() whole decision",

@@ -203,16 +203,15 @@ def facilities_near(
         only=only_facility_id is not None,
     )
     found = []
-    for (fid, name, village, ftype, is_ipwl, ipwl_from, ipwl_until, beds, outpatient, area, x, y,
-         meters) in fetch_prepared(sql, _params(origin, only_facility_id)):  # fmt: skip
-        facility = Facility(
-            id=fid, name=name, village_id=village, type=ftype, is_ipwl=is_ipwl, ipwl_valid_from=ipwl_from,
-            ipwl_valid_until=ipwl_until, inpatient_beds=beds, outpatient_capacity_per_month=outpatient,
-            working_area=area, location=Point(x, y, srid=4326),
-        )  # fmt: skip
-        facility.distance = D(m=meters)  # type: ignore[attr-defined]
+    for row in fetch_prepared(sql, _params(origin, only_facility_id)):
+        # The location stays deferred (read on access): a GEOS point per row costs more than the query's Python.
+        facility = Facility.from_db("default", _KNN_FIELDS, row[:-1])
+        facility.distance = D(m=row[-1])  # type: ignore[attr-defined]
         found.append(facility)
     return found
+
+
+_KNN_FIELDS = routing_sql.KNN_FIELDS
 
 
 def _params(origin: Point, only_facility_id: uuid.UUID | None) -> dict[str, Any]:

@@ -84,13 +84,27 @@ _KNN_ORDER = "ORDER BY f.location <-> %(origin)s::geography"
 _DISTANCE = "ST_Distance(f.location, %(origin)s::geography)"
 
 
+# What `knn_sql` reads of a facility (its kind and IPWL designation, capacity, working area), in order; then the
+# distance in metres.
+KNN_FIELDS = [
+    "id",
+    "name",
+    "village_id",
+    "type",
+    "is_ipwl",
+    "ipwl_valid_from",
+    "ipwl_valid_until",
+    "inpatient_beds",
+    "outpatient_capacity_per_month",
+    "working_area",
+]
+
+
 @lru_cache(maxsize=64)
 def knn_sql(*, kind: str | None, ipwl: bool, day: date, limit: int, offset: int, only: bool) -> str:
-    """Facilities (routing.FACILITY_FIELDS, the point as x, y, and the distance in metres) nearest first."""
+    """Facilities (`KNN_FIELDS`, and the distance in metres) nearest first."""
     return (
-        "SELECT f.id, f.name, f.village_id, f.type, f.is_ipwl, f.ipwl_valid_from, f.ipwl_valid_until, "
-        "f.inpatient_beds, f.outpatient_capacity_per_month, f.working_area, "
-        f"ST_X(f.location::geometry), ST_Y(f.location::geometry), {_DISTANCE} "
+        f"SELECT {', '.join('f.' + f for f in KNN_FIELDS)}, {_DISTANCE} "
         f"FROM villages_facility f WHERE {_where(kind=kind, ipwl=ipwl, day=day, only=only)} "
         f"{_KNN_ORDER} LIMIT {int(limit)} OFFSET {int(offset)}"
     )
