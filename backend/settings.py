@@ -163,10 +163,9 @@ else:
         "CONN_MAX_AGE": 60,
     }
 # JIT only hurts the short KNN queries this service runs (see STACK-NOTES); statement timeout keeps a runaway
-# query from holding a worker. Generic plans for prepared statements from their first run: the only ones are
-# backend/common/prepared.py's, whose text carries what shapes their plans (Django's queries bind on the client
-# and are never prepared), and psycopg prepares them again after every rollback: five custom plans each time
-# otherwise.
+# query from holding a worker. Generic plans for prepared statements from their first run (else five custom
+# plans first): the only ones are backend/common/prepared.py's, whose text carries what shapes their plans
+# (Django's queries bind on the client and are never prepared).
 _db.setdefault("OPTIONS", {})
 _db["OPTIONS"]["options"] = (
     "-c jit=off -c plan_cache_mode=force_generic_plan"
@@ -174,10 +173,9 @@ _db["OPTIONS"]["options"] = (
     f" -c idle_in_transaction_session_timeout={envint('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60000)}"
 )
 _db["CONN_HEALTH_CHECKS"] = True
-# psycopg may prepare a statement when asked (backend/common/prepared.py: routing's hot statements); Django's own
-# queries bind on the client and are never prepared. Django opens connections with None (nothing prepared) for
-# the sake of transaction-mode poolers: DB_PREPARED_STATEMENTS=false restores that (PgBouncer older than 1.21).
-_db["OPTIONS"]["prepare_threshold"] = 5 if envbool("DB_PREPARED_STATEMENTS", True) else None
+# Routing's hot statements are PREPAREd once per connection (backend/common/prepared.py); behind a
+# transaction-mode pooler, which mixes sessions, DB_PREPARED_STATEMENTS=false runs them unprepared.
+DB_PREPARED_STATEMENTS = envbool("DB_PREPARED_STATEMENTS", True)
 # A connection pool per process (Django 5.2 with psycopg_pool) when DB_POOL_MAX_SIZE is set: gunicorn.conf.py sets
 # it to the threads of a worker, so the threads share at most that many connections (a thread holds one only
 # while it answers). Pooled connections are checked before use (CONN_HEALTH_CHECKS), so a PostgreSQL restart

@@ -105,26 +105,32 @@ class Capture:
 
 
 def replay(statements: list[tuple[str, Any]]) -> None:
-    """Run the statements again, each as a server-side prepared statement (psycopg's server-binding cursor with
-    `prepare=True`: planned once per connection, then bound and executed). Django's own cursor binds on the client
-    and never prepares, whatever it is asked; statements the app already prepared (backend/common/prepared.py)
-    are found by psycopg under the same text and reused."""
+    """Run the statements again, each as a prepared statement with its plan cached: an `EXECUTE` of a statement
+    the app PREPAREd (backend/common/prepared.py) as it is, on the raw psycopg cursor (the PREPARE itself is not
+    run again); any other through psycopg's server-binding cursor with `prepare=True` (Django's own cursor binds
+    on the client and never prepares, whatever it is asked)."""
     import psycopg
     from django.db import connection
 
-    connection.ensure_connection()
-    raw = connection.connection
-    threshold = raw.prepare_threshold
-    if threshold is None:  # Django opens connections with None: psycopg would prepare nothing
-        raw.prepare_threshold = 5
-    try:
-        with psycopg.Cursor(raw) as cursor:
-            for sql, params in statements:
-                cursor.execute(sql, params, prepare=True)
-                if cursor.description is not None:
-                    cursor.fetchall()
-    finally:
-        raw.prepare_threshold = threshold
+    with connection.cursor() as django_cursor:
+        raw = connection.connection
+        threshold = raw.prepare_threshold
+        if threshold is None:  # Django opens connections with None: psycopg would prepare nothing
+            raw.prepare_threshold = 5
+        try:
+            with psycopg.Cursor(raw) as cursor:
+                for sql, params in statements:
+                    if sql.startswith("PREPARE "):  # once per connection, done already
+                        continue
+                    run = django_cursor.cursor if sql.startswith("EXECUTE ") else cursor
+                    if run is cursor:
+                        cursor.execute(sql, params, prepare=True)
+                    else:
+                        run.execute(sql, params)
+                    if run.description is not None:
+                        run.fetchall()
+        finally:
+            raw.prepare_threshold = threshold
 
 
 def generic_plans(on: bool) -> None:

@@ -1,59 +1,77 @@
-"""Server-side prepared statements for the few hot statements whose planning and ORM compile cost more than their
-execution (issue 11: routing's KNN and facts; they run on every escalation).
+"""Prepared statements for the few hot statements whose planning and ORM compile cost more than their execution
+(issue 11: routing's KNN and facts, the caseload re-check and the staff lock; they run on every escalation).
 
 Django's psycopg backend binds parameters on the client (`ClientCursor`: the values are written into the SQL text,
 so PostgreSQL parses and plans every query afresh) and opens connections with `prepare_threshold=None` (psycopg
-then prepares nothing), to keep transaction-mode poolers working. `fetch_prepared` runs one statement through
-psycopg's server-binding cursor with `prepare=True`: the first run on a connection PREPAREs it (psycopg names it,
-keyed by the SQL text and the parameter types, and keeps at most `prepared_max` = 100 per connection, least
-recently used dropped), later runs only bind and execute the cached plan. For the plan to be the *generic* one
-PostgreSQL settles on after five runs, the SQL text carries what changes the plan's shape (the day, the
-certificate kind, LIMIT and OFFSET) and binds only what does not (the origin): one statement per variant.
+prepares nothing). `fetch_prepared` PREPAREs a statement once per connection (SQL-level `PREPARE name AS ...`,
+named after a hash of its text) and then runs `EXECUTE name(values)` through Django's own cursor: only the
+arguments are parsed, the cached plan runs. For that plan to be the right one, the SQL text carries what shapes
+the plan (the day, the certificate kind, LIMIT and OFFSET: one statement per variant) and binds only what does
+not (the origin, a user id); settings.py sets `plan_cache_mode = force_generic_plan` for the connection, so the
+generic plan is used from the first run (only these statements are prepared on the app's connections).
 
-Settings: settings.py sets `OPTIONS["prepare_threshold"]` (DB_PREPARED_STATEMENTS, on by default) so that psycopg
-may prepare when asked; Django's own queries still bind on the client and are never prepared, whatever the
-threshold. Off, `fetch_prepared` runs the same SQL unprepared (same answers, planned each time): for a
-transaction-mode PgBouncer older than 1.21 (newer ones keep protocol-level prepared statements with
-`max_prepared_statements`). Django's connection pool (DB_POOL_MAX_SIZE) keeps each psycopg connection, and with it
-its prepared statements; psycopg forgets them (DEALLOCATE ALL) on a rollback and prepares again on the next run.
+Why SQL-level and not psycopg's protocol-level `prepare=True`: psycopg forgets (DEALLOCATE ALL) its prepared
+statements on every rollback, a savepoint's included, and every failed request or rolled-back test would
+prepare them again; a PREPAREd statement lives as long as the session, whatever the transactions did. The
+statements known to be prepared are kept per psycopg connection object: a new connection (reconnect, pool) starts
+empty, and Django's connection pool (DB_POOL_MAX_SIZE) keeps each connection, and with it its statements.
+Nothing on the app's connections may DEALLOCATE ALL or DISCARD ALL (psycopg does only for statements it prepared
+itself, and with Django's `prepare_threshold=None` it prepares none); a transaction-mode pooler (PgBouncer) would
+mix sessions: there, DB_PREPARED_STATEMENTS=false runs the same SQL unprepared (same answers, planned each time).
 
-The statement still goes through Django's cursor wrapper: execute_wrappers, the debug query log and error
-translation see it like any other query.
+The EXECUTE goes through Django's cursor: execute_wrappers, the debug query log and error translation see it
+like any other query; its text names the statement's first table in a comment, for the logs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from types import SimpleNamespace
+import hashlib
+import re
+from collections.abc import Mapping
 from typing import Any
+from weakref import WeakKeyDictionary
 
-import psycopg
+from django.conf import settings
 from django.db import connection
 
-
-class _PreparingCursor(psycopg.Cursor):  # type: ignore[type-arg]
-    """psycopg's server-binding cursor, asking for every statement to be prepared. Where Django logs queries
-    (DEBUG, CaptureQueriesContext), it reads the text it logs from `_query`, which psycopg leaves empty after a
-    prepared run: the statement with its values written in is put there."""
-
-    logged = False
-
-    def execute(
-        self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: bool | None = None
-    ):  # type: ignore[no-untyped-def,override]
-        out = super().execute(query, params, prepare=True, binary=binary)
-        if self.logged:
-            self._query = SimpleNamespace(query=connection.ops.compose_sql(query, params).encode())  # type: ignore[assignment]
-        return out
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+_FROM = re.compile(r"\bFROM\s+(\w+)", re.IGNORECASE)
+# psycopg connection -> names of the statements PREPAREd on it.
+_prepared: WeakKeyDictionary[Any, set[str]] = WeakKeyDictionary()
+# SQL text -> (name, PREPARE text, EXECUTE text, parameter names in order).
+_compiled: dict[str, tuple[str, str, str, list[str]]] = {}
 
 
-def fetch_prepared(sql: str, params: Mapping[str, Any] | Sequence[Any]) -> list[tuple[Any, ...]]:
-    """The rows of `sql` (psycopg placeholders: `%s` or `%(name)s`), run as a prepared statement on the default
-    connection, inside whatever transaction is open."""
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    raw = _PreparingCursor(connection.connection)
-    raw.logged = connection.queries_logged
-    with connection._prepare_cursor(raw) as cursor:  # type: ignore[attr-defined]
-        cursor.execute(sql, params)
+def _compile(sql: str) -> tuple[str, str, str, list[str]]:
+    if (found := _compiled.get(sql)) is not None:
+        return found
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match[1] not in names:
+            names.append(match[1])
+        return f"${names.index(match[1]) + 1}"
+
+    body = _PLACEHOLDER.sub(number, sql)
+    name = "pulih_" + hashlib.sha1(sql.encode()).hexdigest()[:16]
+    table = _FROM.search(sql)
+    args = f"({', '.join(['%s'] * len(names))})" if names else ""
+    execute = f"EXECUTE {name}{args} /* {table[1] if table else ''} */"
+    _compiled[sql] = found = (name, f"PREPARE {name} AS {body}", execute, names)
+    return found
+
+
+def fetch_prepared(sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """The rows of `sql` (named placeholders `%(name)s`, each cast to its type in the text: `%(day)s::date`),
+    run as a prepared statement on the default connection, inside whatever transaction is open."""
+    with connection.cursor() as cursor:
+        if not settings.DB_PREPARED_STATEMENTS:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+        name, prepare, execute, names = _compile(sql)
+        done = _prepared.setdefault(connection.connection, set())
+        if name not in done:
+            cursor.execute(prepare)
+            done.add(name)
+        cursor.execute(execute, [params[n] for n in names])
         return cursor.fetchall()
