@@ -90,7 +90,8 @@ def client_get_for_write(*, user: User, client_id: uuid.UUID) -> Client:
     A client who withdrew data-collection consent answers 409 `consent_withdrawn` to whoever would otherwise
     change it (their phone may not have synced the `leave` yet). One query where the client may be changed; the
     answers of a refusal (404, 403 minimal view only, 409) come from the reads below."""
-    client = client_writable_qs_for(user=user).select_related("village").filter(id=client_id).first()
+    writable = client_writable_qs_for(user=user).select_related("village").defer("village__boundary")
+    client = writable.filter(id=client_id).first()  # the village's boundary (a polygon) read only if used
     if client is not None:
         client.full_access = True  # type: ignore[attr-defined]
     else:
