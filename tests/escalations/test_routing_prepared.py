@@ -61,3 +61,19 @@ def test_unprepared_the_decision_is_the_same(cast, settings):
         settings.DB_PREPARED_STATEMENTS = False
         assert decide(cast, need).as_json() == prepared
         settings.DB_PREPARED_STATEMENTS = True
+
+
+@pytest.mark.parametrize("need", ["counseling", "assessment", "treatment"])
+def test_past_the_explanation_the_knn_rounds_choose_the_same_person(cast, monkeypatch, need):
+    """Nobody eligible among the explanation's facilities (none read here): the KNN over facilities with an
+    eligible person, one facility a round, finds who the explanation would have."""
+    expected = decide(cast, need).chosen
+    monkeypatch.setattr(routing, "EXPLAIN_FACILITIES", 0)
+    monkeypatch.setattr(routing, "KNN_BATCH", 1)
+    chosen = decide(cast, need).chosen
+    assert expected is not None and chosen is not None
+    assert (chosen.user_id, chosen.facility_id) == (expected.user_id, expected.facility_id)
+    near = routing.route(
+        origin=cast.kasongan_baru.point, need=need, day=date.today(), radius_km=0.001, declined=set()
+    )
+    assert near.chosen is None  # the radius ends inside the first round
