@@ -163,13 +163,19 @@ else:
         "CONN_MAX_AGE": 60,
     }
 # JIT only hurts the short KNN queries this service runs (see STACK-NOTES); statement timeout keeps a runaway
-# query from holding a worker.
+# query from holding a worker. Generic plans for prepared statements from their first run (else five custom
+# plans first): the only ones are backend/common/prepared.py's, whose text carries what shapes their plans
+# (Django's queries bind on the client and are never prepared).
 _db.setdefault("OPTIONS", {})
 _db["OPTIONS"]["options"] = (
-    f"-c jit=off -c statement_timeout={envint('DB_STATEMENT_TIMEOUT_MS', 30000)}"
+    "-c jit=off -c plan_cache_mode=force_generic_plan"
+    f" -c statement_timeout={envint('DB_STATEMENT_TIMEOUT_MS', 30000)}"
     f" -c idle_in_transaction_session_timeout={envint('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60000)}"
 )
 _db["CONN_HEALTH_CHECKS"] = True
+# Routing's hot statements are PREPAREd once per connection (backend/common/prepared.py); behind a
+# transaction-mode pooler, which mixes sessions, DB_PREPARED_STATEMENTS=false runs them unprepared.
+DB_PREPARED_STATEMENTS = envbool("DB_PREPARED_STATEMENTS", True)
 # A connection pool per process (Django 5.2 with psycopg_pool) when DB_POOL_MAX_SIZE is set: gunicorn.conf.py sets
 # it to the threads of a worker, so the threads share at most that many connections (a thread holds one only
 # while it answers). Pooled connections are checked before use (CONN_HEALTH_CHECKS), so a PostgreSQL restart

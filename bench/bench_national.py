@@ -3,10 +3,11 @@ same run, in the database `manage.py build_national_dataset --into bench_pulih_n
 here: build it first, ~30 minutes at full scale).
 
 For each path, p50/p95/p99 over --runs runs, the floor's p50/p95/p99 and the ratio of the p50s:
-- routing KNN (`routing.facilities_near`, k=8) vs its own SQL statement, prepared, with a generic plan
-  (psycopg `prepare=True`, `plan_cache_mode = force_generic_plan`): what the query costs without Python;
+- routing KNN (`routing.facilities_near`, k=8) vs its own SQL statement, prepared server-side, with a generic plan
+  (psycopg's server-binding cursor, `prepare=True`, `plan_cache_mode = force_generic_plan`): what the query costs
+  without Python;
 - the whole `routing.route()` vs every SQL statement it ran for that origin, replayed the same way;
-- `POST /escalations` (the whole request, in-process) vs `GET /me`;
+- `POST /escalations` (the whole request, in-process) vs `GET /me`, alternating in one loop;
 - `POST /sync/visits` with 500 new visits vs COPY of the same 500 rows; a resent batch per 100 visits vs
   `GET /me`;
 - the first `GET /sync/changes` (limit=1000, every page) of the volunteer whose set is nearest 200 clients:
@@ -104,22 +105,67 @@ class Capture:
 
 
 def replay(statements: list[tuple[str, Any]]) -> None:
-    """Run the statements again on the raw psycopg cursor, prepared (server-side, plan cached per statement)."""
+    """Run the statements again, each as a prepared statement with its plan cached: an `EXECUTE` of a statement
+    the app PREPAREd (backend/common/prepared.py) as it is, on the raw psycopg cursor (the PREPARE itself is not
+    run again); any other through psycopg's server-binding cursor with `prepare=True` (Django's own cursor binds
+    on the client and never prepares, whatever it is asked)."""
+    import psycopg
     from django.db import connection
 
-    with connection.cursor() as cursor:
-        raw = cursor.cursor
-        for sql, params in statements:
-            raw.execute(sql, params, prepare=True)
-            if raw.description is not None:
-                raw.fetchall()
+    with connection.cursor() as django_cursor:
+        raw = connection.connection
+        threshold = raw.prepare_threshold
+        if threshold is None:  # Django opens connections with None: psycopg would prepare nothing
+            raw.prepare_threshold = 5
+        try:
+            with psycopg.Cursor(raw) as cursor:
+                for sql, params in statements:
+                    if sql.startswith("PREPARE "):  # once per connection, done already
+                        continue
+                    run = django_cursor.cursor if sql.startswith("EXECUTE ") else cursor
+                    if run is cursor:
+                        cursor.execute(sql, params, prepare=True)
+                    else:
+                        run.execute(sql, params)
+                    if run.description is not None:
+                        run.fetchall()
+        finally:
+            raw.prepare_threshold = threshold
 
 
 def generic_plans(on: bool) -> None:
+    """`plan_cache_mode = force_generic_plan` for the floors: a prepared statement's first five runs would
+    otherwise be planned each time (custom plans) before PostgreSQL settles on the generic one."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(f"SET plan_cache_mode = {'force_generic_plan' if on else 'auto'}")
+
+
+def timed_pair(
+    fn: Callable[[int], Any], floor: Callable[[int], Any], runs: int, *, rolled_back: bool = False
+) -> tuple[list[float], list[float]]:
+    """`timed` of fn and floor alternating in one loop (fn(i), then floor(i)): both meet the same load."""
+    from django.db import transaction
+
+    def once(f: Callable[[int], Any], i: int, rollback: bool) -> float:
+        if not rollback:
+            start = time.perf_counter()
+            f(i)
+            return (time.perf_counter() - start) * 1000
+        with transaction.atomic():
+            start = time.perf_counter()
+            f(i)
+            elapsed = (time.perf_counter() - start) * 1000
+            transaction.set_rollback(True)
+        return elapsed
+
+    once(fn, 0, rolled_back), once(floor, 0, False)
+    measured, floors = [], []
+    for i in range(runs):
+        measured.append(once(fn, i, rolled_back))
+        floors.append(once(floor, i, False))
+    return measured, floors
 
 
 def main() -> None:  # noqa: C901 (one measure after another, in the order of the issue's table)
@@ -216,10 +262,8 @@ def main() -> None:  # noqa: C901 (one measure after another, in the order of th
     need_of = lambda i: "counseling" if i % 2 == 0 else "assessment"  # noqa: E731
 
     if want("knn"):
-        # 1. The KNN, and its own statement prepared with a generic plan.
-        knn = timed(
-            lambda i: routing.facilities_near(origin=origins[i], need=need_of(i), day=day, limit=8), args.runs
-        )
+        # 1. The KNN, and its own statement prepared with a generic plan, alternating in one loop (the session's
+        # plan_cache_mode applies to prepared statements only: the app's own are generic either way).
         knn_sql: list[list[tuple[str, Any]]] = []
         for i in range(args.runs):
             capture = Capture()
@@ -227,7 +271,11 @@ def main() -> None:  # noqa: C901 (one measure after another, in the order of th
                 routing.facilities_near(origin=origins[i], need=need_of(i), day=day, limit=8)
             knn_sql.append(capture.statements)
         generic_plans(True)
-        knn_floor = timed(lambda i: replay(knn_sql[i]), args.runs)
+        knn, knn_floor = timed_pair(
+            lambda i: routing.facilities_near(origin=origins[i], need=need_of(i), day=day, limit=8),
+            lambda i: replay(knn_sql[i]),
+            args.runs,
+        )
         generic_plans(False)
         row(
             "routing KNN (facilities_near, k=8)",
@@ -244,7 +292,6 @@ def main() -> None:  # noqa: C901 (one measure after another, in the order of th
                 origin=origins[i], need=need_of(i), day=day, radius_km=radius, declined=set()
             )
 
-        whole = timed(decide, args.runs)
         route_sql: list[list[tuple[str, Any]]] = []
         for i in range(args.runs):
             capture = Capture()
@@ -252,7 +299,7 @@ def main() -> None:  # noqa: C901 (one measure after another, in the order of th
                 decide(i)
             route_sql.append(capture.statements)
         generic_plans(True)
-        route_floor = timed(lambda i: replay(route_sql[i]), args.runs)
+        whole, route_floor = timed_pair(decide, lambda i: replay(route_sql[i]), args.runs)
         generic_plans(False)
         row(
             "route() whole decision",
@@ -291,9 +338,11 @@ def main() -> None:  # noqa: C901 (one measure after another, in the order of th
             )
             statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
 
-        posts = timed(escalate, args.runs, rolled_back=True)
-        me = timed(
-            lambda i: http.get("/api/v1/me", headers=auth(candidates[i % len(candidates)][1])), args.runs
+        posts, me = timed_pair(
+            escalate,
+            lambda i: http.get("/api/v1/me", headers=auth(candidates[i % len(candidates)][1])),
+            args.runs,
+            rolled_back=True,
         )
         row("POST /escalations", posts, "GET /me", me, statuses=statuses)
         if set(statuses) != {201}:

@@ -6,11 +6,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
-from django.db.models import Exists, OuterRef, Subquery
 
+from backend.common.prepared import fetch_prepared
 from backend.escalations import sla
-from backend.travel.models import TravelOrigin
-from villages.models import Region
 
 
 def ancestor_codes(code: str) -> list[str]:
@@ -38,17 +36,38 @@ class AreaSettings:
         return self.sla_urgent_hours if urgency == sla.URGENT else self.sla_routine_hours
 
 
+# The village and its ancestors: the knobs, the centroid as x, y (not the boundary: a province's is megabytes),
+# and the village's place on the travel network. Prepared once per connection (backend/common/prepared.py).
+_AREAS_SQL = """
+SELECT r.code, r.level, r.timezone, ST_X(r.point::geometry), ST_Y(r.point::geometry), r.routing_max_radius_km,
+       r.routing_max_travel_minutes, r.sla_routine_hours, r.sla_urgent_hours, t.village_id IS NOT NULL, t.node
+FROM villages_region r LEFT JOIN travel_travelorigin t ON t.village_id = r.code
+WHERE r.code = ANY(%(codes)s::text[])
+"""
+
+
+@dataclass(frozen=True)
+class _Area:
+    code: str
+    level: str
+    timezone: str
+    point: Point | None
+    routing_max_radius_km: int | None
+    routing_max_travel_minutes: int | None
+    sla_routine_hours: int | None
+    sla_urgent_hours: int | None
+    on_network: bool
+    travel_node: int | None
+
+
 def area_settings(*, village_code: str) -> AreaSettings:
     """One query: the village and its ancestors, each knob inherited from the nearest area that sets it, and the
     village's place on the travel network."""
     codes = ancestor_codes(village_code)
-    origin = TravelOrigin.objects.filter(village_id=OuterRef("code"))
-    rows = {
-        r.code: r
-        for r in Region.objects.filter(code__in=codes).annotate(
-            on_network=Exists(origin), travel_node=Subquery(origin.values("node")[:1])
-        )
-    }
+    rows = {}
+    for code, level, tz, x, y, *knobs, on_network, node in fetch_prepared(_AREAS_SQL, {"codes": codes}):
+        point = Point(x, y, srid=4326) if x is not None else None
+        rows[code] = _Area(code, level, tz, point, *knobs, on_network, node)
     chain = [rows[c] for c in codes if c in rows]
     village = chain[0] if chain else None
     return AreaSettings(
@@ -69,7 +88,7 @@ def area_settings(*, village_code: str) -> AreaSettings:
     )
 
 
-def _network(village: Region | None) -> str:
-    if village is None or not village.on_network:  # type: ignore[attr-defined]
+def _network(village: _Area | None) -> str:
+    if village is None or not village.on_network:
         return "no_network"
-    return "covered" if village.travel_node is not None else "off_network"  # type: ignore[attr-defined]
+    return "covered" if village.travel_node is not None else "off_network"

@@ -34,19 +34,19 @@ clinic) and the facility's capacity.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.contrib.gis.db.models.functions import Distance, GeometryDistance
 from django.contrib.gis.geos import Point
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.contrib.gis.measure import D
+from django.db.models import Exists, OuterRef, Q
 
-from backend.accounts.models import Certification, RoleAssignment, User
-from backend.escalations.models import ACTIVE_STATUSES, TAKEN_STATUSES, Escalation, Offer, OfferStatus
+from backend.accounts.models import Certification
+from backend.common.prepared import fetch_prepared
+from backend.escalations import caseloads as caseload_reads
+from backend.escalations import routing_sql
 from villages.models import Facility, FacilityType
 
 STAFF_ROLES = ("counselor", "assessor")
@@ -184,7 +184,8 @@ def facilities_near(
     offset: int = 0,
     only_facility_id: uuid.UUID | None = None,
 ) -> list[Facility]:
-    """Active facilities nearest `origin` (KNN on the GiST index) having staff (eligible ones when `need`).
+    """Active facilities nearest `origin` (KNN on the GiST index) having staff (eligible ones when `need`), with
+    `distance` (spheroidal) set. One prepared statement (routing_sql.knn_sql).
 
     With `need=None` (the explanation) any active counselor/assessor post counts, whatever the person's leave or
     account state: a facility whose only counselor is on leave must still show them, passed over `on_leave`.
@@ -193,169 +194,89 @@ def facilities_near(
     bitmap scan, test each, and sort (25 ms in a city of 500 facilities); without it the index is walked in
     distance order and stops after `limit` hits. The caller cuts at the radius (`distance` is annotated).
     """
-    if need is None:
-        posted = Q(role__in=STAFF_ROLES, active=True)
-    else:
-        posted = eligible_staff_q(need=need, day=day)
-    staff = RoleAssignment.objects.filter(posted, facility_id=OuterRef("id"))
-    qs = Facility.objects.filter(Exists(staff), active=True)
-    if need is not None:
-        qs = qs.filter(service_q(need=need, day=day))
-    if only_facility_id is not None:
-        qs = qs.filter(id=only_facility_id)
-    qs = qs.annotate(distance=Distance("location", origin)).order_by(GeometryDistance("location", origin))
-    return list(qs.only(*FACILITY_FIELDS)[offset : offset + limit])
-
-
-# What the rules read of a facility: its kind and IPWL designation (service level), capacity, working area.
-FACILITY_FIELDS = (
-    "id",
-    "name",
-    "location",
-    "village_id",
-    "type",
-    "is_ipwl",
-    "ipwl_valid_from",
-    "ipwl_valid_until",
-    "inpatient_beds",
-    "outpatient_capacity_per_month",
-    "working_area",
-)
-
-
-def facility_loads(*, facilities: Iterable[Facility]) -> dict[Any, int]:
-    """Cases in treatment (taken, not finished) per facility, for the facilities with a capacity set (else no
-    query): counted against `outpatient_capacity_per_month + inpatient_beds`."""
-    ids = [f.id for f in facilities if f.outpatient_capacity_per_month or f.inpatient_beds]
-    if not ids:
-        return {}
-    rows = (
-        Escalation.objects.filter(facility_id__in=ids, status__in=TAKEN_STATUSES)
-        .values("facility_id")
-        .annotate(n=Count("id"))
+    sql = routing_sql.knn_sql(
+        kind=NEED_CERTIFICATE[need] if need else None,
+        ipwl=need in IPWL_NEEDS,
+        day=day,
+        limit=limit,
+        offset=offset,
+        only=only_facility_id is not None,
     )
-    return {row["facility_id"]: row["n"] for row in rows}
+    found = []
+    for row in fetch_prepared(sql, _params(origin, only_facility_id)):
+        # The location stays deferred (read on access): a GEOS point per row costs more than the query's Python.
+        facility = Facility.from_db("default", _KNN_FIELDS, row[:-1])
+        facility.distance = D(m=row[-1])  # type: ignore[attr-defined]
+        found.append(facility)
+    return found
+
+
+_KNN_FIELDS = routing_sql.KNN_FIELDS
+
+
+def _params(origin: Point, only_facility_id: uuid.UUID | None) -> dict[str, Any]:
+    params: dict[str, Any] = {"origin": f"SRID=4326;POINT({origin.x!r} {origin.y!r})"}
+    if only_facility_id is not None:
+        params["only"] = str(only_facility_id)
+    return params
 
 
 def caseloads(*, user_ids: Iterable[Any]) -> dict[str, int]:
-    """Open cases (assigned, not closed/cancelled) plus pending offers, per user id (as str)."""
-    ids = list(user_ids)
-    load: dict[str, int] = defaultdict(int)
-    assigned = (
-        Escalation.objects.filter(assigned_to_id__in=ids, status__in=ACTIVE_STATUSES)
-        .values("assigned_to_id")
-        .annotate(n=Count("id"))
-    )
-    for row in assigned:
-        load[str(row["assigned_to_id"])] += row["n"]
-    pending = (
-        Offer.objects.filter(staff_id__in=ids, status=OfferStatus.PENDING)
-        .values("staff_id")
-        .annotate(n=Count("id"))
-    )
-    for row in pending:
-        load[str(row["staff_id"])] += row["n"]
-    return load
-
-
-def caseload_of(*, user_id: Any) -> int:
-    """One person's open caseload (as `caseloads`) in a single query: read afresh after locking their row."""
-
-    def counted(qs: Any, key: str) -> Coalesce:
-        return Coalesce(Subquery(qs.order_by().values(key).annotate(n=Count("id")).values("n")[:1]), 0)
-
-    row = (
-        User.objects.filter(id=user_id)
-        .annotate(
-            assigned=counted(
-                Escalation.objects.filter(assigned_to_id=OuterRef("id"), status__in=ACTIVE_STATUSES),
-                "assigned_to_id",
-            ),
-            pending=counted(
-                Offer.objects.filter(staff_id=OuterRef("id"), status=OfferStatus.PENDING), "staff_id"
-            ),
-        )
-        .values_list("assigned", "pending")
-        .first()
-    )
-    return sum(row) if row else 0
+    """Open cases (assigned, not closed/cancelled) plus pending offers, per user id (as str): caseloads.py."""
+    return caseload_reads.caseloads(user_ids=user_ids)
 
 
 def staff_facts(
     *,
-    facilities: list[Facility],
+    origin: Point,
+    need: str,
     day: date,
     declined: set[str],
-    radius_km: float | None,
+    radius_km: float,
     full: frozenset[str] = frozenset(),
-    need: str = "counseling",
-    catchment: dict[Any, int] | None = None,
-) -> list[StaffFacts]:
-    """Every counselor/assessor posted at `facilities` with the facts the rules need (three queries, a fourth
-    when a facility has a capacity). Facilities may carry `minutes` and `legs` (travel_routing)."""
-    if not facilities:
-        return []
-    by_id = {f.id: f for f in facilities}
-    posts = list(
-        RoleAssignment.objects.filter(facility_id__in=by_id, role__in=STAFF_ROLES, active=True)
-        .select_related("user")
-        .only(
-            "user_id",
-            "facility_id",
-            "user__name",
-            "user__is_active",
-            "user__caseload_cap",
-            "user__on_leave_from",
-            "user__on_leave_until",
-        )
+    eligible_only: bool,
+    limit: int,
+    offset: int = 0,
+    only_facility_id: uuid.UUID | None = None,
+) -> tuple[list[StaffFacts], int]:
+    """Every counselor/assessor posted at the `limit` facilities nearest `origin` from `offset` on (with any post,
+    or with a person eligible for `need` when `eligible_only`) with the facts the rules need, in one prepared
+    statement (routing_sql.facts_sql); and how many facilities within `radius_km` came."""
+    sql = routing_sql.facts_sql(
+        kind=NEED_CERTIFICATE[need] if eligible_only else None,
+        ipwl=need in IPWL_NEEDS,
+        day=day,
+        limit=limit,
+        offset=offset,
+        only=only_facility_id is not None,
     )
-    user_ids = {p.user_id for p in posts}
-    valid: dict[Any, set[str]] = defaultdict(set)
-    held: dict[Any, set[str]] = defaultdict(set)
-    for cert in Certification.objects.filter(user_id__in=user_ids).only(
-        "user_id", "kind", "revoked", "issued_on", "expires_on"
-    ):
-        held[cert.user_id].add(cert.kind)
-        if cert.is_valid_on(day):
-            valid[cert.user_id].add(cert.kind)
-    load = caseloads(user_ids=user_ids)
-    treating = facility_loads(facilities=facilities)
-    facts = []
-    for post in posts:
-        facility = by_id[post.facility_id]
-        km = facility.distance.km  # type: ignore[attr-defined]
-        user: User = post.user
+    facts, inside = [], set()
+    for (fid, fname, meters, service_ok, facility_full, uid, name, active, cap, on_leave, held, valid,
+         load) in fetch_prepared(sql, _params(origin, only_facility_id)):  # fmt: skip
+        km = meters / 1000.0
+        if km <= radius_km:
+            inside.add(fid)
         facts.append(
             StaffFacts(
-                user_id=str(post.user_id),
-                name=user.name,
-                facility_id=str(facility.id),
-                facility=facility.name,
+                user_id=uid,
+                name=name,
+                facility_id=fid,
+                facility=fname,
                 distance_km=km,
-                active=user.is_active,
-                valid_kinds=frozenset(valid[post.user_id]),
-                held_kinds=frozenset(held[post.user_id]),
-                on_leave=user.is_on_leave(day),
+                active=active,
+                valid_kinds=frozenset(valid or ()),
+                held_kinds=frozenset(held or ()),
+                on_leave=on_leave,
                 # `full`: found full when their row was locked (a concurrent creation filled the last place).
-                caseload=max(
-                    load.get(str(post.user_id), 0), user.caseload_cap if str(post.user_id) in full else 0
-                ),
-                cap=user.caseload_cap,
-                declined=str(post.user_id) in declined,
-                within_radius=radius_km is None or km <= radius_km,
-                service_ok=offers_service(facility, need=need, day=day),
-                facility_full=_facility_full(facility, treating.get(facility.id, 0)),
-                minutes=getattr(facility, "minutes", None),
-                legs=tuple(getattr(facility, "legs", ())),
-                catchment=(catchment or {}).get(facility.id, 2),
+                caseload=max(load, cap if uid in full else 0),
+                cap=cap,
+                declined=uid in declined,
+                within_radius=km <= radius_km,
+                service_ok=service_ok,
+                facility_full=facility_full,
             )
         )
-    return facts
-
-
-def _facility_full(facility: Facility, in_treatment: int) -> bool:
-    capacity = facility.outpatient_capacity_per_month + facility.inpatient_beds
-    return capacity > 0 and in_treatment >= capacity
+    return facts, len(inside)
 
 
 @dataclass
@@ -422,31 +343,18 @@ def route(
     2. Choice: KNN over facilities with eligible staff within the radius, KNN_BATCH at a time, until someone
        with room in their caseload (and not among `declined`) is found or the radius is exhausted.
     """
-    near = facilities_near(
-        origin=origin, need=None, day=day, limit=EXPLAIN_FACILITIES, only_facility_id=only_facility_id
-    )
-    explained = nearest_post_per_person(
-        staff_facts(facilities=near, day=day, declined=declined, radius_km=radius_km, full=full, need=need)
-    )[:EXPLAIN_LIMIT]
+    common = dict(
+        origin=origin, need=need, day=day, declined=declined, radius_km=radius_km, full=full,
+        only_facility_id=only_facility_id,
+    )  # fmt: skip
+    near, _ = staff_facts(**common, eligible_only=False, limit=EXPLAIN_FACILITIES)  # type: ignore[arg-type]
+    explained = nearest_post_per_person(near)[:EXPLAIN_LIMIT]
     chosen = choose(explained, need=need)
     offset = 0
     while chosen is None:
-        fetched = facilities_near(
-            origin=origin,
-            need=need,
-            day=day,
-            limit=KNN_BATCH,
-            offset=offset,
-            only_facility_id=only_facility_id,
-        )
-        batch = [f for f in fetched if f.distance.km <= radius_km]  # type: ignore[attr-defined]
-        chosen = choose(
-            staff_facts(
-                facilities=batch, day=day, declined=declined, radius_km=radius_km, full=full, need=need
-            ),
-            need=need,
-        )
-        if len(batch) < KNN_BATCH:  # the radius (or the table) ends inside this batch
+        rows, inside = staff_facts(**common, eligible_only=True, limit=KNN_BATCH, offset=offset)  # type: ignore[arg-type]
+        chosen = choose((r for r in rows if r.within_radius), need=need)
+        if inside < KNN_BATCH:  # the radius (or the table) ends inside this batch
             break
         offset += KNN_BATCH
     considered = list(explained)

@@ -31,7 +31,8 @@ from django.contrib.gis.geos import Point
 from django.db import connection
 
 from backend.escalations import routing
-from backend.escalations.models import ACTIVE_STATUSES, TAKEN_STATUSES
+from backend.escalations.caseloads import caseload_sql
+from backend.escalations.models import TAKEN_STATUSES
 from backend.escalations.routing import Decision, StaffFacts
 from villages.models import Facility, FacilityType
 
@@ -69,8 +70,8 @@ def choose_tiered(rows: list[StaffFacts], *, need: str) -> tuple[StaffFacts | No
 
 # One statement per round: the village's row of the travel-time table (fewest minutes first, facilities with
 # counselor/assessor posts, within the maximum), and for every post there the person, their certificate kinds
-# (held, and valid on the day), their open caseload and the facility's cases in treatment: the facts of
-# routing.staff_facts' queries, without the ORM's compile on the request path.
+# (held, and valid on the day), their open caseload (caseloads.py) and the facility's cases in treatment: the
+# facts of routing.staff_facts' statement, read from the travel-time table instead of the KNN.
 _FACTS_SQL = """
 WITH fac AS (
     SELECT t.facility_id, t.minutes, t.legs, f.name, f.type, f.is_ipwl, f.ipwl_valid_from, f.ipwl_valid_until,
@@ -93,10 +94,7 @@ SELECT fac.facility_id, fac.minutes, fac.legs, fac.name, fac.type, fac.is_ipwl, 
        ARRAY(SELECT DISTINCT c.kind FROM accounts_certification c
              WHERE c.user_id = r.user_id AND NOT c.revoked AND c.issued_on <= %(day)s
                AND c.expires_on >= %(day)s) AS valid,
-       (SELECT count(*) FROM escalations_escalation e
-        WHERE e.assigned_to_id = r.user_id AND e.status = ANY(%(active)s))
-       + (SELECT count(*) FROM escalations_offer o WHERE o.staff_id = r.user_id AND o.status = 'pending')
-         AS caseload,
+       {caseload} AS caseload,
        CASE WHEN fac.inpatient_beds + fac.outpatient_capacity_per_month > 0
             THEN (SELECT count(*) FROM escalations_escalation e
                   WHERE e.facility_id = fac.facility_id AND e.status = ANY(%(taken)s))
@@ -106,7 +104,7 @@ JOIN accounts_roleassignment r
   ON r.facility_id = fac.facility_id AND r.role IN ('counselor', 'assessor') AND r.active
 JOIN accounts_user u ON u.id = r.user_id
 ORDER BY fac.minutes, fac.facility_id, r.user_id
-"""
+""".replace("{caseload}", caseload_sql("r.user_id"))
 
 
 def travel_facts(
@@ -131,7 +129,6 @@ def travel_facts(
         "limit": limit,
         "offset": offset,
         "day": day,
-        "active": [str(s) for s in ACTIVE_STATUSES],
         "taken": [str(s) for s in TAKEN_STATUSES],
     }
     with connection.cursor() as cursor:

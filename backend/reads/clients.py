@@ -24,6 +24,7 @@ from backend.access.policy import (
     client_qs_for,
     client_qs_with_access_for,
     client_withdrawn_qs_for,
+    client_writable_qs_for,
     contact_attempt_qs_for,
     correction_qs_for,
     escalation_qs_for,
@@ -87,8 +88,14 @@ def client_get_full_for(*, user: User, client_id: uuid.UUID, endpoint: str | Non
 def client_get_for_write(*, user: User, client_id: uuid.UUID) -> Client:
     """A client the user may change (full access); writes are not access-logged: the write is its own record.
     A client who withdrew data-collection consent answers 409 `consent_withdrawn` to whoever would otherwise
-    change it (their phone may not have synced the `leave` yet)."""
-    client = client_get_for_consent(user=user, client_id=client_id)
+    change it (their phone may not have synced the `leave` yet). One query where the client may be changed; the
+    answers of a refusal (404, 403 minimal view only, 409) come from the reads below."""
+    writable = client_writable_qs_for(user=user).select_related("village").defer("village__boundary")
+    client = writable.filter(id=client_id).first()  # the village's boundary (a polygon) read only if used
+    if client is not None:
+        client.full_access = True  # type: ignore[attr-defined]
+    else:
+        client = client_get_for_consent(user=user, client_id=client_id)
     if client.consent_withdrawn_at is not None:
         raise ConsentWithdrawnError()
     return client

@@ -45,12 +45,18 @@ _FIELDS = (
 
 def offer_for_viewer(*, user: User, esc: Escalation) -> Offer | None:
     """The offer the viewer cares about: staff their own latest one; everyone else the open (or last) one."""
-    offers = list(esc.offers.all())  # prefetched, oldest first
+    offers = _offers(esc)
     mine = [o for o in offers if o.staff_id == user.id]
     if mine:
         return mine[-1]
     pending = [o for o in offers if o.status == "pending"]
     return pending[-1] if pending else (offers[-1] if offers else None)
+
+
+def _offers(esc: Escalation) -> list[Offer]:
+    """The case's offers, oldest first: those a creation just made (`offers_made`), else the prefetched ones."""
+    made = getattr(esc, "offers_made", None)
+    return list(made) if made is not None else list(esc.offers.all())
 
 
 def _offer_dict(offer: Offer) -> dict[str, Any]:
@@ -75,11 +81,9 @@ def _offer_dict(offer: Offer) -> dict[str, Any]:
 def _load(*, user: User, escs: list[Escalation]) -> None:
     """What the records read, for every case at once (nothing when the rows came with it): the client, the
     assignee, the facility, the offers (oldest first) and `full_view` (access.case_visible_q)."""
+    prefetch_related_objects(escs, "client", "assigned_to", "facility")
     prefetch_related_objects(
-        escs,
-        "client",
-        "assigned_to",
-        "facility",
+        [e for e in escs if getattr(e, "offers_made", None) is None],
         Prefetch("offers", queryset=Offer.objects.select_related("facility").order_by("offered_at", "id")),
     )
     for e in escs:
@@ -127,8 +131,8 @@ def escalation_record(*, user: User, esc: Escalation) -> dict[str, Any]:
 
 def escalation_record_created(*, user: User, esc: Escalation) -> dict[str, Any]:
     """The record of a case `user` has just created, from the row in hand (the creation's response): its creator
-    needs no scope to find it again (access.case_visible_q names the creator), only its offers, read in one
-    query. Not access-logged: the write is its own record."""
+    needs no scope to find it again (access.case_visible_q names the creator), and its offers are the ones the
+    creation made (`offers_made`): nothing is read. Not access-logged: the write is its own record."""
     if esc.created_by_id != user.id:
         raise ValueError("escalation_record_created is the creator's record of their own new case")
     return escalation_record(user=user, esc=esc)

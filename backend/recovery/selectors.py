@@ -11,6 +11,7 @@ import uuid
 from django.utils.translation import gettext_lazy as _
 
 from backend.common.errors import Conflict, ErrorDetail
+from backend.common.prepared import fetch_prepared
 from backend.recovery.models import Consent, ConsentScope, FamilyMember
 
 
@@ -25,16 +26,18 @@ def consent_in_force(*, client_id: uuid.UUID, scope: str) -> bool:
     return bool(latest)
 
 
+# The latest event of each scope. Prepared once per connection (backend/common/prepared.py): every write about
+# a client asks (an escalation twice).
+_IN_FORCE = (
+    "SELECT DISTINCT ON (scope) scope, given FROM recovery_consent WHERE client_id = %(client)s::uuid "
+    "ORDER BY scope, recorded_at DESC"
+)
+
+
 def consents_in_force(*, client_id: uuid.UUID) -> dict[str, bool]:
     """Every scope -> in force, in one query."""
     state = {s: False for s in ConsentScope.values}
-    rows = (
-        Consent.objects.filter(client_id=client_id)
-        .order_by("scope", "-recorded_at")
-        .distinct("scope")
-        .values_list("scope", "given")
-    )
-    state.update({scope: given for scope, given in rows})
+    state.update({scope: given for scope, given in fetch_prepared(_IN_FORCE, {"client": str(client_id)})})
     return state
 
 

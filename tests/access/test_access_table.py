@@ -113,6 +113,7 @@ RULE_ROWS = {
     "client_qs_for": "client",
     "client_qs_with_access_for": "client",
     "client_full_qs_for": "client",
+    "client_writable_qs_for": "client",  # the full set, as one filter (a write's lookup)
     # Clients who withdrew consent (the table's clients have not): tests/privacy/test_consent_withdrawal.py.
     "client_withdrawn_qs_for": "client",
     "offered_escalation_qs_for": "client",  # what the minimal view shows of the offered case
@@ -654,3 +655,11 @@ def test_the_cell(scenario: Scenario, entity: str, role: str, scope: str, channe
     else:
         seen, expected = feed_level(scenario, user, entity, target), expected_feed
     assert seen == expected, f"{entity} / {role} / {scope} / {channel}: expected {expected}, got {seen}"
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_the_clients_a_role_may_change_are_the_ones_it_sees_in_full(scenario: Scenario, role: str) -> None:
+    """`client_writable_qs_for` (a write's lookup: one filter) holds `client_full_qs_for`'s set, role by role."""
+    policy, user = backend.access.policy, scenario.users[role]
+    writable = set(policy.client_writable_qs_for(user=user).values_list("id", flat=True))
+    assert writable == set(policy.client_full_qs_for(user=user).values_list("id", flat=True))

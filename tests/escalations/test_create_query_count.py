@@ -22,8 +22,9 @@ pytestmark = pytest.mark.django_db
 
 # 2 auth, 1 client, 1 consents, 4 the case (savepoint, insert, release, the area), 4 the caseload re-check
 # (savepoint, lock, count, release), 2 the offer (insert, the case's update), 1 the inbox row, 2 the change log,
-# 1 the response (the offers), 2 the transaction's savepoint (the test's own transaction).
-QUERIES_BESIDES_ROUTING = 20
+# 2 the transaction's savepoint (the test's own transaction). The response reads nothing: the offer made comes
+# with the case (`offers_made`).
+QUERIES_BESIDES_ROUTING = 19
 
 
 def post(api, cast, client):

@@ -106,7 +106,10 @@ def escalation_create(
                     }
                 },
             ) from None
-        offer_next(esc, now=now, new=True)
+        offer = offer_next(esc, now=now, new=True)
+        # A new case's offers: the one just made, or none. The creation's response (reads/escalation_records)
+        # shows them from here rather than reading them again.
+        esc.offers_made = [offer] if offer is not None else []  # type: ignore[attr-defined]
         return esc
 
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from backend.accounts.models import User
 from backend.escalations import routing, sla, travel_routing
 from backend.escalations.areas import AreaSettings, area_settings
+from backend.escalations.caseloads import caseload_of, staff_lock
 from backend.escalations.models import Escalation, EscalationStatus, Offer, OfferStatus, Urgency
 from backend.escalations.services.support import (
     coordinators_of,
@@ -23,6 +24,7 @@ from backend.escalations.services.support import (
     system_admins,
 )
 from notifications.services import notify
+from villages.models import Facility
 
 ROUTING_HISTORY_MAX = 20  # earlier routing decisions kept on the escalation (a case rarely passes 5)
 
@@ -103,6 +105,10 @@ def offer_make(
         legs=[{"mode": m, "minutes": mins} for m, mins in chosen.legs] if chosen is not None else [],
         leave_reason=(how.leave_reason or "") if how is not None else "",
     )
+    if chosen is not None and chosen.facility_id == str(facility_id):
+        # The facility's name is known from the routing: the offer carries it (its other fields deferred), so
+        # the response shows the offer without reading the facility again.
+        offer.facility = Facility.from_db("default", ["id", "name"], [facility_id, chosen.facility])
     esc.status = EscalationStatus.OFFERED
     escalation_save(esc, now, "status", "routing")
     notify(
@@ -137,8 +143,8 @@ def staff_lock_with_room(user_id: uuid.UUID) -> User | None:
     Returns the locked user (the offer's recipient: the row is read whole here rather than again), or None."""
     try:
         with transaction.atomic():
-            user = User.objects.select_for_update().get(id=user_id)
-            if routing.caseload_of(user_id=user_id) >= user.caseload_cap:
+            user = staff_lock(user_id=user_id)
+            if user is None or caseload_of(user_id=user_id) >= user.caseload_cap:
                 raise _NoRoom
     except _NoRoom:
         return None
@@ -164,13 +170,13 @@ def routing_decision_head(
     }
 
 
-def offer_next(esc: Escalation, *, now: datetime, new: bool = False) -> None:
+def offer_next(esc: Escalation, *, now: datetime, new: bool = False) -> Offer | None:
     """Route again (skipping everyone who declined or let an offer expire) and offer, or go to the coordinator.
 
     1. Too many declines/expiries: the coordinator.  2. No point to measure from: the coordinator.
     3. The nearest eligible person gets an offer; nobody within the radius: the coordinator.
     The previous routing decision moves into `routing.history`. A `new` case (just created) has no offers yet:
-    nobody to skip, nothing to read.
+    nobody to skip, nothing to read. Returns the offer made, if any.
     """
     area = area_settings(village_code=esc.client.village_id)
     origin, origin_source = routing_origin(esc, area)
@@ -180,9 +186,9 @@ def offer_next(esc: Escalation, *, now: datetime, new: bool = False) -> None:
         routing_decision_head(esc, now=now, day=day, area=area, origin=origin, origin_source=origin_source),
     )
     if esc.attempts >= settings.ROUTING_DEFAULT_MAX_ATTEMPTS:
-        return to_coordinator(esc, area=area, now=now, reason="max_attempts")
+        return to_coordinator(esc, area=area, now=now, reason="max_attempts")  # type: ignore[func-returns-value]
     if origin is None:
-        return to_coordinator(esc, area=area, now=now, reason="no_origin")
+        return to_coordinator(esc, area=area, now=now, reason="no_origin")  # type: ignore[func-returns-value]
     declined = (
         set()
         if new
@@ -211,14 +217,14 @@ def offer_next(esc: Escalation, *, now: datetime, new: bool = False) -> None:
         if decision.chosen is None:
             unreachable = decision.method == "travel_time"
             reason = "unreachable" if unreachable else "no_candidate_in_radius"
-            return to_coordinator(esc, area=area, now=now, reason=reason)
+            return to_coordinator(esc, area=area, now=now, reason=reason)  # type: ignore[func-returns-value]
         chosen = decision.chosen
         staff = staff_lock_with_room(uuid.UUID(chosen.user_id))
         if staff is not None:
             break
         full.add(chosen.user_id)  # filled meanwhile by a concurrent creation: the next nearest
     esc.routing["result"] = "offered"
-    offer_make(
+    return offer_make(
         esc,
         staff=staff,
         facility_id=uuid.UUID(chosen.facility_id),
