@@ -22,10 +22,11 @@ from backend.followup.models import FollowUpState, Trigger
 from backend.followup.rules import TIER_TASK_KINDS, TOP_TIER, Decision, Facts, Rules
 from backend.recovery.lifecycle import ClientStatus, can_transition
 from backend.recovery.models import Client, ClientStatusChange, ContactAttempt
-from backend.recovery.transitions import client_transition
+from backend.recovery.transitions import client_transition, clients_transition_many
+from backend.sync.changelog import change_record_addressed
 from backend.tasks.models import Task, TaskKind, TaskStatus
 from backend.tasks.priority import task_priority
-from backend.tasks.rules import PENDING, TaskSpec, task_ensure, task_save
+from backend.tasks.rules import PENDING, TaskSpec, task_ensure
 from notifications.services import Notice, notify
 from villages.calendar import local_date
 
@@ -171,14 +172,20 @@ def handovers_close(*, client_ids: Iterable[uuid.UUID], status: str) -> int:
 
 
 def _tasks_close(tasks, status: str) -> int:  # type: ignore[no-untyped-def]
-    """Close the tasks: a queued one (never given to anyone) is cancelled whatever `status` is."""
-    closed = 0
-    for task in tasks.order_by("client_id", "id"):
+    """Close the tasks: a queued one (never given to anyone) is cancelled whatever `status` is. Each is saved as
+    `task_save` does (new version, change logged), in one UPDATE and one INSERT for them all."""
+    closed = list(tasks.order_by("client_id", "id"))
+    if not closed:
+        return 0
+    now = timezone.now()
+    for task in closed:
         task.status = status if task.status == TaskStatus.OPEN else TaskStatus.CANCELLED
-        task.completed_at = timezone.now() if status == TaskStatus.DONE else None
-        task_save(task, "status", "completed_at")
-        closed += 1
-    return closed
+        task.completed_at = now if status == TaskStatus.DONE else None
+        task.version += 1
+        task.updated_at = now
+    Task.objects.bulk_update(closed, ["status", "completed_at", "version", "updated_at"])
+    change_record_addressed(entity="task", rows=[(t.id, t.client_id, t.assignee_id) for t in closed])
+    return len(closed)
 
 
 def lost_contacts_resume(*, contacts: dict[uuid.UUID, datetime], actor: User | None) -> list[uuid.UUID]:
@@ -200,17 +207,18 @@ def lost_contacts_resume(*, contacts: dict[uuid.UUID, datetime], actor: User | N
         .distinct("client_id")
         .values_list("client_id", "from_status", "at")
     }
-    resumed = []
-    for client_id in sorted(lost, key=str):
+    targets = {}
+    for client_id in lost:
         before, at = last_loss.get(client_id, (ClientStatus.COMMUNITY_RECOVERY, None))
         if at is not None and contacts[client_id] <= at:
             continue
-        target = (
+        targets[client_id] = (
             before if can_transition(ClientStatus.LOST_CONTACT, before) else ClientStatus.COMMUNITY_RECOVERY
         )
-        client_transition(client_id=client_id, to_status=target, actor=actor, reason="contact_resumed")
-        resumed.append(client_id)
-    return resumed
+    # Locked under the transition: a client no longer lost_contact (moved meanwhile) is left as is.
+    return clients_transition_many(
+        targets=targets, from_status=ClientStatus.LOST_CONTACT, actor=actor, reason="contact_resumed"
+    )
 
 
 def pause_for_refusal(

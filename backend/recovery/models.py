@@ -69,7 +69,10 @@ class Client(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="registered_clients"
     )
     # The latest time the client was seen: a stored visit or a `reached` contact attempt (the latest of them).
-    last_contact_at = models.DateTimeField(_("kontak terakhir"), null=True, blank=True, db_index=True)
+    # Not indexed, on purpose: every upload moves it for each client seen (clients_seen), and with no index on
+    # it, and room left on the table's pages (fillfactor, migration 0015), that UPDATE is HOT: no entry in any
+    # of the table's indexes. No query searches or orders clients by it (the follow-up reads it per client).
+    last_contact_at = models.DateTimeField(_("kontak terakhir"), null=True, blank=True)
     # A contact attempt found the phone number wrong: it needs correcting (an edit of the phone clears it).
     phone_flagged = models.BooleanField(_("nomor HP perlu diperbaiki"), default=False)
     # Data-collection consent withdrawn (UU 27/2022 art. 40): processing stops. Set and cleared with the consent

@@ -57,14 +57,17 @@ def change_record_many(
 
 
 def change_record_addressed(
-    *, entity: str, rows: list[tuple[uuid.UUID, uuid.UUID | None, uuid.UUID]], op: str = "upsert"
+    *, entity: str, rows: list[tuple[uuid.UUID, uuid.UUID | None, uuid.UUID | None]], op: str = "upsert"
 ) -> None:
     """Append one change per (entity_id, client_id, user_id) in one INSERT: rows addressed to a user (their tasks,
     their notifications), written by the hundred by a daily sweep. One JSON parameter, as change_record_many."""
     if not rows:
         return
     payload = json.dumps(
-        [{"e": str(eid), "c": str(cid) if cid else None, "u": str(uid)} for eid, cid, uid in rows]
+        [
+            {"e": str(eid), "c": str(cid) if cid else None, "u": str(uid) if uid else None}
+            for eid, cid, uid in rows
+        ]
     )
     table = connection.ops.quote_name(ChangeLog._meta.db_table)
     with connection.cursor() as cursor:
