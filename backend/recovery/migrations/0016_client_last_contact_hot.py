@@ -11,7 +11,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("recovery", "0014_client_village_prefix_covers_id"),
+        ("recovery", "0015_client_village_prefix_covers_created_at"),
     ]
 
     operations = [
