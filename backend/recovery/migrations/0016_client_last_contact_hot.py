@@ -4,7 +4,9 @@ of each page free (fillfactor 80), where PostgreSQL puts the row's new version w
 indexes (about 17 entries per client per upload otherwise).
 
 The fillfactor applies to pages written from now on; the pages of a table already filled gain room as their rows
-are updated and pruned, or at once by a rewrite (VACUUM FULL recovery_client, or pg_repack without the lock)."""
+are updated and pruned, or at once by a rewrite (VACUUM FULL recovery_client, or pg_repack without the lock), then a
+plain VACUUM: a rewrite leaves the visibility map empty, and the coordinators' index-only scans of clients (the
+area index) fetch every row from the heap until it is set (a province's GET /clients 100 -> 500 ms, measured)."""
 
 from django.db import migrations, models
 
