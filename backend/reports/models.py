@@ -19,45 +19,11 @@ from __future__ import annotations
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
-from backend.recovery.assist import SUBSTANCES
-from backend.recovery.models import ContactResult, VisitType
+from backend.reports.figures import FIGURES
 
-# The columns of VillageMonth: every figure of the report (backend/reports/figures.py FIGURES, which
-# rollup.py checks against this list), and the two counts only the series has (every status change counts there).
-FIGURE_COLUMNS: tuple[str, ...] = (
-    "clients_registered",
-    "clients_active_start",
-    "clients_active",
-    "clients_community_recovery",
-    "screenings",
-    "screenings_risk_none",
-    "screenings_risk_low",
-    "screenings_risk_moderate",
-    "screenings_high_risk",
-    "screenings_injecting",
-    *(f"screenings_substance_{s}" for s in SUBSTANCES),
-    "visits",
-    *(f"visits_{t}" for t in VisitType.values),
-    "clients_visited",
-    "clients_without_visit_30d",
-    "contact_attempts",
-    *(f"contact_attempts_{r}" for r in ContactResult.values),
-    "clients_recontacted",
-    "escalations_created",
-    "escalations_accepted",
-    "escalations_declined",
-    "escalations_expired",
-    "escalations_to_coordinator",
-    "escalations_cancelled",
-    "escalations_waiting",
-    "clients_in_treatment",
-    "clients_outpatient",
-    "clients_inpatient",
-    "clients_methadone",
-    "clients_post_rehab",
-    "clients_dropped_out",
-    "clients_lost_contact",
-)
+# The columns of VillageMonth: every figure of the report, in report order (figures.FIGURES: a new figure is a
+# new column, and a migration), and the two counts only the series has (every status change counts there).
+FIGURE_COLUMNS: tuple[str, ...] = FIGURES
 SERIES_ONLY_COLUMNS: tuple[str, ...] = ("changes_dropped_out", "changes_lost_contact")
 COUNT_COLUMNS: tuple[str, ...] = FIGURE_COLUMNS + SERIES_ONLY_COLUMNS
 
