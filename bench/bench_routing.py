@@ -233,6 +233,7 @@ def main() -> None:
     from backend.accounts.models import RoleAssignment, User
     from backend.accounts.tokens import access_token_issue
     from backend.escalations import routing
+    from backend.escalations.caseloads import caseloads
     from backend.recovery.models import Client
     from villages.models import Facility, Region
 
@@ -281,7 +282,7 @@ def main() -> None:
         )
         ox, oy = origins[i % len(origins)].x, origins[i % len(origins)].y
         ranked = sorted((d, uid) for uid, loc in rows if (d := haversine_km(ox, oy, loc.x, loc.y)) <= radius)
-        routing.caseloads(user_ids=[uid for _, uid in ranked[:10]])
+        caseloads(user_ids=[uid for _, uid in ranked[:10]])
 
     naive_runs = max(10, args.runs // 10)
     results["naive: fetch eligible + Python haversine"] = timed(naive_db, naive_runs)

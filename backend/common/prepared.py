@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -38,13 +39,12 @@ _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 _FROM = re.compile(r"\bFROM\s+(\w+)", re.IGNORECASE)
 # psycopg connection -> names of the statements PREPAREd on it.
 _prepared: WeakKeyDictionary[Any, set[str]] = WeakKeyDictionary()
-# SQL text -> (name, PREPARE text, EXECUTE text, parameter names in order).
-_compiled: dict[str, tuple[str, str, str, list[str]]] = {}
 
 
+# SQL text -> (name, PREPARE text, EXECUTE text, parameter names in order). Bounded: the texts carry the day, so a
+# long-lived process meets new ones every day.
+@lru_cache(maxsize=512)
 def _compile(sql: str) -> tuple[str, str, str, list[str]]:
-    if (found := _compiled.get(sql)) is not None:
-        return found
     names: list[str] = []
 
     def number(match: re.Match[str]) -> str:
@@ -57,8 +57,7 @@ def _compile(sql: str) -> tuple[str, str, str, list[str]]:
     table = _FROM.search(sql)
     args = f"({', '.join(['%s'] * len(names))})" if names else ""
     execute = f"EXECUTE {name}{args} /* {table[1] if table else ''} */"
-    _compiled[sql] = found = (name, f"PREPARE {name} AS {body}", execute, names)
-    return found
+    return name, f"PREPARE {name} AS {body}", execute, names
 
 
 def fetch_prepared(sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:

@@ -45,7 +45,6 @@ from django.db.models import Exists, OuterRef, Q
 
 from backend.accounts.models import Certification
 from backend.common.prepared import fetch_prepared
-from backend.escalations import caseloads as caseload_reads
 from backend.escalations import routing_sql
 from villages.models import Facility, FacilityType
 
@@ -159,19 +158,8 @@ def eligible_staff_q(*, need: str | None, day: date, prefix: str = "") -> Q:
     return q
 
 
-def service_q(*, need: str | None, day: date, prefix: str = "") -> Q:
-    """Q over Facility rows (or `prefix`-ed relations) offering `need`'s service on `day`."""
-    if need not in IPWL_NEEDS:
-        return Q()
-    p = prefix
-    designated = Q(**{f"{p}is_ipwl": True})
-    designated &= Q(**{f"{p}ipwl_valid_from__isnull": True}) | Q(**{f"{p}ipwl_valid_from__lte": day})
-    designated &= Q(**{f"{p}ipwl_valid_until__isnull": True}) | Q(**{f"{p}ipwl_valid_until__gte": day})
-    return designated | Q(**{f"{p}type": FacilityType.KLINIK_BNN})
-
-
 def offers_service(facility: Facility, *, need: str, day: date) -> bool:
-    """`service_q` for one facility in memory."""
+    """Whether `facility` offers `need`'s service on `day` (routing_sql.service_sql, in memory)."""
     return need not in IPWL_NEEDS or facility.type == FacilityType.KLINIK_BNN or facility.is_ipwl_on(day)
 
 
@@ -205,13 +193,10 @@ def facilities_near(
     found = []
     for row in fetch_prepared(sql, _params(origin, only_facility_id)):
         # The location stays deferred (read on access): a GEOS point per row costs more than the query's Python.
-        facility = Facility.from_db("default", _KNN_FIELDS, row[:-1])
+        facility = Facility.from_db("default", routing_sql.KNN_FIELDS, row[:-1])
         facility.distance = D(m=row[-1])  # type: ignore[attr-defined]
         found.append(facility)
     return found
-
-
-_KNN_FIELDS = routing_sql.KNN_FIELDS
 
 
 def _params(origin: Point, only_facility_id: uuid.UUID | None) -> dict[str, Any]:
@@ -219,11 +204,6 @@ def _params(origin: Point, only_facility_id: uuid.UUID | None) -> dict[str, Any]
     if only_facility_id is not None:
         params["only"] = str(only_facility_id)
     return params
-
-
-def caseloads(*, user_ids: Iterable[Any]) -> dict[str, int]:
-    """Open cases (assigned, not closed/cancelled) plus pending offers, per user id (as str): caseloads.py."""
-    return caseload_reads.caseloads(user_ids=user_ids)
 
 
 def staff_facts(

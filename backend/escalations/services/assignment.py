@@ -18,6 +18,7 @@ from backend.accounts.scope import is_coordinator_of
 from backend.common.errors import Conflict, ErrorDetail, PermissionDenied, ValidationFailed
 from backend.escalations import routing, sla
 from backend.escalations.areas import area_settings
+from backend.escalations.caseloads import caseloads
 from backend.escalations.models import (
     TAKEN_STATUSES,
     UNTAKEN_STATUSES,
@@ -84,7 +85,7 @@ def escalation_assign(
                     "facility_id": str(post.id),
                     "facility": post.name,
                     "distance_km": round(distance_km, 2) if distance_km is not None else None,
-                    "caseload": routing.caseloads(user_ids=[staff.id]).get(str(staff.id), 0),
+                    "caseload": caseloads(user_ids=[staff.id]).get(str(staff.id), 0),
                 },
                 "passed_over": [],
                 "result": "assigned_by_coordinator",
