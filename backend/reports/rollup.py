@@ -102,29 +102,36 @@ def report_counts(
     spec: ReportSpec, n: int
 ) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, float | None]]]:
     """The month's counts per child area (code: its first `n` characters) and the times to acceptance per child
-    and for everything (code ""): what queries.COUNT_PARTS and _acceptance_measures give live. Two queries."""
+    and for everything (code ""): what queries.COUNT_PARTS and _acceptance_measures give live. One statement:
+    the area's rows are evaluated once (a live month's are computed, which is the cost), then summed and ranked."""
     relation, params = _village_months(spec, [spec.month])
     sums = ", ".join(f"sum({c})::int AS {c}" for c in COUNT_COLUMNS)
+    code = "substr(village_id, 1, %(n)s)"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT substr(village_id, 1, %(n)s) AS code, {sums} FROM ({relation}) vm GROUP BY 1",
+            f"WITH vm AS MATERIALIZED ({relation}), "
+            f"counted AS (SELECT {code} AS code, {sums} FROM vm GROUP BY 1), "
+            f"ranked AS (SELECT grouping({code}) AS total, {code} AS code, "
+            "percentile_cont(0.5) WITHIN GROUP (ORDER BY h) AS p50, "
+            "percentile_cont(0.9) WITHIN GROUP (ORDER BY h) AS p90 "
+            f"FROM vm, unnest(vm.acceptance_hours) AS h GROUP BY GROUPING SETS (({code}), ())) "
+            "SELECT ranked.total, COALESCE(counted.code, ranked.code), ranked.p50, ranked.p90, "
+            f"{', '.join('counted.' + c for c in COUNT_COLUMNS)} "
+            "FROM counted FULL JOIN ranked ON ranked.total = 0 AND ranked.code = counted.code",
             params | {"n": n},
         )
-        counts = {r[0]: dict(zip(COUNT_COLUMNS, r[1:], strict=True)) for r in cursor.fetchall()}
-        cursor.execute(
-            "SELECT grouping(substr(village_id, 1, %(n)s)), substr(village_id, 1, %(n)s), "
-            "percentile_cont(0.5) WITHIN GROUP (ORDER BY h), percentile_cont(0.9) WITHIN GROUP (ORDER BY h) "
-            f"FROM ({relation}) vm, unnest(vm.acceptance_hours) AS h "
-            "GROUP BY GROUPING SETS ((substr(village_id, 1, %(n)s)), ())",
-            params | {"n": n},
-        )
-        acceptance = {
-            ("" if g else code): {
-                "acceptance_hours_median": round(p50, 1) if p50 is not None else None,
-                "acceptance_hours_p90": round(p90, 1) if p90 is not None else None,
-            }
-            for g, code, p50, p90 in cursor.fetchall()
+        rows = cursor.fetchall()
+    counts = {
+        r[1]: dict(zip(COUNT_COLUMNS, r[4:], strict=True)) for r in rows if r[0] != 1 and r[4] is not None
+    }
+    acceptance = {
+        ("" if total else code): {
+            "acceptance_hours_median": round(p50, 1) if p50 is not None else None,
+            "acceptance_hours_p90": round(p90, 1) if p90 is not None else None,
         }
+        for total, code, p50, p90, *_counts in rows
+        if total is not None
+    }
     return counts, acceptance
 
 
